@@ -1,0 +1,407 @@
+import { randomBytes } from 'crypto';
+import type { ChatLimits } from '../config';
+import type { ConnectRequest, FrameRequest } from '../tencent/gateway';
+import type { Connection, ConnectionRegistry } from '../registry/registry';
+import type { HistoryStore } from '../history/history';
+import type { PushClient } from '../push/push-client';
+import { mapBounded } from '../util/map-bounded';
+import { broadcastToRoom, type BroadcastResult } from './broadcast';
+import { errorMessage, type Logger } from './log';
+import {
+  envelope,
+  parseClientFrame,
+  ProtocolError,
+  readConnectOptions,
+  type ChatMessage,
+  type ClientCommand,
+} from './protocol';
+import type { RateLimiter } from './rate-limiter';
+import { checkText, guestNick, normalizeNick, normalizeRoom, tagOf } from './rules';
+import { verifyToken } from './token';
+
+export interface ChatSettings {
+  limits: ChatLimits;
+  defaultRoom: string;
+  authSecret?: string;
+  pushConcurrency: number;
+  /** How long one invocation may spend on pushes; keep it below the function timeout. */
+  broadcastBudgetMs: number;
+}
+
+export interface ChatDeps {
+  registry: ConnectionRegistry;
+  history: HistoryStore;
+  push: PushClient;
+  rateLimiter: RateLimiter;
+  settings: ChatSettings;
+  log: Logger;
+  clock?: () => number;
+}
+
+export type ConnectOutcome = { ok: true; protocol?: string } | { ok: false; errNo: number; errMsg: string };
+
+export interface PublishResult extends BroadcastResult {
+  id: string;
+}
+
+export interface SweepReport {
+  staleConnections: number;
+  orphanRecords: number;
+  expiredMessages: number;
+}
+
+/** History page size for join and history requests. */
+const HISTORY_PAGE = 50;
+const SWEEP_CLOSE_CONCURRENCY = 16;
+/** Longer than a register invocation plus the gateway's handshake; see BroadcastOptions.handshakeGraceMs. */
+const HANDSHAKE_GRACE_MS = 15_000;
+
+/** Time-ordered and unique: base36 milliseconds (fixed width) then 40 random bits. */
+export function newMessageId(now: number): string {
+  return now.toString(36).padStart(9, '0') + randomBytes(5).toString('hex');
+}
+
+/**
+ * The chat core: what happens when a client connects, sends a frame or leaves, when a backend publishes, and
+ * when the sweep runs. It speaks our own types; the SCF adapters in code/functions translate Tencent events.
+ */
+export function createChatService(deps: ChatDeps) {
+  const { registry, history, push, settings, log } = deps;
+  const clock = deps.clock ?? Date.now;
+  const ports = { registry, push, log };
+
+  function broadcast(
+    room: string,
+    frame: (online: number) => string,
+    exclude?: string,
+  ): Promise<BroadcastResult> {
+    const now = clock();
+    return broadcastToRoom(ports, {
+      room,
+      exclude,
+      frame,
+      now,
+      ttlMs: settings.limits.connectionTtlMs,
+      concurrency: settings.pushConcurrency,
+      handshakeGraceMs: HANDSHAKE_GRACE_MS,
+      deadline: Date.now() + settings.broadcastBudgetMs,
+    });
+  }
+
+  async function reply(connectionId: string, frame: string): Promise<void> {
+    const outcome = await push.send(connectionId, frame, {
+      deadline: Date.now() + settings.broadcastBudgetMs,
+    });
+    if (outcome !== 'delivered') log.warn('reply_not_delivered', { connection: connectionId, outcome });
+  }
+
+  async function announce(connection: Connection, event: 'join' | 'leave' | 'nick', previous?: string) {
+    try {
+      const result = await broadcast(
+        connection.room,
+        (online) =>
+          envelope({
+            type: 'presence',
+            event,
+            room: connection.room,
+            nick: connection.nick,
+            tag: tagOf(connection.id),
+            ...(previous === undefined ? {} : { previous }),
+            // A leaving connection is no longer in the listing, and the one that joins is added by broadcast().
+            online: event === 'leave' ? online - 1 : online,
+            ts: clock(),
+          }),
+        connection.id,
+      );
+      return event === 'leave' ? result.online - 1 : result.online;
+    } catch (error) {
+      log.warn('presence_failed', { room: connection.room, event, error: errorMessage(error) });
+      return undefined;
+    }
+  }
+
+  /** The sender's record; re-created in the default room if it was lost (e.g. pruned while the client slept). */
+  async function senderOf(connectionId: string): Promise<Connection> {
+    const found = await registry.find(connectionId);
+    if (found) return found;
+    const connection: Connection = {
+      id: connectionId,
+      room: settings.defaultRoom,
+      nick: guestNick(connectionId),
+      connectedAt: clock(),
+    };
+    await registry.add(connection);
+    log.info('connection_restored', { connection: connectionId, room: connection.room });
+    return connection;
+  }
+
+  async function sendHistory(connection: Connection, since: string | undefined, limit: number, ref?: string) {
+    if (since !== undefined && !/^[0-9a-z]{1,40}$/.test(since)) {
+      throw new ProtocolError('invalid_cursor', '"since" must be a message id', ref);
+    }
+    const page = await history.recent(connection.room, { since, limit: Math.min(limit, HISTORY_PAGE) });
+    await reply(
+      connection.id,
+      envelope({ type: 'history', ref, room: connection.room, messages: page.messages, more: page.more }),
+    );
+  }
+
+  async function sendMessage(sender: Connection, text: string, ref: string | undefined): Promise<void> {
+    const message: ChatMessage = {
+      id: newMessageId(clock()),
+      room: sender.room,
+      from: sender.nick,
+      tag: tagOf(sender.id),
+      text,
+      ts: clock(),
+    };
+    // Stored before it is pushed: if delivery fails, clients still find it in history.
+    let stored = true;
+    try {
+      await history.append(message);
+    } catch (error) {
+      stored = false;
+      log.warn('history_write_failed', { room: sender.room, error: errorMessage(error) });
+    }
+    let result: BroadcastResult;
+    try {
+      result = await broadcast(
+        sender.room,
+        (online) => envelope({ type: 'message', ...message, online }),
+        sender.id,
+      );
+    } catch (error) {
+      log.error('broadcast_failed', { room: sender.room, error: errorMessage(error) });
+      const saved = stored ? `message ${message.id} is saved in history, but ` : '';
+      throw new ProtocolError('store_unavailable', `${saved}the room could not be read; try again`, ref);
+    }
+    log.info('message', {
+      room: sender.room,
+      id: message.id,
+      delivered: result.delivered,
+      gone: result.gone,
+      failed: result.failed,
+    });
+    // A message is also a sign of life: refresh last-seen when it is half-way to the TTL.
+    if (
+      result.excludedLastSeen === undefined ||
+      result.excludedLastSeen < clock() - settings.limits.connectionTtlMs / 2
+    ) {
+      await registry.touch(sender).catch((error) => log.warn('touch_failed', { error: errorMessage(error) }));
+    }
+    await reply(
+      sender.id,
+      envelope({
+        type: 'ack',
+        for: 'message',
+        ref,
+        id: message.id,
+        delivered: result.delivered,
+        failed: result.failed,
+        online: result.online,
+        stored,
+      }),
+    );
+  }
+
+  async function handleCommand(connectionId: string, command: ClientCommand): Promise<void> {
+    const { ref } = command;
+    if (command.type === 'ping') {
+      const sender = await senderOf(connectionId);
+      await registry.touch(sender);
+      return reply(connectionId, envelope({ type: 'pong', ref, ts: clock() }));
+    }
+    if (command.type === 'message') {
+      const text = checkText(command.text, settings.limits.maxMessageBytes, ref);
+      return sendMessage(await senderOf(connectionId), text, ref);
+    }
+    if (command.type === 'history') {
+      return sendHistory(await senderOf(connectionId), command.since, command.limit ?? HISTORY_PAGE, ref);
+    }
+    if (command.type === 'nick') {
+      const nick = normalizeNick(command.nick, settings.limits.maxNickLength, ref);
+      const sender = await senderOf(connectionId);
+      const previous = sender.nick;
+      const renamed = { ...sender, nick };
+      if (nick !== previous) {
+        await registry.update(renamed, sender.room);
+        await announce(renamed, 'nick', previous);
+      }
+      return reply(connectionId, ackJoin('nick', renamed, ref, await countOnline(renamed.room)));
+    }
+    // join
+    const room = normalizeRoom(command.room, ref);
+    const sender = await senderOf(connectionId);
+    const moved = { ...sender, room };
+    let online: number | undefined;
+    if (room !== sender.room) {
+      await registry.update(moved, sender.room);
+      await announce(sender, 'leave');
+      online = await announce(moved, 'join');
+    }
+    await reply(connectionId, ackJoin('join', moved, ref, online ?? (await countOnline(room))));
+    return sendHistory(moved, room === sender.room ? command.since : undefined, HISTORY_PAGE, ref);
+  }
+
+  function ackJoin(
+    kind: 'join' | 'nick',
+    connection: Connection,
+    ref: string | undefined,
+    online: number,
+  ): string {
+    return envelope({
+      type: 'ack',
+      for: kind,
+      ref,
+      room: connection.room,
+      nick: connection.nick,
+      tag: tagOf(connection.id),
+      online,
+    });
+  }
+
+  async function countOnline(room: string): Promise<number> {
+    const cutoff = clock() - settings.limits.connectionTtlMs;
+    let online = 0;
+    for await (const page of registry.members(room))
+      online += page.filter((m) => m.lastSeen >= cutoff).length;
+    return online;
+  }
+
+  return {
+    async connect(request: ConnectRequest): Promise<ConnectOutcome> {
+      const options = readConnectOptions(request.protocols);
+      let room = options.room;
+      let nick = options.nick;
+      if (settings.authSecret !== undefined) {
+        const check = verifyToken(settings.authSecret, options.token, clock());
+        if (!check.ok) {
+          log.warn('connect_refused', { connection: request.connectionId, reason: check.reason });
+          return { ok: false, errNo: 401, errMsg: `unauthorized: ${check.reason}` };
+        }
+        // The token decides who you are and where you may be, not the client.
+        room = check.claims.room;
+        nick = check.claims.nick;
+      }
+      let connection: Connection;
+      try {
+        connection = {
+          id: request.connectionId,
+          room: normalizeRoom(room ?? settings.defaultRoom),
+          nick: nick ? normalizeNick(nick, settings.limits.maxNickLength) : guestNick(request.connectionId),
+          connectedAt: clock(),
+        };
+      } catch (error) {
+        log.warn('connect_refused', { connection: request.connectionId, reason: errorMessage(error) });
+        return { ok: false, errNo: 400, errMsg: errorMessage(error) };
+      }
+      try {
+        await registry.add(connection);
+      } catch (error) {
+        // Refuse rather than admit a client nobody could reach.
+        log.error('register_failed', { connection: request.connectionId, error: errorMessage(error) });
+        return { ok: false, errNo: 503, errMsg: 'connection registry unavailable, try again' };
+      }
+      log.info('connected', { connection: connection.id, room: connection.room });
+      await announce(connection, 'join');
+      return { ok: true, protocol: options.protocol };
+    },
+
+    /** Never throws: any failure becomes an error envelope to the sender. */
+    async receive(frame: FrameRequest): Promise<void> {
+      let ref: string | undefined;
+      try {
+        if (frame.frameType === 'binary') {
+          throw new ProtocolError('binary_unsupported', 'binary frames are not supported; send text or JSON');
+        }
+        // Reject huge frames before parsing them: JSON.parse of megabytes costs memory and time.
+        const maxFrame = settings.limits.maxMessageBytes * 2 + 1024;
+        if (frame.data.length > maxFrame) {
+          throw new ProtocolError('too_large', `frame is longer than ${maxFrame} characters`);
+        }
+        if (!deps.rateLimiter.take(frame.connectionId, clock())) {
+          throw new ProtocolError('rate_limited', 'too many messages; slow down');
+        }
+        const command = parseClientFrame(frame.data);
+        ref = command.ref;
+        await handleCommand(frame.connectionId, command);
+      } catch (error) {
+        const known = error instanceof ProtocolError;
+        if (!known)
+          log.error('transport_failed', { connection: frame.connectionId, error: errorMessage(error) });
+        const code = known ? error.code : 'internal';
+        const message = known ? error.message : 'the server could not handle this message; try again';
+        await reply(
+          frame.connectionId,
+          envelope({ type: 'error', code, message, ref: known ? (error.ref ?? ref) : ref }),
+        ).catch((replyError) => log.error('error_reply_failed', { error: errorMessage(replyError) }));
+      }
+    },
+
+    /** Answers an event the gateway sent but we could not read (e.g. no data): the sender learns why. */
+    async rejectEvent(connectionId: string, reason: string): Promise<void> {
+      await reply(connectionId, envelope({ type: 'error', code: 'bad_frame', message: reason })).catch(
+        (error) => log.error('error_reply_failed', { error: errorMessage(error) }),
+      );
+    },
+
+    async disconnect(connectionId: string): Promise<void> {
+      const connection = await registry.find(connectionId);
+      await registry.remove([{ id: connectionId, room: connection?.room }]);
+      log.info('disconnected', { connection: connectionId, room: connection?.room });
+      if (connection) await announce(connection, 'leave');
+    },
+
+    async publish(input: { room: string; text: string; from?: string }): Promise<PublishResult> {
+      const room = normalizeRoom(input.room);
+      const text = checkText(input.text, settings.limits.maxMessageBytes);
+      const from = normalizeNick(input.from ?? 'api', settings.limits.maxNickLength);
+      const now = clock();
+      const message: ChatMessage = {
+        id: newMessageId(now),
+        room,
+        from,
+        tag: 'api',
+        text,
+        ts: now,
+        source: 'api',
+      };
+      await history.append(message);
+      const result = await broadcast(room, (online) => envelope({ type: 'message', ...message, online }));
+      log.info('published', { room, id: message.id, delivered: result.delivered });
+      return { id: message.id, ...result };
+    },
+
+    /**
+     * Removes what cleanup missed: members not seen within the TTL (the gateway does not promise a cleanup
+     * event for idle timeouts or dropped networks), records left without a membership, and old history.
+     */
+    async sweep(): Promise<SweepReport> {
+      const cutoff = clock() - settings.limits.connectionTtlMs;
+      const stale: Array<{ id: string; room: string }> = [];
+      const members = new Set<string>();
+      for await (const page of registry.allMembers()) {
+        for (const member of page) {
+          if (member.lastSeen < cutoff) stale.push({ id: member.id, room: member.room });
+          else members.add(member.id);
+        }
+      }
+      const orphans: Array<{ id: string }> = [];
+      for await (const page of registry.allRecords()) {
+        for (const record of page)
+          if (!members.has(record.id) && record.lastSeen < cutoff) orphans.push(record);
+      }
+      const staleIds = new Set(stale.map((s) => s.id));
+      await registry.remove([...stale, ...orphans.filter((o) => !staleIds.has(o.id))]);
+      // Tell the gateway too, in case the socket is still open: the client then reconnects and re-registers.
+      const deadline = Date.now() + settings.broadcastBudgetMs;
+      await mapBounded(stale, SWEEP_CLOSE_CONCURRENCY, (s) => push.close(s.id, { deadline }));
+      const expiredMessages = await history.trim();
+      const report = { staleConnections: stale.length, orphanRecords: orphans.length, expiredMessages };
+      log.info('sweep', { ...report });
+      return report;
+    },
+  };
+}
+
+export type ChatService = ReturnType<typeof createChatService>;

@@ -1,0 +1,215 @@
+/**
+ * The chat protocol, version 1 (documented in docs/protocol.md). Client frames are JSON commands, or plain text,
+ * which is a chat message so that wscat and bare HTML clients work. Every server frame is a JSON envelope with
+ * `v` and `type`.
+ */
+
+export const PROTOCOL_VERSION = 1;
+/** Sub-protocol a client offers to speak this protocol and pass room, nick and token at connect time. */
+export const SUBPROTOCOL = 'wschat.v1';
+
+export type ErrorCode =
+  | 'bad_frame'
+  | 'binary_unsupported'
+  | 'too_large'
+  | 'empty_message'
+  | 'unknown_command'
+  | 'invalid_nick'
+  | 'invalid_room'
+  | 'invalid_cursor'
+  | 'rate_limited'
+  | 'store_unavailable'
+  | 'internal';
+
+export interface ChatMessage {
+  id: string;
+  room: string;
+  from: string;
+  /** Short, stable per connection, so two people who pick the same nick can be told apart. */
+  tag: string;
+  text: string;
+  /** Server time, ms since the epoch. */
+  ts: number;
+  /** 'api' when published through the HTTP publish API. */
+  source?: 'api';
+}
+
+export type ClientCommand =
+  | { type: 'message'; text: string; ref?: string }
+  | { type: 'nick'; nick: string; ref?: string }
+  | { type: 'join'; room: string; since?: string; ref?: string }
+  | { type: 'history'; since?: string; limit?: number; ref?: string }
+  | { type: 'ping'; ref?: string };
+
+export type ServerEnvelope =
+  | ({ v: 1; type: 'message'; online: number } & ChatMessage)
+  | {
+      v: 1;
+      type: 'ack';
+      for: 'message';
+      ref?: string;
+      id: string;
+      delivered: number;
+      failed: number;
+      online: number;
+      stored: boolean;
+    }
+  | {
+      v: 1;
+      type: 'ack';
+      for: 'join' | 'nick';
+      ref?: string;
+      room: string;
+      nick: string;
+      tag: string;
+      online: number;
+    }
+  | {
+      v: 1;
+      type: 'presence';
+      event: 'join' | 'leave' | 'nick';
+      room: string;
+      nick: string;
+      tag: string;
+      previous?: string;
+      online: number;
+      ts: number;
+    }
+  | { v: 1; type: 'history'; ref?: string; room: string; messages: ChatMessage[]; more: boolean }
+  | { v: 1; type: 'pong'; ref?: string; ts: number }
+  | { v: 1; type: 'error'; code: ErrorCode; message: string; ref?: string };
+
+type WithoutVersion<T> = T extends unknown ? Omit<T, 'v'> : never;
+
+export function envelope(body: WithoutVersion<ServerEnvelope>): string {
+  return JSON.stringify({ v: PROTOCOL_VERSION, ...body });
+}
+
+export class ProtocolError extends Error {
+  override readonly name = 'ProtocolError';
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly ref?: string,
+  ) {
+    super(message);
+  }
+}
+
+function own(obj: Record<string, unknown>, key: string): unknown {
+  return Object.prototype.hasOwnProperty.call(obj, key) ? obj[key] : undefined;
+}
+
+function optionalString(
+  obj: Record<string, unknown>,
+  key: string,
+  ref: string | undefined,
+): string | undefined {
+  const value = own(obj, key);
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string') throw new ProtocolError('bad_frame', `"${key}" must be a string`, ref);
+  return value;
+}
+
+function requiredString(obj: Record<string, unknown>, key: string, ref: string | undefined): string {
+  const value = optionalString(obj, key, ref);
+  if (value === undefined) throw new ProtocolError('bad_frame', `"${key}" is required`, ref);
+  return value;
+}
+
+/**
+ * Reads one client text frame. JSON objects are commands; anything else, including text that merely looks
+ * like JSON, is a chat message.
+ */
+export function parseClientFrame(text: string): ClientCommand {
+  const trimmed = text.trim();
+  if (!trimmed.startsWith('{')) return { type: 'message', text };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(trimmed);
+  } catch {
+    return { type: 'message', text };
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    return { type: 'message', text };
+  const obj = parsed as Record<string, unknown>;
+  const rawRef = own(obj, 'ref');
+  const ref = typeof rawRef === 'string' && rawRef.length <= 64 ? rawRef : undefined;
+  const type = own(obj, 'type');
+  switch (type) {
+    case 'message':
+      return { type, text: requiredString(obj, 'text', ref), ref };
+    case 'nick':
+      return { type, nick: requiredString(obj, 'nick', ref), ref };
+    case 'join':
+      return { type, room: requiredString(obj, 'room', ref), since: optionalString(obj, 'since', ref), ref };
+    case 'history': {
+      const limit = own(obj, 'limit');
+      if (limit !== undefined && (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1)) {
+        throw new ProtocolError('bad_frame', '"limit" must be a positive integer', ref);
+      }
+      return { type, since: optionalString(obj, 'since', ref), limit: limit as number | undefined, ref };
+    }
+    case 'ping':
+      return { type, ref };
+    default:
+      throw new ProtocolError(
+        'unknown_command',
+        `unknown command ${JSON.stringify(typeof type === 'string' ? type.slice(0, 32) : (type ?? null))}; ` +
+          'expected message, nick, join, history or ping',
+        ref,
+      );
+  }
+}
+
+/** What a client asked for at connect time, through Sec-WebSocket-Protocol entries. */
+export interface ConnectOptions {
+  room?: string;
+  nick?: string;
+  token?: string;
+  /** The protocol to answer with: ours when offered, otherwise the client's first (see register). */
+  protocol?: string;
+}
+
+// Browser-safe (the web client and the terminal client share this module): no Buffer.
+function fromBase64Url(value: string): string | undefined {
+  if (!/^[A-Za-z0-9_-]*$/.test(value)) return undefined;
+  try {
+    const binary = atob(value.replace(/-/g, '+').replace(/_/g, '/'));
+    return new TextDecoder('utf-8', { fatal: true }).decode(Uint8Array.from(binary, (c) => c.charCodeAt(0)));
+  } catch {
+    return undefined;
+  }
+}
+
+export function toBase64Url(value: string): string {
+  const binary = String.fromCharCode(...new TextEncoder().encode(value));
+  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+/**
+ * `Sec-WebSocket-Protocol: wschat.v1, room.<name>, nick.<base64url>, token.<token>`: browsers only allow
+ * token characters there, hence base64url for the nick. Tencent documents this header as the one part of the
+ * handshake that reaches the register function (secWebSocketProtocol); query strings are not documented.
+ */
+export function readConnectOptions(protocols: string[]): ConnectOptions {
+  const options: ConnectOptions = {};
+  for (const protocol of protocols) {
+    const dot = protocol.indexOf('.');
+    const name = dot === -1 ? protocol : protocol.slice(0, dot);
+    const value = dot === -1 ? '' : protocol.slice(dot + 1);
+    if (name === 'room') options.room = value;
+    else if (name === 'nick') options.nick = fromBase64Url(value) ?? '';
+    else if (name === 'token') options.token = value;
+  }
+  options.protocol = protocols.includes(SUBPROTOCOL) ? SUBPROTOCOL : protocols[0];
+  return options;
+}
+
+export function connectProtocols(options: { room?: string; nick?: string; token?: string }): string[] {
+  const protocols = [SUBPROTOCOL];
+  if (options.room) protocols.push(`room.${options.room}`);
+  if (options.nick) protocols.push(`nick.${toBase64Url(options.nick)}`);
+  if (options.token) protocols.push(`token.${options.token}`);
+  return protocols;
+}

@@ -1,0 +1,58 @@
+import { createHash } from 'crypto';
+import { ProtocolError } from './protocol';
+
+/** Server-side rules for names and text. Limits come from configuration (see code/config.ts). */
+
+const ROOM = /^[a-z0-9][a-z0-9_-]{0,31}$/;
+// Letters, marks and digits of any script, plus a few separators; no control or invisible characters.
+const NICK = /^[\p{L}\p{M}\p{N}_.\- ]+$/u;
+// A lone surrogate cannot be encoded as UTF-8: it is what invalid UTF-8 looks like once decoded.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?:^|[^\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+// C0/C1 controls other than tab and newline.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const CONTROL = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F]/;
+
+export function normalizeRoom(room: string, ref?: string): string {
+  const normalized = room.trim().toLowerCase();
+  if (!ROOM.test(normalized)) {
+    throw new ProtocolError(
+      'invalid_room',
+      'room names are 1-32 characters: a-z, 0-9, "_" and "-", starting with a letter or digit',
+      ref,
+    );
+  }
+  return normalized;
+}
+
+export function normalizeNick(nick: string, maxLength: number, ref?: string): string {
+  const normalized = nick.normalize('NFC').trim().replace(/\s+/g, ' ');
+  const length = Array.from(normalized).length;
+  if (length < 1 || length > maxLength || !NICK.test(normalized)) {
+    throw new ProtocolError(
+      'invalid_nick',
+      `nicknames are 1-${maxLength} letters, digits, spaces, "_", "-" or "."`,
+      ref,
+    );
+  }
+  return normalized;
+}
+
+export function checkText(text: string, maxBytes: number, ref?: string): string {
+  if (text.trim().length === 0) throw new ProtocolError('empty_message', 'message is empty', ref);
+  const bytes = Buffer.byteLength(text, 'utf8');
+  if (bytes > maxBytes) {
+    throw new ProtocolError('too_large', `message is ${bytes} bytes; the limit is ${maxBytes}`, ref);
+  }
+  if (LONE_SURROGATE.test(text)) throw new ProtocolError('bad_frame', 'message is not valid UTF-8', ref);
+  if (CONTROL.test(text)) throw new ProtocolError('bad_frame', 'message contains control characters', ref);
+  return text;
+}
+
+/** Four hex digits derived from the connection ID: stable for a connection, hard to collide by accident. */
+export function tagOf(connectionId: string): string {
+  return createHash('sha256').update(connectionId).digest('hex').slice(0, 4);
+}
+
+export function guestNick(connectionId: string): string {
+  return `guest-${tagOf(connectionId)}`;
+}

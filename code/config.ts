@@ -1,0 +1,152 @@
+/**
+ * Environment → validated configuration, read once per container. A missing or malformed variable fails at
+ * cold start with a message that names it, instead of on the thousandth message.
+ */
+
+export interface CosSettings {
+  bucket: string;
+  region: string;
+  /** Set for a local COS-compatible store, e.g. http://127.0.0.1:3000/_cos. Unset in Tencent Cloud. */
+  endpoint?: string;
+  /** Every object this app writes lives under this prefix: the bucket may hold other data. */
+  keyPrefix: string;
+  secretId: string;
+  secretKey: string;
+  /** Present with the temporary keys of an SCF execution role. */
+  sessionToken?: string;
+  timeoutMs: number;
+}
+
+export interface PushSettings {
+  url: string;
+  concurrency: number;
+  timeoutMs: number;
+  retries: number;
+  /** How long one invocation may spend pushing; keep it below the function timeout. */
+  budgetMs: number;
+}
+
+export interface ChatLimits {
+  maxMessageBytes: number;
+  maxNickLength: number;
+  historyLimit: number;
+  historyMaxAgeMs: number;
+  /** A connection not seen for this long is treated as gone (skipped and pruned). */
+  connectionTtlMs: number;
+  /** Token bucket per connection, per warm container: sustained rate and burst. */
+  ratePerSecond: number;
+  rateBurst: number;
+}
+
+export interface Config {
+  cos: CosSettings;
+  push: PushSettings;
+  limits: ChatLimits;
+  defaultRoom: string;
+  /** When set, register admits only clients with a valid signed token. */
+  authSecret?: string;
+  /** Bearer token for the HTTP publish API; the API is closed when unset. */
+  publishToken?: string;
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+type Env = Record<string, string | undefined>;
+
+function read(env: Env, name: string): string | undefined {
+  const value = env[name]?.trim();
+  return value ? value : undefined;
+}
+
+function required(env: Env, name: string, hint: string): string {
+  const value = read(env, name);
+  if (value === undefined) throw new ConfigError(`Missing environment variable ${name}: ${hint}`);
+  return value;
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = read(env, name);
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(
+      `Environment variable ${name} must be an integer from ${min} to ${max}, got "${raw}"`,
+    );
+  }
+  return value;
+}
+
+function url(env: Env, name: string, value: string): string {
+  try {
+    const parsed = new URL(value);
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error('not http(s)');
+    return value;
+  } catch {
+    throw new ConfigError(`Environment variable ${name} must be an http(s) URL, got "${value}"`);
+  }
+}
+
+function credentials(env: Env, local: boolean): Pick<CosSettings, 'secretId' | 'secretKey' | 'sessionToken'> {
+  // An SCF execution role injects temporary keys under these names; explicit keys are for other hosts.
+  const secretId = read(env, 'TENCENTCLOUD_SECRETID') ?? read(env, 'COS_SECRET_ID');
+  const secretKey = read(env, 'TENCENTCLOUD_SECRETKEY') ?? read(env, 'COS_SECRET_KEY');
+  const sessionToken = read(env, 'TENCENTCLOUD_SESSIONTOKEN');
+  if (secretId && secretKey) return { secretId, secretKey, sessionToken };
+  // The local store checks no signature, but the SDK refuses to sign without keys.
+  if (local) return { secretId: 'local', secretKey: 'local' };
+  const missing = secretId ? 'TENCENTCLOUD_SECRETKEY' : 'TENCENTCLOUD_SECRETID';
+  throw new ConfigError(
+    `Missing environment variable ${missing}: give the function an execution role with COS access ` +
+      '(SCF then sets TENCENTCLOUD_SECRETID/SECRETKEY/SESSIONTOKEN), or set COS_SECRET_ID and COS_SECRET_KEY',
+  );
+}
+
+const ROOM_NAME = /^[a-z0-9][a-z0-9_-]{0,31}$/;
+
+export function loadConfig(env: Env = process.env): Config {
+  const endpoint = read(env, 'COS_ENDPOINT');
+  const keyPrefix = read(env, 'COS_KEY_PREFIX') ?? 'wschat/';
+  if (!/^[A-Za-z0-9_\-/]*$/.test(keyPrefix) || keyPrefix.startsWith('/')) {
+    throw new ConfigError(
+      `Environment variable COS_KEY_PREFIX must be a relative key prefix, got "${keyPrefix}"`,
+    );
+  }
+  const defaultRoom = read(env, 'DEFAULT_ROOM') ?? 'lobby';
+  if (!ROOM_NAME.test(defaultRoom))
+    throw new ConfigError(`DEFAULT_ROOM "${defaultRoom}" is not a valid room name`);
+  return {
+    cos: {
+      bucket: required(env, 'COS_BUCKET', 'the bucket that holds the connection registry, as name-appid'),
+      region: required(env, 'COS_REGION', 'the bucket region, e.g. ap-guangzhou'),
+      endpoint: endpoint === undefined ? undefined : url(env, 'COS_ENDPOINT', endpoint),
+      keyPrefix: keyPrefix === '' || keyPrefix.endsWith('/') ? keyPrefix : `${keyPrefix}/`,
+      ...credentials(env, endpoint !== undefined),
+      timeoutMs: integer(env, 'COS_TIMEOUT_MS', 5000, 100, 60000),
+    },
+    push: {
+      url: url(
+        env,
+        'PUSH_URL',
+        required(env, 'PUSH_URL', 'the API Gateway WebSocket push (反向推送) URL; `npm run deploy` sets it'),
+      ),
+      concurrency: integer(env, 'PUSH_CONCURRENCY', 48, 1, 1024),
+      timeoutMs: integer(env, 'PUSH_TIMEOUT_MS', 3000, 50, 60000),
+      retries: integer(env, 'PUSH_RETRIES', 2, 0, 5),
+      budgetMs: integer(env, 'PUSH_BUDGET_MS', 20000, 100, 900000),
+    },
+    limits: {
+      maxMessageBytes: integer(env, 'MAX_MESSAGE_BYTES', 4096, 16, 256 * 1024),
+      maxNickLength: integer(env, 'MAX_NICK_LENGTH', 24, 2, 64),
+      historyLimit: integer(env, 'HISTORY_LIMIT', 100, 0, 1000),
+      historyMaxAgeMs: integer(env, 'HISTORY_MAX_AGE_SECONDS', 86400, 60, 30 * 86400) * 1000,
+      connectionTtlMs: integer(env, 'CONNECTION_TTL_SECONDS', 900, 10, 86400) * 1000,
+      ratePerSecond: integer(env, 'RATE_LIMIT_PER_SECOND', 5, 1, 1000),
+      rateBurst: integer(env, 'RATE_LIMIT_BURST', 20, 1, 10000),
+    },
+    defaultRoom,
+    authSecret: read(env, 'AUTH_SECRET'),
+    publishToken: read(env, 'PUBLISH_TOKEN'),
+  };
+}

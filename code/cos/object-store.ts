@@ -1,0 +1,166 @@
+import COS from 'cos-nodejs-sdk-v5';
+import type { CosSettings } from '../config';
+
+/**
+ * A narrow view of one COS bucket under one key prefix, over the real `cos-nodejs-sdk-v5`. The registry and the
+ * history store are built on it; nothing above this file sees SDK types or SDK error shapes.
+ */
+
+export interface ListedObject {
+  /** Key relative to the store's prefix. */
+  key: string;
+  lastModified: number;
+}
+
+export interface ListPage {
+  objects: ListedObject[];
+  /** Pass back as `marker` to read the next page; undefined on the last page. */
+  nextMarker?: string;
+}
+
+export interface ObjectStore {
+  put(key: string, body: string): Promise<void>;
+  /** The object's body, or undefined when there is no such object. */
+  get(key: string): Promise<string | undefined>;
+  list(prefix: string, options?: { marker?: string; maxKeys?: number }): Promise<ListPage>;
+  /** Deletes many keys (batched by 1000, COS's limit per request). Missing keys count as deleted. */
+  deleteMany(keys: string[]): Promise<void>;
+  /** How many HTTP requests this store has sent, for the per-broadcast budget. */
+  readonly requestCount: number;
+}
+
+export class StoreError extends Error {
+  override readonly name = 'StoreError';
+  constructor(
+    message: string,
+    readonly cause: unknown,
+  ) {
+    super(message);
+  }
+}
+
+/** COS allows at most 1000 keys per list page and per multi-delete. */
+export const COS_PAGE_SIZE = 1000;
+
+interface SdkError {
+  statusCode?: number;
+  code?: string;
+  message?: string;
+}
+
+function describe(error: unknown): string {
+  const e = (error ?? {}) as SdkError;
+  return (
+    [e.statusCode, e.code, e.message].filter((part) => part !== undefined && part !== '').join(' ') || 'error'
+  );
+}
+
+function isNotFound(error: unknown): boolean {
+  // Errors are plain objects, not always Errors; HEAD/GET without an XML body report code '404'.
+  const e = (error ?? {}) as SdkError;
+  return e.statusCode === 404 || e.code === 'NoSuchKey' || e.code === '404';
+}
+
+/** The SDK retries 5xx and network errors itself (4 tries); this bounds the whole call, retries included. */
+function withDeadline<T>(operation: string, ms: number, promise: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new StoreError(`COS ${operation} timed out after ${ms} ms`, undefined)),
+      ms,
+    );
+  });
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
+}
+
+export function createCosClient(settings: CosSettings): COS {
+  const options: COS.COSOptions = {
+    SecretId: settings.secretId,
+    SecretKey: settings.secretKey,
+    SecurityToken: settings.sessionToken,
+    Timeout: settings.timeoutMs,
+    KeepAlive: true,
+  };
+  if (settings.endpoint) {
+    // Path-style addressing through the Domain template; ForcePathStyle throws since SDK 2.13.
+    const endpoint = new URL(settings.endpoint);
+    const path = endpoint.pathname.replace(/\/+$/, '');
+    options.Protocol = endpoint.protocol as 'http:' | 'https:';
+    options.Domain = `${endpoint.host}${path}/{Bucket}`;
+    options.AutoSwitchHost = false;
+  }
+  return new COS(options);
+}
+
+export function createObjectStore(settings: CosSettings, cos: COS = createCosClient(settings)): ObjectStore {
+  const { bucket: Bucket, region: Region, keyPrefix } = settings;
+  let requestCount = 0;
+
+  async function call<T>(operation: string, run: () => Promise<T>): Promise<T> {
+    requestCount += 1;
+    try {
+      return await withDeadline(operation, settings.timeoutMs, run());
+    } catch (error) {
+      if (error instanceof StoreError) throw error;
+      throw new StoreError(`COS ${operation} failed: ${describe(error)}`, error);
+    }
+  }
+
+  return {
+    get requestCount() {
+      return requestCount;
+    },
+
+    async put(key, body) {
+      await call('putObject', () =>
+        cos.putObject({ Bucket, Region, Key: keyPrefix + key, Body: body, ContentType: 'application/json' }),
+      );
+    },
+
+    async get(key) {
+      try {
+        const result = await call('getObject', () => cos.getObject({ Bucket, Region, Key: keyPrefix + key }));
+        return Buffer.isBuffer(result.Body) ? result.Body.toString('utf8') : String(result.Body);
+      } catch (error) {
+        if (error instanceof StoreError && isNotFound(error.cause)) return undefined;
+        throw error;
+      }
+    },
+
+    async list(prefix, options = {}) {
+      const result = await call('getBucket', () =>
+        cos.getBucket({
+          Bucket,
+          Region,
+          Prefix: keyPrefix + prefix,
+          Marker: options.marker === undefined ? undefined : keyPrefix + options.marker,
+          MaxKeys: options.maxKeys ?? COS_PAGE_SIZE,
+        }),
+      );
+      const objects = result.Contents.map((item) => ({
+        key: item.Key.slice(keyPrefix.length),
+        lastModified: Date.parse(item.LastModified),
+      }));
+      // IsTruncated is the string 'true'/'false'. COS sends NextMarker when truncated; fall back to the last key.
+      if (result.IsTruncated !== 'true' || objects.length === 0) return { objects };
+      const next = result.NextMarker ?? keyPrefix + objects[objects.length - 1]!.key;
+      return { objects, nextMarker: next.slice(keyPrefix.length) };
+    },
+
+    async deleteMany(keys) {
+      for (let start = 0; start < keys.length; start += COS_PAGE_SIZE) {
+        const batch = keys.slice(start, start + COS_PAGE_SIZE).map((key) => ({ Key: keyPrefix + key }));
+        const result = await call('deleteMultipleObject', () =>
+          cos.deleteMultipleObject({ Bucket, Region, Objects: batch, Quiet: true }),
+        );
+        const failed = result.Error ?? [];
+        if (failed.length > 0) {
+          throw new StoreError(
+            `COS refused to delete ${failed.length} object(s): ${failed[0]?.Code}`,
+            failed,
+          );
+        }
+      }
+    },
+  };
+}

@@ -1,0 +1,52 @@
+import { loadConfig, type Config } from '../config';
+import { createObjectStore } from '../cos/object-store';
+import { createCosRegistry } from '../registry/cos-registry';
+import { createCosHistory } from '../history/cos-history';
+import { createHttpPushClient } from '../push/http-push-client';
+import { createChatService, type ChatService } from '../chat/chat-service';
+import { createRateLimiter } from '../chat/rate-limiter';
+import { createLogger, type Logger } from '../chat/log';
+
+/** Everything one SCF container needs, built once from validated configuration and reused while warm. */
+export interface Container {
+  config: Config;
+  chat: ChatService;
+  log: Logger;
+}
+
+export function createContainer(config: Config, log: Logger = createLogger()): Container {
+  const store = createObjectStore(config.cos);
+  const chat = createChatService({
+    registry: createCosRegistry(store),
+    history: createCosHistory(store, {
+      limit: config.limits.historyLimit,
+      maxAgeMs: config.limits.historyMaxAgeMs,
+    }),
+    push: createHttpPushClient(config.push),
+    rateLimiter: createRateLimiter(config.limits.ratePerSecond, config.limits.rateBurst),
+    settings: {
+      limits: config.limits,
+      defaultRoom: config.defaultRoom,
+      authSecret: config.authSecret,
+      pushConcurrency: config.push.concurrency,
+      broadcastBudgetMs: config.push.budgetMs,
+    },
+    log,
+  });
+  return { config, chat, log };
+}
+
+let container: Container | undefined;
+
+/** The container of this SCF instance, from process.env. Throws ConfigError (naming the variable) if invalid. */
+export function containerFromEnv(): Container {
+  container ??= createContainer(loadConfig(process.env));
+  return container;
+}
+
+/** SCF passes a context; with keep-alive sockets open, do not wait for an empty event loop. */
+export function releaseEventLoop(context: unknown): void {
+  if (typeof context === 'object' && context !== null) {
+    (context as { callbackWaitsForEmptyEventLoop?: boolean }).callbackWaitsForEmptyEventLoop = false;
+  }
+}

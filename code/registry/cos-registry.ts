@@ -1,0 +1,104 @@
+import type { ObjectStore } from '../cos/object-store';
+import type { Connection, ConnectionRegistry, Member } from './registry';
+import {
+  ALL_CONNECTIONS_PREFIX,
+  ALL_ROOMS_PREFIX,
+  connectionKey,
+  decodeConnectionId,
+  memberKey,
+  parseMemberKey,
+  roomPrefix,
+} from './keys';
+
+function parseRecord(id: string, body: string): Connection | undefined {
+  try {
+    const parsed = JSON.parse(body) as Partial<Connection> | null;
+    if (typeof parsed?.room !== 'string' || typeof parsed.nick !== 'string') return undefined;
+    return { id, room: parsed.room, nick: parsed.nick, connectedAt: Number(parsed.connectedAt) || 0 };
+  } catch {
+    return undefined; // A damaged record reads as unknown; the next register or join writes a good one.
+  }
+}
+
+/**
+ * Two small objects per connection: `conn/<id>` holds the record (room, nick) so that transport and cleanup,
+ * which only get the ID, can find the room; `room/<room>/<id>` makes the room's roster a prefix listing, so a
+ * broadcast costs requests in proportion to the room, never the whole bucket.
+ */
+export function createCosRegistry(store: ObjectStore): ConnectionRegistry {
+  async function* pages(prefix: string): AsyncIterable<Array<{ key: string; lastModified: number }>> {
+    let marker: string | undefined;
+    do {
+      const page = await store.list(prefix, { marker });
+      yield page.objects;
+      marker = page.nextMarker;
+    } while (marker !== undefined);
+  }
+
+  function writeRecord(connection: Connection): Promise<void> {
+    return store.put(connectionKey(connection.id), JSON.stringify(connection));
+  }
+
+  function writeMembership(connection: Connection): Promise<void> {
+    return store.put(memberKey(connection.room, connection.id), JSON.stringify({ nick: connection.nick }));
+  }
+
+  return {
+    async add(connection) {
+      // Record first: a member key without a record would be broadcast to but could not be cleaned up by ID.
+      await writeRecord(connection);
+      await writeMembership(connection);
+    },
+
+    async find(id) {
+      const body = await store.get(connectionKey(id));
+      if (body === undefined) return undefined;
+      return parseRecord(id, body);
+    },
+
+    async update(connection, previousRoom) {
+      await writeRecord(connection);
+      await writeMembership(connection);
+      if (previousRoom !== connection.room) await store.deleteMany([memberKey(previousRoom, connection.id)]);
+    },
+
+    touch: writeMembership,
+
+    async remove(entries) {
+      const keys: string[] = [];
+      for (const { id, room } of entries) {
+        keys.push(connectionKey(id));
+        if (room !== undefined) keys.push(memberKey(room, id));
+      }
+      if (keys.length > 0) await store.deleteMany(keys);
+    },
+
+    async *members(room) {
+      const prefix = roomPrefix(room);
+      for await (const objects of pages(prefix)) {
+        yield objects.flatMap((o): Member[] => {
+          const parsed = parseMemberKey(o.key);
+          return parsed ? [{ id: parsed.id, lastSeen: o.lastModified }] : [];
+        });
+      }
+    },
+
+    async *allMembers() {
+      for await (const objects of pages(ALL_ROOMS_PREFIX)) {
+        yield objects.flatMap((o) => {
+          const parsed = parseMemberKey(o.key);
+          return parsed ? [{ ...parsed, lastSeen: o.lastModified }] : [];
+        });
+      }
+    },
+
+    async *allRecords() {
+      for await (const objects of pages(ALL_CONNECTIONS_PREFIX)) {
+        yield objects.map((o) => ({
+          id: decodeConnectionId(o.key.slice(ALL_CONNECTIONS_PREFIX.length)),
+          lastSeen: o.lastModified,
+        }));
+      }
+    },
+  };
+}

@@ -1,0 +1,30 @@
+/** Where live connections are kept. One real implementation: `cos-registry.ts`. */
+
+export interface Connection {
+  id: string;
+  room: string;
+  nick: string;
+  connectedAt: number;
+}
+
+export interface Member {
+  id: string;
+  /** Last time the connection proved it was alive (registered, joined or sent a heartbeat). */
+  lastSeen: number;
+}
+
+export interface ConnectionRegistry {
+  add(connection: Connection): Promise<void>;
+  find(id: string): Promise<Connection | undefined>;
+  /** Saves a changed nick or room; `previousRoom` is left when the room changed. */
+  update(connection: Connection, previousRoom: string): Promise<void>;
+  /** Marks the connection as seen now. */
+  touch(connection: Connection): Promise<void>;
+  remove(entries: Array<{ id: string; room?: string }>): Promise<void>;
+  /** The room's members, a page at a time (COS returns at most 1000 keys per request). */
+  members(room: string): AsyncIterable<Member[]>;
+  /** Every membership in every room, for the sweep. */
+  allMembers(): AsyncIterable<Array<Member & { room: string }>>;
+  /** Every connection record; `lastSeen` is when it was last written. For the sweep. */
+  allRecords(): AsyncIterable<Member[]>;
+}

@@ -1,0 +1,315 @@
+/**
+ * The only module that knows Tencent Cloud field names: API Gateway WEBSOCKET events, the register reply,
+ * the push (反向推送) request body, API Gateway HTTP events and SCF timer events.
+ *
+ * Source: "Websocket 原理介绍" https://cloud.tencent.com/document/product/583/32553 (tencentyun/qcloud-documents),
+ * see shared/docs/tencent-websocket-protocol.md. Parsers turn untrusted JSON into our own types or a
+ * `GatewayEventError` with a message a person can act on; builders are shared by the handlers, the local
+ * gateway emulator and the tests so that the three cannot drift apart.
+ */
+
+export type FrameType = 'text' | 'binary';
+
+export interface ConnectRequest {
+  connectionId: string;
+  /** Sub-protocols the client offered (Sec-WebSocket-Protocol), in order. Empty when it offered none. */
+  protocols: string[];
+  sourceIp?: string;
+  requestId?: string;
+}
+
+export interface FrameRequest {
+  connectionId: string;
+  frameType: FrameType;
+  /** Text as sent, or base64 for binary frames (as the gateway delivers them). */
+  data: string;
+}
+
+export interface CloseRequest {
+  connectionId: string;
+}
+
+export class GatewayEventError extends Error {
+  override readonly name = 'GatewayEventError';
+  constructor(
+    message: string,
+    /** errNo to answer with; 101/102 are the values of Tencent's own register sample. */
+    readonly errNo: number,
+  ) {
+    super(message);
+  }
+}
+
+/** 128 random bits, base64: 24 characters with padding. The doc says "共32个字符"; we accept any sane length. */
+const CONNECTION_ID = /^[A-Za-z0-9+/]{1,254}={0,2}$/;
+
+type JsonObject = Record<string, unknown>;
+
+function isObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function ownField(obj: JsonObject, key: string): unknown {
+  return Object.prototype.hasOwnProperty.call(obj, key) ? obj[key] : undefined;
+}
+
+function optionalString(obj: JsonObject, key: string): string | undefined {
+  const value = ownField(obj, key);
+  return typeof value === 'string' ? value : undefined;
+}
+
+function websocketSection(event: unknown): JsonObject {
+  if (!isObject(event)) throw new GatewayEventError('event is not a JSON object', 100);
+  const websocket = ownField(event, 'websocket');
+  if (!isObject(websocket)) throw new GatewayEventError('not found websocket', 102);
+  return websocket;
+}
+
+function connectionIdOf(websocket: JsonObject): string {
+  const id = ownField(websocket, 'secConnectionID');
+  if (typeof id !== 'string' || id.length === 0)
+    throw new GatewayEventError('not found secConnectionID', 103);
+  if (!CONNECTION_ID.test(id)) throw new GatewayEventError('secConnectionID is not base64', 104);
+  return id;
+}
+
+export function parseConnectEvent(event: unknown): ConnectRequest {
+  const websocket = websocketSection(event);
+  const connectionId = connectionIdOf(websocket);
+  const context = isObject(event) ? ownField(event, 'requestContext') : undefined;
+  const offered = optionalString(websocket, 'secWebSocketProtocol') ?? '';
+  return {
+    connectionId,
+    protocols: offered
+      .split(',')
+      .map((p) => p.trim())
+      .filter((p) => p.length > 0),
+    sourceIp: isObject(context) ? optionalString(context, 'sourceIp') : undefined,
+    requestId: isObject(context) ? optionalString(context, 'requestId') : undefined,
+  };
+}
+
+/** Upstream data. `action` is deliberately not checked: sources disagree ("data recv" vs "data send"). */
+export function parseFrameEvent(event: unknown): FrameRequest {
+  const websocket = websocketSection(event);
+  const connectionId = connectionIdOf(websocket);
+  const data = ownField(websocket, 'data');
+  if (typeof data !== 'string') throw new GatewayEventError('not found data', 105);
+  const frameType: FrameType = ownField(websocket, 'dataType') === 'binary' ? 'binary' : 'text';
+  return { connectionId, frameType, data };
+}
+
+export function parseCloseEvent(event: unknown): CloseRequest {
+  return { connectionId: connectionIdOf(websocketSection(event)) };
+}
+
+/** Lenient reader for error paths: the connection ID if the event has a usable one, so we can answer it. */
+export function connectionIdIfAny(event: unknown): string | undefined {
+  try {
+    return connectionIdOf(websocketSection(event));
+  } catch {
+    return undefined;
+  }
+}
+
+export interface RegisterReply {
+  errNo: number;
+  errMsg: string;
+  websocket: {
+    action: 'connecting';
+    secConnectionID: string;
+    secWebSocketProtocol?: string;
+  };
+}
+
+/**
+ * errNo 0 accepts the handshake; any other value refuses it. The gateway passes ONE chosen sub-protocol back
+ * to the client, so we answer with the single protocol we accepted (never the offered list).
+ */
+export function registerReply(
+  connectionId: string,
+  outcome: { ok: true; protocol?: string } | { ok: false; errNo: number; errMsg: string },
+): RegisterReply {
+  const websocket: RegisterReply['websocket'] = { action: 'connecting', secConnectionID: connectionId };
+  if (outcome.ok) {
+    if (outcome.protocol) websocket.secWebSocketProtocol = outcome.protocol;
+    return { errNo: 0, errMsg: 'ok', websocket };
+  }
+  return { errNo: outcome.errNo, errMsg: outcome.errMsg, websocket };
+}
+
+export interface PushBody {
+  websocket:
+    | { action: 'data send'; secConnectionID: string; dataType: FrameType; data: string }
+    | { action: 'closing'; secConnectionID: string };
+}
+
+export function pushDataBody(connectionId: string, text: string): PushBody {
+  return { websocket: { action: 'data send', secConnectionID: connectionId, dataType: 'text', data: text } };
+}
+
+export function pushCloseBody(connectionId: string): PushBody {
+  return { websocket: { action: 'closing', secConnectionID: connectionId } };
+}
+
+export type PushRequest =
+  | { kind: 'send'; connectionId: string; frameType: FrameType; data: string }
+  | { kind: 'close'; connectionId: string };
+
+/** Read a push request (used by the local gateway emulator, which plays the part of Tencent's push endpoint). */
+export function parsePushBody(body: unknown): PushRequest {
+  const websocket = websocketSection(body);
+  const connectionId = connectionIdOf(websocket);
+  const action = ownField(websocket, 'action');
+  if (action === 'closing') return { kind: 'close', connectionId };
+  if (action !== 'data send')
+    throw new GatewayEventError(`unknown push action ${JSON.stringify(action)}`, 106);
+  const data = ownField(websocket, 'data');
+  if (typeof data !== 'string') throw new GatewayEventError('not found data', 105);
+  const frameType: FrameType = ownField(websocket, 'dataType') === 'binary' ? 'binary' : 'text';
+  return { kind: 'send', connectionId, frameType, data };
+}
+
+/* ---------- event builders: what the gateway sends to SCF (used by the emulator and tests) ---------- */
+
+export interface WsConnectEvent {
+  requestContext: {
+    serviceName: string;
+    path: string;
+    httpMethod: 'GET';
+    requestId: string;
+    identity: Record<string, string>;
+    sourceIp: string;
+    stage: string;
+    websocketEnable: true;
+  };
+  websocket: {
+    action: 'connecting';
+    secConnectionID: string;
+    secWebSocketProtocol?: string;
+    secWebSocketExtensions?: string;
+  };
+}
+
+export function buildConnectEvent(opts: {
+  connectionId: string;
+  requestId: string;
+  sourceIp: string;
+  path: string;
+  protocols?: string[];
+  stage?: string;
+}): WsConnectEvent {
+  const event: WsConnectEvent = {
+    requestContext: {
+      serviceName: 'local',
+      path: opts.path,
+      httpMethod: 'GET',
+      requestId: opts.requestId,
+      identity: {},
+      sourceIp: opts.sourceIp,
+      stage: opts.stage ?? 'release',
+      websocketEnable: true,
+    },
+    websocket: { action: 'connecting', secConnectionID: opts.connectionId },
+  };
+  // "该字段不出现" when the client sent no Sec-WebSocket-Protocol header.
+  if (opts.protocols && opts.protocols.length > 0)
+    event.websocket.secWebSocketProtocol = opts.protocols.join(',');
+  return event;
+}
+
+export interface WsFrameEvent {
+  websocket: { action: 'data send'; secConnectionID: string; dataType: FrameType; data: string };
+}
+
+export function buildFrameEvent(connectionId: string, frameType: FrameType, data: string): WsFrameEvent {
+  return { websocket: { action: 'data send', secConnectionID: connectionId, dataType: frameType, data } };
+}
+
+export interface WsCloseEvent {
+  websocket: { action: 'closing'; secConnectionID: string };
+}
+
+export function buildCloseEvent(connectionId: string): WsCloseEvent {
+  return { websocket: { action: 'closing', secConnectionID: connectionId } };
+}
+
+/** Read the register reply the way the gateway does: only errNo 0 admits the client. */
+export function readRegisterReply(reply: unknown): { accepted: boolean; protocol?: string; errMsg: string } {
+  if (!isObject(reply)) return { accepted: false, errMsg: 'register returned no object' };
+  const errNo = ownField(reply, 'errNo');
+  const errMsg = optionalString(reply, 'errMsg') ?? '';
+  const websocket = ownField(reply, 'websocket');
+  const protocol = isObject(websocket) ? optionalString(websocket, 'secWebSocketProtocol') : undefined;
+  return { accepted: errNo === 0, protocol: protocol || undefined, errMsg };
+}
+
+/* ---------- API Gateway HTTP trigger (publish API) ---------- */
+
+export interface HttpRequest {
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+export interface HttpResponse {
+  isBase64Encoded: false;
+  statusCode: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/**
+ * API Gateway → SCF integration request (https://cloud.tencent.com/document/product/583/12513): `httpMethod`,
+ * `path`, `headers` (lower-cased names), `body` (string), `isBase64Encoded`.
+ */
+export function parseHttpEvent(event: unknown): HttpRequest {
+  if (!isObject(event)) throw new GatewayEventError('event is not a JSON object', 100);
+  const rawHeaders = ownField(event, 'headers');
+  const headers: Record<string, string> = Object.create(null) as Record<string, string>;
+  if (isObject(rawHeaders)) {
+    for (const [name, value] of Object.entries(rawHeaders)) {
+      if (typeof value === 'string') headers[name.toLowerCase()] = value;
+    }
+  }
+  let body = optionalString(event, 'body') ?? '';
+  if (ownField(event, 'isBase64Encoded') === true) body = Buffer.from(body, 'base64').toString('utf8');
+  return {
+    method: (optionalString(event, 'httpMethod') ?? 'GET').toUpperCase(),
+    path: optionalString(event, 'path') ?? '/',
+    headers,
+    body,
+  };
+}
+
+export function buildHttpEvent(req: HttpRequest): JsonObject {
+  return {
+    httpMethod: req.method,
+    path: req.path,
+    headers: req.headers,
+    body: req.body,
+    isBase64Encoded: false,
+    queryString: {},
+    requestContext: { serviceName: 'local', path: req.path, httpMethod: req.method, stage: 'release' },
+  };
+}
+
+export function httpResponse(statusCode: number, payload: unknown): HttpResponse {
+  return {
+    isBase64Encoded: false,
+    statusCode,
+    headers: { 'Content-Type': 'application/json; charset=utf-8' },
+    body: JSON.stringify(payload),
+  };
+}
+
+/** SCF timer trigger event (https://cloud.tencent.com/document/product/583/9708). */
+export function buildTimerEvent(now: Date): JsonObject {
+  return {
+    Type: 'Timer',
+    TriggerName: 'sweep',
+    Time: now.toISOString().replace(/\.\d+Z$/, 'Z'),
+    Message: '',
+  };
+}

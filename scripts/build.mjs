@@ -1,0 +1,75 @@
+// Builds everything with esbuild:
+//   dist/functions/<name>/index.js  one self-contained SCF bundle per function (node16, minified, SDKs inside:
+//                                   SCF's Node 16 runtime ships no libraries), handler `index.main_handler`;
+//   dist/web/                       the static web client;
+//   dist/tools/*.js                 the local stack, terminal client, benchmarks and helpers.
+import { build } from 'esbuild';
+import { cpSync, existsSync, mkdirSync, rmSync } from 'fs';
+import path from 'path';
+import { fileURLToPath } from 'url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const dist = path.join(root, 'dist');
+export const FUNCTIONS = ['register', 'transport', 'cleanup', 'publish', 'sweep'];
+const TOOLS = {
+  start: 'scripts/local/start.ts',
+  'chat-cli': 'scripts/cli/chat-cli.ts',
+  bench: 'scripts/bench/bench.ts',
+  load: 'scripts/load/load.ts',
+  token: 'scripts/token.ts',
+};
+
+rmSync(path.join(dist, 'functions'), { recursive: true, force: true });
+rmSync(path.join(dist, 'web'), { recursive: true, force: true });
+
+const started = Date.now();
+await Promise.all([
+  ...FUNCTIONS.map((name) =>
+    build({
+      entryPoints: [path.join(root, 'code/functions', `${name}.ts`)],
+      outfile: path.join(dist, 'functions', name, 'index.js'),
+      bundle: true,
+      platform: 'node',
+      target: 'node16',
+      format: 'cjs',
+      minify: true,
+      legalComments: 'none',
+      metafile: false,
+      logLevel: 'warning',
+    }),
+  ),
+  ...Object.entries(TOOLS)
+    .filter(([, entry]) => existsSync(path.join(root, entry)))
+    .map(([name, entry]) =>
+      build({
+        entryPoints: [path.join(root, entry)],
+        outfile: path.join(dist, 'tools', `${name}.js`),
+        bundle: true,
+        platform: 'node',
+        target: 'node16',
+        format: 'cjs',
+        packages: 'external',
+        sourcemap: 'inline',
+        banner: name === 'chat-cli' ? { js: '#!/usr/bin/env node' } : undefined,
+        logLevel: 'warning',
+      }),
+    ),
+  existsSync(path.join(root, 'web/app.ts'))
+    ? build({
+        entryPoints: [path.join(root, 'web/app.ts')],
+        outfile: path.join(dist, 'web', 'app.js'),
+        bundle: true,
+        platform: 'browser',
+        target: 'es2019',
+        minify: true,
+        sourcemap: true,
+        logLevel: 'warning',
+      })
+    : Promise.resolve(),
+]);
+mkdirSync(path.join(dist, 'web'), { recursive: true });
+for (const file of ['index.html', 'style.css', 'favicon.svg']) {
+  if (existsSync(path.join(root, 'web', file)))
+    cpSync(path.join(root, 'web', file), path.join(dist, 'web', file));
+}
+if (!process.env.QUIET_BUILD) console.log(`built dist/ in ${Date.now() - started} ms`);

@@ -1,0 +1,83 @@
+import path from 'path';
+import { startLocalStack } from './stack';
+
+/**
+ * `npm start`: the local stack on one port. Configuration comes from the environment (see .env.example);
+ * everything the functions read (limits, AUTH_SECRET, PUBLISH_TOKEN, ...) is passed through.
+ */
+
+const FUNCTION_ENV = [
+  'COS_KEY_PREFIX',
+  'DEFAULT_ROOM',
+  'MAX_MESSAGE_BYTES',
+  'MAX_NICK_LENGTH',
+  'HISTORY_LIMIT',
+  'HISTORY_MAX_AGE_SECONDS',
+  'CONNECTION_TTL_SECONDS',
+  'RATE_LIMIT_PER_SECOND',
+  'RATE_LIMIT_BURST',
+  'PUSH_CONCURRENCY',
+  'PUSH_TIMEOUT_MS',
+  'PUSH_RETRIES',
+  'PUSH_BUDGET_MS',
+  'AUTH_SECRET',
+  'PUBLISH_TOKEN',
+];
+
+function seconds(name: string, fallback: number): number {
+  const raw = process.env[name];
+  const value = raw === undefined || raw === '' ? fallback : Number(raw);
+  if (!Number.isFinite(value) || value < 0) {
+    console.error(`${name} must be a number of seconds, got "${raw}"`);
+    process.exit(2);
+  }
+  return value;
+}
+
+function time(): string {
+  return new Date().toTimeString().slice(0, 8);
+}
+
+async function main(): Promise<void> {
+  const root = path.resolve(__dirname, '..', '..');
+  const port = Number(process.env.PORT ?? 3000);
+  const stack = await startLocalStack({
+    port,
+    host: process.env.HOST ?? '127.0.0.1',
+    dataDir: path.resolve(root, process.env.DATA_DIR ?? '.data'),
+    webDir: path.join(root, 'dist', 'web'),
+    env: Object.fromEntries(FUNCTION_ENV.map((name) => [name, process.env[name]])),
+    idleTimeoutMs: seconds('IDLE_TIMEOUT_SECONDS', 600) * 1000,
+    sweepIntervalMs: seconds('SWEEP_INTERVAL_SECONDS', 60) * 1000,
+    log: (line) => console.log(`${time()} ${line}`),
+  }).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'EADDRINUSE')
+      console.error(`Port ${port} is in use: set PORT to another port (PORT=3001 npm start).`);
+    else console.error(error.message);
+    process.exit(1);
+  });
+  console.log(`
+  Chat        ${stack.url}          (open it in two tabs)
+  WebSocket   ${stack.wsUrl}
+  Push URL    ${stack.pushUrl}
+  Publish API POST ${stack.url}publish  ${process.env.PUBLISH_TOKEN ? '(Bearer $PUBLISH_TOKEN)' : '(set PUBLISH_TOKEN to enable)'}
+  Local COS   ${stack.cosEndpoint}  bucket ${stack.bucket}, data in ${process.env.DATA_DIR ?? '.data'}/
+  Access      ${process.env.AUTH_SECRET ? 'signed tokens required (AUTH_SECRET is set)' : 'open: anyone who can reach the port can chat'}
+
+  Ctrl-C to stop.
+`);
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`${time()} stopping…`);
+    stack.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+void main();
