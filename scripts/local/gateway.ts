@@ -59,6 +59,8 @@ export interface GatewayOptions {
 export interface PushStats {
   requests: number;
   delivered: number;
+  /** Of `delivered`, how many went to virtual connections. */
+  virtual: number;
   unknown: number;
   closed: number;
 }
@@ -70,6 +72,11 @@ export interface Gateway {
   connectionIds(): string[];
   /** Drops a connection from the server side, as a network failure or idle timeout would: no cleanup call. */
   drop(connectionId: string): boolean;
+  /**
+   * Connections without a socket: pushes to them are answered like those to live ones and counted, so that
+   * benchmarks can fan out to thousands of recipients without holding thousands of sockets.
+   */
+  addVirtualConnections(ids: string[]): void;
   setPushLatency(ms: number): void;
   injectPushFault(fault: PushFault): void;
   clearPushFaults(): void;
@@ -114,7 +121,8 @@ export function createGateway(options: GatewayOptions): Gateway {
   const emit = options.onEvent ?? (() => undefined);
   let faults: Array<PushFault & { used: number }> = [];
   let latencyMs = 0;
-  const stats: PushStats = { requests: 0, delivered: 0, unknown: 0, closed: 0 };
+  const stats: PushStats = { requests: 0, delivered: 0, virtual: 0, unknown: 0, closed: 0 };
+  const virtual = new Set<string>();
 
   function armIdleTimer(connectionId: string, entry: Live): void {
     if (entry.idleTimer) clearTimeout(entry.idleTimer);
@@ -247,6 +255,12 @@ export function createGateway(options: GatewayOptions): Gateway {
             if (fault.mode === 'status')
               return answer(fault.status ?? 500, fault.status ?? 500, 'injected fault');
           }
+          if (fault?.mode !== 'gone' && virtual.has(push.connectionId)) {
+            if (push.kind === 'close') virtual.delete(push.connectionId);
+            stats.delivered += 1;
+            stats.virtual += 1;
+            return answer(200, 0, 'ok');
+          }
           const entry = fault?.mode === 'gone' ? undefined : live.get(push.connectionId);
           if (!entry || entry.socket.readyState !== entry.socket.OPEN) {
             stats.unknown += 1;
@@ -276,6 +290,9 @@ export function createGateway(options: GatewayOptions): Gateway {
       return true;
     },
 
+    addVirtualConnections(ids) {
+      for (const id of ids) virtual.add(id);
+    },
     setPushLatency(ms) {
       latencyMs = ms;
     },
@@ -287,7 +304,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     },
     pushStats: () => ({ ...stats }),
     resetPushStats() {
-      Object.assign(stats, { requests: 0, delivered: 0, unknown: 0, closed: 0 });
+      Object.assign(stats, { requests: 0, delivered: 0, virtual: 0, unknown: 0, closed: 0 });
     },
 
     async close() {
