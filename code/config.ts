@@ -33,6 +33,8 @@ export interface ChatLimits {
   historyMaxAgeMs: number;
   /** A connection not seen for this long is treated as gone (skipped and pruned). */
   connectionTtlMs: number;
+  /** A just-registered connection reported gone is not pruned within this time (handshake still in flight). */
+  handshakeGraceMs: number;
   /** Token bucket per connection, per warm container: sustained rate and burst. */
   ratePerSecond: number;
   rateBurst: number;
@@ -142,6 +144,7 @@ export function loadConfig(env: Env = process.env): Config {
       historyLimit: integer(env, 'HISTORY_LIMIT', 100, 0, 1000),
       historyMaxAgeMs: integer(env, 'HISTORY_MAX_AGE_SECONDS', 86400, 60, 30 * 86400) * 1000,
       connectionTtlMs: integer(env, 'CONNECTION_TTL_SECONDS', 900, 10, 86400) * 1000,
+      handshakeGraceMs: integer(env, 'HANDSHAKE_GRACE_MS', 10000, 0, 120000),
       ratePerSecond: integer(env, 'RATE_LIMIT_PER_SECOND', 5, 1, 1000),
       rateBurst: integer(env, 'RATE_LIMIT_BURST', 20, 1, 10000),
     },

@@ -67,7 +67,7 @@ export async function broadcastToRoom(
   outcomes.forEach((outcome, index) => {
     result[outcome] += 1;
     const member = live[index]!;
-    if (outcome === 'gone' && member.lastSeen < options.now - options.handshakeGraceMs) {
+    if (outcome === 'gone' && options.now - member.lastSeen >= options.handshakeGraceMs) {
       prune.push({ id: member.id, room: options.room });
       result.online -= 1;
     }

@@ -53,12 +53,22 @@ export interface SweepReport {
 /** History page size for join and history requests. */
 const HISTORY_PAGE = 50;
 const SWEEP_CLOSE_CONCURRENCY = 16;
-/** Longer than a register invocation plus the gateway's handshake; see BroadcastOptions.handshakeGraceMs. */
-const HANDSHAKE_GRACE_MS = 15_000;
 
-/** Time-ordered and unique: base36 milliseconds (fixed width) then 40 random bits. */
+let lastIdTime = 0;
+let idSequence = 0;
+
+/**
+ * Time-ordered and unique: base36 milliseconds (fixed width), a per-container sequence for messages in the same
+ * millisecond, then 32 random bits so that IDs from different containers never collide.
+ */
 export function newMessageId(now: number): string {
-  return now.toString(36).padStart(9, '0') + randomBytes(5).toString('hex');
+  idSequence = now === lastIdTime ? idSequence + 1 : 0;
+  lastIdTime = now;
+  return (
+    now.toString(36).padStart(9, '0') +
+    idSequence.toString(36).padStart(3, '0') +
+    randomBytes(4).toString('hex')
+  );
 }
 
 /**
@@ -83,7 +93,7 @@ export function createChatService(deps: ChatDeps) {
       now,
       ttlMs: settings.limits.connectionTtlMs,
       concurrency: settings.pushConcurrency,
-      handshakeGraceMs: HANDSHAKE_GRACE_MS,
+      handshakeGraceMs: settings.limits.handshakeGraceMs,
       deadline: Date.now() + settings.broadcastBudgetMs,
     });
   }

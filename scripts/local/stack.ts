@@ -12,7 +12,7 @@ import { createSweepHandler } from '../../code/functions/sweep';
 import { buildHttpEvent, buildTimerEvent, type HttpResponse } from '../../code/tencent/gateway';
 import type { Logger } from '../../code/chat/log';
 import { createCosServer, type CosServer } from './cos-server';
-import { createGateway, type Gateway, type GatewayEvent } from './gateway';
+import { createGateway, type Gateway, type GatewayEvent, type ScfFunction } from './gateway';
 
 /**
  * The whole chat on one port: the web page at `/`, the WebSocket at `/ws`, the push URL at `/_push`, the COS
@@ -35,6 +35,8 @@ export interface LocalStackOptions {
   sweepIntervalMs?: number;
   /** Seconds between client heartbeats, announced to the web client in /config.json. */
   heartbeatSeconds?: number;
+  /** Wraps each function as the gateway sees it, so tests can make one fail or stall. */
+  wrapFunction?: (name: 'register' | 'transport' | 'cleanup', fn: ScfFunction) => ScfFunction;
   /** Receives every gateway event and handler log line; silent when omitted. */
   log?: (line: string) => void;
 }
@@ -189,11 +191,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     return () => container;
   };
 
+  const wrap = (name: 'register' | 'transport' | 'cleanup', fn: ScfFunction) =>
+    options.wrapFunction ? options.wrapFunction(name, fn) : fn;
   const gateway = createGateway({
     functions: {
-      register: createRegisterHandler(containerFor('register')),
-      transport: createTransportHandler(containerFor('transport')),
-      cleanup: createCleanupHandler(containerFor('cleanup')),
+      register: wrap('register', createRegisterHandler(containerFor('register'))),
+      transport: wrap('transport', createTransportHandler(containerFor('transport'))),
+      cleanup: wrap('cleanup', createCleanupHandler(containerFor('cleanup'))),
     },
     idleTimeoutMs,
     functionTimeoutMs: options.functionTimeoutMs ?? 30_000,

@@ -1,0 +1,263 @@
+import { createChatService, type ChatDeps } from '../../../code/chat/chat-service';
+import { createRateLimiter } from '../../../code/chat/rate-limiter';
+import { issueToken } from '../../../code/chat/token';
+import { silentLogger } from '../../../code/chat/log';
+import { connectProtocols } from '../../../code/chat/protocol';
+import { MemoryHistory, MemoryRegistry, RecordingPush, TEST_LIMITS } from '../../helpers/fakes';
+
+function setup(overrides: Partial<ChatDeps['settings']> = {}) {
+  let now = 1_800_000_000_000;
+  const clock = () => now;
+  const registry = new MemoryRegistry(clock);
+  const history = new MemoryHistory();
+  const push = new RecordingPush();
+  const limits = overrides.limits ?? TEST_LIMITS;
+  const chat = createChatService({
+    registry,
+    history,
+    push,
+    rateLimiter: createRateLimiter(limits.ratePerSecond, limits.rateBurst),
+    settings: {
+      limits: TEST_LIMITS,
+      defaultRoom: 'lobby',
+      pushConcurrency: 4,
+      broadcastBudgetMs: 5000,
+      ...overrides,
+    },
+    log: silentLogger,
+    clock,
+  });
+  const connect = (id: string, options: { room?: string; nick?: string; token?: string } = {}) =>
+    chat.connect({ connectionId: id, protocols: connectProtocols(options) });
+  const send = (id: string, data: string) => chat.receive({ connectionId: id, frameType: 'text', data });
+  return { chat, registry, history, push, connect, send, advance: (ms: number) => (now += ms) };
+}
+
+describe('chat service', () => {
+  it('broadcasts a message to every other member of the room and acknowledges the sender', async () => {
+    const { connect, send, push } = setup();
+    await connect('a=', { nick: 'alice' });
+    await connect('b=');
+    await connect('c=', { room: 'other' });
+    push.clear();
+    await send('a=', 'hello');
+    const [received] = push.to('b=');
+    expect(received).toMatchObject({
+      v: 1,
+      type: 'message',
+      from: 'alice',
+      text: 'hello',
+      room: 'lobby',
+      online: 2,
+    });
+    expect(typeof received!.id).toBe('string');
+    expect(typeof received!.ts).toBe('number');
+    expect(push.to('c=')).toEqual([]);
+    expect(push.to('a=')).toEqual([
+      expect.objectContaining({ type: 'ack', for: 'message', delivered: 1, online: 2 }),
+    ]);
+  });
+
+  it('prunes connections the gateway reports gone and does not count them', async () => {
+    const { connect, send, push, registry } = setup();
+    await connect('a=');
+    await connect('b=');
+    await connect('dead=');
+    push.gone.add('dead=');
+    await send('a=', 'hi');
+    expect(registry.memberIds('lobby')).toEqual(['a=', 'b=']);
+    expect(registry.records.has('dead=')).toBe(false);
+    expect(push.to('a=').at(-1)).toMatchObject({ type: 'ack', delivered: 1, online: 2 });
+  });
+
+  it('skips and prunes members not seen within the TTL, but keeps the sender', async () => {
+    const { connect, send, push, registry, advance } = setup();
+    await connect('old=');
+    advance(TEST_LIMITS.connectionTtlMs + 1);
+    await connect('a=');
+    await connect('b=');
+    push.clear();
+    await send('a=', 'hi');
+    expect(push.to('old=')).toEqual([]);
+    expect(registry.memberIds('lobby')).toEqual(['a=', 'b=']);
+  });
+
+  it('announces joins, leaves and nick changes with the online count', async () => {
+    const { connect, send, push, chat } = setup();
+    await connect('a=', { nick: 'alice' });
+    await connect('b=', { nick: 'bob' });
+    expect(push.to('a=')).toEqual([
+      expect.objectContaining({ type: 'presence', event: 'join', nick: 'bob', online: 2 }),
+    ]);
+    await send('b=', '{"type":"nick","nick":"robert"}');
+    expect(push.to('a=').at(-1)).toMatchObject({ event: 'nick', nick: 'robert', previous: 'bob', online: 2 });
+    expect(push.to('b=').at(-1)).toMatchObject({ type: 'ack', for: 'nick', nick: 'robert' });
+    await chat.disconnect('b=');
+    expect(push.to('a=').at(-1)).toMatchObject({ event: 'leave', nick: 'robert', online: 1 });
+  });
+
+  it('moves a connection between rooms, announcing in both and sending the new room’s history', async () => {
+    const { connect, send, push, registry } = setup();
+    await connect('a=');
+    await connect('b=');
+    await connect('d=', { room: 'dev' });
+    await send('d=', 'earlier in dev');
+    push.clear();
+    await send('a=', '{"type":"join","room":"Dev","ref":"j"}');
+    expect(registry.memberIds('lobby')).toEqual(['b=']);
+    expect(registry.memberIds('dev')).toEqual(['a=', 'd=']);
+    expect(push.to('b=')).toEqual([expect.objectContaining({ event: 'leave', online: 1 })]);
+    expect(push.to('d=')).toEqual([expect.objectContaining({ event: 'join', online: 2 })]);
+    const [ack, history] = push.to('a=');
+    expect(ack).toMatchObject({ type: 'ack', for: 'join', room: 'dev', ref: 'j', online: 2 });
+    expect(history).toMatchObject({
+      type: 'history',
+      room: 'dev',
+      messages: [expect.objectContaining({ text: 'earlier in dev' })],
+    });
+  });
+
+  it('returns exactly the messages after a cursor, oldest first', async () => {
+    const { connect, send, push, history } = setup();
+    await connect('a=');
+    for (const text of ['one', 'two', 'three']) await send('a=', text);
+    push.clear();
+    await send('a=', JSON.stringify({ type: 'history', since: history.messages[0]!.id }));
+    expect(push.to('a=')[0]).toMatchObject({
+      type: 'history',
+      messages: [{ text: 'two' }, { text: 'three' }],
+      more: false,
+    });
+  });
+
+  it.each([
+    ['an oversized message', 'x'.repeat(TEST_LIMITS.maxMessageBytes + 1), 'too_large'],
+    ['an oversized frame', `{"type":"message","text":"${'x'.repeat(5000)}"}`, 'too_large'],
+    ['an unknown command', '{"type":"dance"}', 'unknown_command'],
+    ['an empty message', '   ', 'empty_message'],
+    ['a bad nickname', '{"type":"nick","nick":"<script>"}', 'invalid_nick'],
+    ['a room escaping the prefix', '{"type":"join","room":"../conn"}', 'invalid_room'],
+    ['a bad cursor', '{"type":"history","since":"../x"}', 'invalid_cursor'],
+  ])('answers %s with an error envelope and stores nothing', async (_name, data, code) => {
+    const { connect, send, push, history } = setup();
+    await connect('a=');
+    await send('a=', data);
+    expect(push.to('a=')).toEqual([expect.objectContaining({ type: 'error', code })]);
+    expect(history.messages).toEqual([]);
+  });
+
+  it('refuses binary frames with a clear error', async () => {
+    const { connect, chat, push } = setup();
+    await connect('a=');
+    await chat.receive({ connectionId: 'a=', frameType: 'binary', data: 'AAEC' });
+    expect(push.to('a=')).toEqual([expect.objectContaining({ type: 'error', code: 'binary_unsupported' })]);
+  });
+
+  it('rate-limits a connection that sends too fast', async () => {
+    const { connect, send, push } = setup({ limits: { ...TEST_LIMITS, rateBurst: 2, ratePerSecond: 1 } });
+    await connect('a=');
+    for (let i = 0; i < 3; i += 1) await send('a=', `m${i}`);
+    expect(push.to('a=').map((f) => f.type)).toEqual(['ack', 'ack', 'error']);
+    expect(push.to('a=')[2]).toMatchObject({ code: 'rate_limited' });
+  });
+
+  it('keeps the message in history and tells the sender when the room cannot be listed', async () => {
+    const { connect, send, push, registry, history } = setup();
+    await connect('a=');
+    registry.failNext.members = new Error('COS down');
+    await send('a=', '{"type":"message","text":"important","ref":"m1"}');
+    expect(history.messages.map((m) => m.text)).toEqual(['important']);
+    expect(push.to('a=')).toEqual([
+      expect.objectContaining({
+        type: 'error',
+        code: 'store_unavailable',
+        ref: 'm1',
+        message: expect.stringContaining('saved in history'),
+      }),
+    ]);
+  });
+
+  it('answers an internal failure with a generic error, never a stack trace', async () => {
+    const { connect, send, push, registry } = setup();
+    await connect('a=');
+    registry.failNext.find = new Error('secret internals at /var/user/index.js:1');
+    await send('a=', 'hi');
+    const [error] = push.to('a=');
+    expect(error).toMatchObject({ type: 'error', code: 'internal' });
+    expect(JSON.stringify(error)).not.toContain('/var/user');
+  });
+
+  it('re-creates a lost record instead of dropping the message', async () => {
+    const { connect, send, push, registry } = setup();
+    await connect('a=');
+    await connect('b=');
+    await registry.remove([{ id: 'a=', room: 'lobby' }]);
+    push.clear();
+    await send('a=', 'still here');
+    expect(push.to('b=')).toEqual([expect.objectContaining({ text: 'still here' })]);
+    expect(registry.memberIds('lobby')).toEqual(['a=', 'b=']);
+  });
+
+  it('refuses a connection it cannot store, so nobody is admitted unreachable', async () => {
+    const { connect, registry } = setup();
+    registry.failNext.add = new Error('COS down');
+    expect(await connect('a=')).toEqual({
+      ok: false,
+      errNo: 503,
+      errMsg: expect.stringContaining('unavailable'),
+    });
+  });
+
+  describe('with AUTH_SECRET', () => {
+    const secret = 'test-secret';
+    it('admits a valid token with the nick and room it carries, whatever the client asks', async () => {
+      const { connect, registry } = setup({ authSecret: secret });
+      const token = issueToken(secret, { nick: 'alice', room: 'vip', ttlSeconds: 60 }, 1_800_000_000_000);
+      expect(await connect('a=', { token, room: 'lobby', nick: 'mallory' })).toEqual({
+        ok: true,
+        protocol: 'wschat.v1',
+      });
+      expect(registry.records.get('a=')).toMatchObject({ nick: 'alice', room: 'vip' });
+    });
+
+    it('refuses missing, forged and expired tokens with a non-zero errNo', async () => {
+      const { connect, registry, advance } = setup({ authSecret: secret });
+      expect(await connect('a=')).toMatchObject({ ok: false, errNo: 401 });
+      const forged = issueToken('wrong', { nick: 'x', room: 'lobby', ttlSeconds: 60 }, 1_800_000_000_000);
+      expect(await connect('b=', { token: forged })).toMatchObject({ ok: false, errNo: 401 });
+      const token = issueToken(secret, { nick: 'x', room: 'lobby', ttlSeconds: 1 }, 1_800_000_000_000);
+      advance(1000);
+      expect(await connect('c=', { token })).toMatchObject({
+        ok: false,
+        errMsg: 'unauthorized: token expired',
+      });
+      expect(registry.records.size).toBe(0);
+    });
+  });
+
+  it('publishes from the HTTP API into a room with source "api"', async () => {
+    const { connect, push, chat } = setup();
+    await connect('a=');
+    await connect('b=', { room: 'other' });
+    push.clear();
+    const result = await chat.publish({ room: 'lobby', text: 'deploy finished', from: 'ci' });
+    expect(result).toMatchObject({ delivered: 1, online: 1 });
+    expect(push.to('a=')).toEqual([
+      expect.objectContaining({ from: 'ci', text: 'deploy finished', source: 'api' }),
+    ]);
+    expect(push.to('b=')).toEqual([]);
+  });
+
+  it('sweeps stale members and tells the gateway to close them', async () => {
+    const { connect, chat, registry, push, advance } = setup();
+    await connect('old=', { room: 'quiet' });
+    advance(TEST_LIMITS.connectionTtlMs + 1);
+    await connect('new=');
+    const report = await chat.sweep();
+    expect(report.staleConnections).toBe(1);
+    expect(registry.memberIds('quiet')).toEqual([]);
+    expect(registry.records.has('old=')).toBe(false);
+    expect(registry.memberIds('lobby')).toEqual(['new=']);
+    expect(push.closed).toEqual(['old=']);
+  });
+});

@@ -1,0 +1,62 @@
+import { ConfigError, loadConfig } from '../../code/config';
+
+const base = {
+  COS_BUCKET: 'chat-1250000000',
+  COS_REGION: 'ap-guangzhou',
+  PUSH_URL: 'http://set-x.cb-guangzhou.apigateway.tencentyun.com/api-abc',
+  TENCENTCLOUD_SECRETID: 'id',
+  TENCENTCLOUD_SECRETKEY: 'key',
+  TENCENTCLOUD_SESSIONTOKEN: 'token',
+};
+
+function errorOf(env: Record<string, string | undefined>): string {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as Error).message;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('reads the execution role credentials SCF injects and applies defaults', () => {
+    const config = loadConfig(base);
+    expect(config.cos).toMatchObject({
+      secretId: 'id',
+      secretKey: 'key',
+      sessionToken: 'token',
+      keyPrefix: 'wschat/',
+    });
+    expect(config.push).toMatchObject({ concurrency: 48, retries: 2 });
+    expect(config.defaultRoom).toBe('lobby');
+    expect(config.authSecret).toBeUndefined();
+  });
+
+  it.each(['COS_BUCKET', 'COS_REGION', 'PUSH_URL', 'TENCENTCLOUD_SECRETID', 'TENCENTCLOUD_SECRETKEY'])(
+    'names %s when it is missing',
+    (name) => {
+      expect(errorOf({ ...base, [name]: undefined })).toContain(name);
+    },
+  );
+
+  it('accepts explicit keys instead of a role, and a local endpoint without keys', () => {
+    const explicit = { ...base, TENCENTCLOUD_SECRETID: undefined, TENCENTCLOUD_SECRETKEY: undefined };
+    expect(loadConfig({ ...explicit, COS_SECRET_ID: 'a', COS_SECRET_KEY: 'b' }).cos.secretId).toBe('a');
+    expect(loadConfig({ ...explicit, COS_ENDPOINT: 'http://127.0.0.1:9000/_cos' }).cos.secretId).toBe(
+      'local',
+    );
+  });
+
+  it('refuses malformed numbers, URLs and prefixes with the variable name', () => {
+    expect(errorOf({ ...base, PUSH_CONCURRENCY: 'lots' })).toContain('PUSH_CONCURRENCY');
+    expect(errorOf({ ...base, PUSH_CONCURRENCY: '0' })).toContain('from 1 to 1024');
+    expect(errorOf({ ...base, PUSH_URL: 'set-x/api' })).toContain('PUSH_URL');
+    expect(errorOf({ ...base, COS_KEY_PREFIX: '/abs' })).toContain('COS_KEY_PREFIX');
+    expect(errorOf({ ...base, DEFAULT_ROOM: 'No Spaces' })).toContain('DEFAULT_ROOM');
+  });
+
+  it('adds the trailing slash to a key prefix', () => {
+    expect(loadConfig({ ...base, COS_KEY_PREFIX: 'apps/chat' }).cos.keyPrefix).toBe('apps/chat/');
+  });
+});
