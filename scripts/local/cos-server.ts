@@ -42,6 +42,8 @@ export interface CosServer {
   clearFaults(): void;
   /** Keys in a bucket (for tests). */
   keys(bucket: string, prefix?: string): string[];
+  /** When an object was last written, epoch ms (for tests). */
+  lastModified(bucket: string, key: string): number | undefined;
   /** Waits for pending writes to reach the disk. */
   flush(): Promise<void>;
 }
@@ -406,6 +408,9 @@ export function createCosServer(options: {
     },
     keys(bucket, prefix = '') {
       return (buckets.get(bucket)?.sorted ?? []).filter((k) => k.startsWith(prefix));
+    },
+    lastModified(bucket, key) {
+      return buckets.get(bucket)?.objects.get(key)?.lastModified;
     },
     async flush() {
       while (pendingWrites.size > 0) await Promise.all([...pendingWrites]);
