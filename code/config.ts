@@ -143,7 +143,7 @@ export function loadConfig(env: Env = process.env): Config {
       maxNickLength: integer(env, 'MAX_NICK_LENGTH', 24, 2, 64),
       historyLimit: integer(env, 'HISTORY_LIMIT', 100, 0, 1000),
       historyMaxAgeMs: integer(env, 'HISTORY_MAX_AGE_SECONDS', 86400, 60, 30 * 86400) * 1000,
-      connectionTtlMs: integer(env, 'CONNECTION_TTL_SECONDS', 900, 10, 86400) * 1000,
+      connectionTtlMs: integer(env, 'CONNECTION_TTL_SECONDS', 900, 1, 86400) * 1000,
       handshakeGraceMs: integer(env, 'HANDSHAKE_GRACE_MS', 10000, 0, 120000),
       ratePerSecond: integer(env, 'RATE_LIMIT_PER_SECOND', 5, 1, 1000),
       rateBurst: integer(env, 'RATE_LIMIT_BURST', 20, 1, 10000),

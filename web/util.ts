@@ -1,0 +1,138 @@
+/** Small browser helpers without DOM state: validation, formatting, storage, tokens. */
+
+// These mirror code/chat/rules.ts, which cannot be bundled for the browser (it imports node's crypto). The
+// server stays the judge; checking here first matters because a nick or room refused at connect time only
+// shows up in the browser as a failed handshake, with no reason given.
+const ROOM = /^[a-z0-9][a-z0-9_-]{0,31}$/;
+const NICK = /^[\p{L}\p{M}\p{N}_.\- ]+$/u;
+export const MAX_NICK_LENGTH = 24;
+export const DEFAULT_ROOM = 'lobby';
+
+export type Checked = { ok: true; value: string } | { ok: false; reason: string };
+
+export function checkRoom(input: string): Checked {
+  const value = input.trim().replace(/^#/, '').toLowerCase();
+  if (ROOM.test(value)) return { ok: true, value };
+  return {
+    ok: false,
+    reason: 'Room names are 1–32 characters: a–z, 0–9, "_" and "-", starting with a letter or digit.',
+  };
+}
+
+export function checkNick(input: string): Checked {
+  const value = input.normalize('NFC').trim().replace(/\s+/g, ' ');
+  const length = Array.from(value).length;
+  if (length >= 1 && length <= MAX_NICK_LENGTH && NICK.test(value)) return { ok: true, value };
+  return {
+    ok: false,
+    reason: `Nicknames are 1–${MAX_NICK_LENGTH} letters, digits, spaces, "_", "-" or ".".`,
+  };
+}
+
+/** Base36 milliseconds padded to 9 characters: the prefix of server message ids, so both sort together. */
+export function timeKey(ms: number): string {
+  return Math.max(0, Math.floor(ms)).toString(36).padStart(9, '0');
+}
+
+const clock = new Intl.DateTimeFormat(undefined, { hour: 'numeric', minute: '2-digit' });
+const full = new Intl.DateTimeFormat(undefined, { dateStyle: 'full', timeStyle: 'medium' });
+const dayFormat = new Intl.DateTimeFormat(undefined, { weekday: 'long', month: 'long', day: 'numeric' });
+
+export function formatTime(ms: number): string {
+  return clock.format(ms);
+}
+
+export function formatFull(ms: number): string {
+  return full.format(ms);
+}
+
+export function startOfDay(ms: number): number {
+  const date = new Date(ms);
+  date.setHours(0, 0, 0, 0);
+  return date.getTime();
+}
+
+export function formatDay(ms: number, now = Date.now()): string {
+  const day = startOfDay(ms);
+  const today = startOfDay(now);
+  if (day === today) return 'Today';
+  if (day === startOfDay(today - 12 * 3600_000)) return 'Yesterday';
+  return dayFormat.format(ms);
+}
+
+/** A stable hue per nickname, so a person keeps their colour across messages and reloads. */
+export function hueOf(text: string): number {
+  let hash = 0;
+  for (const char of text) hash = (Math.imul(hash, 31) + (char.codePointAt(0) ?? 0)) | 0;
+  return Math.abs(hash) % 360;
+}
+
+export function initialOf(nick: string): string {
+  const first = Array.from(nick.trim())[0] ?? '?';
+  return first.toUpperCase();
+}
+
+/** localStorage that never throws: it is disabled or full in some private modes, and the chat must still work. */
+export const storage = {
+  get(key: string): string | undefined {
+    try {
+      return window.localStorage.getItem(key) ?? undefined;
+    } catch {
+      return undefined;
+    }
+  },
+  set(key: string, value: string): void {
+    try {
+      window.localStorage.setItem(key, value);
+    } catch {
+      // Not remembered; nothing else to do.
+    }
+  },
+  getList(key: string): string[] {
+    try {
+      const parsed: unknown = JSON.parse(this.get(key) ?? '[]');
+      return Array.isArray(parsed) ? parsed.filter((x): x is string => typeof x === 'string') : [];
+    } catch {
+      return [];
+    }
+  },
+  setList(key: string, values: string[]): void {
+    this.set(key, JSON.stringify(values));
+  },
+};
+
+export interface TokenClaims {
+  nick?: string;
+  room?: string;
+  exp?: number;
+}
+
+/**
+ * Reads (does not verify) the claims of a connect token, `<base64url JSON>.<signature>` (code/chat/token.ts):
+ * the server decides nick and room from it, and the page needs the room to join and the expiry to explain a
+ * refusal that the browser reports without a reason.
+ */
+export function readTokenClaims(token: string): TokenClaims | undefined {
+  const payload = token.split('.')[0] ?? '';
+  if (!/^[A-Za-z0-9_-]+$/.test(payload)) return undefined;
+  try {
+    const binary = atob(payload.replace(/-/g, '+').replace(/_/g, '/'));
+    const json = new TextDecoder().decode(Uint8Array.from(binary, (c) => c.charCodeAt(0)));
+    const parsed: unknown = JSON.parse(json);
+    if (typeof parsed !== 'object' || parsed === null) return undefined;
+    const claims = parsed as Record<string, unknown>;
+    return {
+      nick: typeof claims.nick === 'string' ? claims.nick : undefined,
+      room: typeof claims.room === 'string' ? claims.room : undefined,
+      exp: typeof claims.exp === 'number' ? claims.exp : undefined,
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Full jitter: a random delay up to an exponentially growing cap, so a dropped crowd does not return at once. */
+export function backoffDelay(attempt: number, random: () => number = Math.random): number {
+  const cap = Math.min(15_000, 500 * 2 ** Math.min(attempt, 10));
+  return Math.round(random() * cap);
+}
