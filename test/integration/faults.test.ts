@@ -69,7 +69,9 @@ describe('faults', () => {
     ]) {
       stack.gateway.injectPushFault(fault);
       a.send(`through ${fault.mode} ${fault.status ?? ''}`);
-      expect(await b.next(ofType('message'))).toMatchObject({ text: `through ${fault.mode} ${fault.status ?? ''}` });
+      expect(await b.next(ofType('message'))).toMatchObject({
+        text: `through ${fault.mode} ${fault.status ?? ''}`,
+      });
       expect(await a.next(ofType('ack'))).toMatchObject({ delivered: 1, failed: 0 });
       stack.gateway.clearPushFaults();
     }
@@ -105,13 +107,18 @@ describe('faults', () => {
     a.send({ type: 'join', room: '../conn' });
     expect(await a.next(ofType('error'))).toMatchObject({ code: 'invalid_room' });
     expect(a.socket.readyState).toBe(WebSocket.OPEN);
-    expect(stack.cos.keys(stack.bucket).every((k) => /^wschat\/(conn|room\/lobby|hist\/[a-z0-9_-]+)\//.test(k))).toBe(true);
+    expect(
+      stack.cos.keys(stack.bucket).every((k) => /^wschat\/(conn|room\/lobby|hist\/[a-z0-9_-]+)\//.test(k)),
+    ).toBe(true);
   });
 });
 
 describe('stale connections and the sweep', () => {
   it('removes what a failed cleanup left behind once it is past the TTL', async () => {
-    const stack = await startLocalStack({ port: 0, env: { CONNECTION_TTL_SECONDS: '1', HANDSHAKE_GRACE_MS: '0' } });
+    const stack = await startLocalStack({
+      port: 0,
+      env: { CONNECTION_TTL_SECONDS: '1', HANDSHAKE_GRACE_MS: '0' },
+    });
     try {
       const leaver = await connectClient(stack.wsUrl, connectProtocols({ nick: 'leaver', room: 'quiet' }));
       stack.cos.injectFault({ operation: 'multiDelete', status: 500 });
@@ -136,13 +143,19 @@ describe('secrets stay out of logs', () => {
     const lines: string[] = [];
     const AUTH_SECRET = 'auth-secret-AAAA1111';
     const PUBLISH_TOKEN = 'publish-token-BBBB2222';
-    const stack = await startLocalStack({ port: 0, env: { AUTH_SECRET, PUBLISH_TOKEN }, log: (l) => lines.push(l) });
+    const stack = await startLocalStack({
+      port: 0,
+      env: { AUTH_SECRET, PUBLISH_TOKEN },
+      log: (l) => lines.push(l),
+    });
     try {
       const token = issueToken(AUTH_SECRET, { nick: 'alice', room: 'lobby', ttlSeconds: 60 });
       const client = await connectClient(stack.wsUrl, connectProtocols({ token }));
       client.send('hello');
       await client.next(ofType('ack'));
-      await expect(connectClient(stack.wsUrl, connectProtocols({ token: `${token}x` }))).rejects.toThrow('HTTP 403');
+      await expect(connectClient(stack.wsUrl, connectProtocols({ token: `${token}x` }))).rejects.toThrow(
+        'HTTP 403',
+      );
       await fetch(`${stack.url}publish`, {
         method: 'POST',
         headers: { Authorization: `Bearer ${PUBLISH_TOKEN}`, 'Content-Type': 'application/json' },
@@ -151,7 +164,8 @@ describe('secrets stay out of logs', () => {
       await client.close();
       const all = lines.join('\n');
       expect(lines.length).toBeGreaterThan(5);
-      for (const secret of [AUTH_SECRET, PUBLISH_TOKEN, token, token.split('.')[1]!]) expect(all).not.toContain(secret);
+      for (const secret of [AUTH_SECRET, PUBLISH_TOKEN, token, token.split('.')[1]!])
+        expect(all).not.toContain(secret);
     } finally {
       await stack.close();
     }
