@@ -1,3 +1,5 @@
+import { ROOM_NAME } from './chat/names';
+
 /**
  * Environment → validated configuration, read once per container. A missing or malformed variable fails at
  * cold start with a message that names it, instead of on the thousandth message.
@@ -104,8 +106,6 @@ function credentials(env: Env, local: boolean): Pick<CosSettings, 'secretId' | '
       '(SCF then sets TENCENTCLOUD_SECRETID/SECRETKEY/SESSIONTOKEN), or set COS_SECRET_ID and COS_SECRET_KEY',
   );
 }
-
-const ROOM_NAME = /^[a-z0-9][a-z0-9_-]{0,31}$/;
 
 export function loadConfig(env: Env = process.env): Config {
   const endpoint = read(env, 'COS_ENDPOINT');

@@ -317,6 +317,12 @@ class ChatApp {
   }
 
   private onJoinAck(ack: IdentityAck): void {
+    if (ack.ref === undefined && this.joined) {
+      // Unasked: the server lost this connection's record (silent past its TTL) and re-created it in the
+      // default room. Connecting afresh registers us again with our own name and room.
+      if (ack.room !== this.room || ack.nick !== this.nick) this.connection?.restart();
+      return;
+    }
     if (ack.ref !== this.joinRef) return;
     if (ack.room !== this.room) {
       // A new room: a fresh list, and nothing half-sent from the old room is carried over.

@@ -82,6 +82,12 @@ export class Connection {
     if (this.current) this.abandon(this.current, 1000, 'bye');
   }
 
+  /** Drops the current socket and connects afresh, registering again. */
+  restart(): void {
+    this.stop();
+    this.start();
+  }
+
   /** Skips the backoff wait (the user asked, or the network came back). */
   retryNow(): void {
     if (this.stopped || !this.waiting) return;

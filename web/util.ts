@@ -1,32 +1,24 @@
 /** Small browser helpers without DOM state: validation, formatting, storage, tokens. */
 
-// These mirror code/chat/rules.ts, which cannot be bundled for the browser (it imports node's crypto). The
-// server stays the judge; checking here first matters because a nick or room refused at connect time only
-// shows up in the browser as a failed handshake, with no reason given.
-const ROOM = /^[a-z0-9][a-z0-9_-]{0,31}$/;
-const NICK = /^[\p{L}\p{M}\p{N}_.\- ]+$/u;
+import { checkNickname, checkRoomName, type NameCheck } from '../code/chat/names';
+
 export const MAX_NICK_LENGTH = 24;
 export const DEFAULT_ROOM = 'lobby';
 
-export type Checked = { ok: true; value: string } | { ok: false; reason: string };
+export type Checked = NameCheck;
+
+function sentence(check: NameCheck): NameCheck {
+  return check.ok
+    ? check
+    : { ok: false, reason: `${check.reason[0]!.toUpperCase()}${check.reason.slice(1)}.` };
+}
 
 export function checkRoom(input: string): Checked {
-  const value = input.trim().replace(/^#/, '').toLowerCase();
-  if (ROOM.test(value)) return { ok: true, value };
-  return {
-    ok: false,
-    reason: 'Room names are 1–32 characters: a–z, 0–9, "_" and "-", starting with a letter or digit.',
-  };
+  return sentence(checkRoomName(input.trim().replace(/^#/, '')));
 }
 
 export function checkNick(input: string): Checked {
-  const value = input.normalize('NFC').trim().replace(/\s+/g, ' ');
-  const length = Array.from(value).length;
-  if (length >= 1 && length <= MAX_NICK_LENGTH && NICK.test(value)) return { ok: true, value };
-  return {
-    ok: false,
-    reason: `Nicknames are 1–${MAX_NICK_LENGTH} letters, digits, spaces, "_", "-" or ".".`,
-  };
+  return sentence(checkNickname(input, MAX_NICK_LENGTH));
 }
 
 /** Base36 milliseconds padded to 9 characters: the prefix of server message ids, so both sort together. */

@@ -38,7 +38,8 @@ export interface BroadcastResult {
 
 /**
  * List the room (every page), skip members not seen within the TTL, push to the rest with bounded concurrency,
- * and prune both the stale and the ones the gateway reports gone. A gone connection is an ordinary outcome.
+ * and prune both the stale and the ones the gateway reports gone (their memberships; see registry.leave).
+ * A gone connection is an ordinary outcome.
  */
 export async function broadcastToRoom(
   ports: BroadcastPorts,
@@ -69,12 +70,13 @@ export async function broadcastToRoom(
     const member = live[index]!;
     if (outcome === 'gone' && options.now - member.lastSeen >= options.handshakeGraceMs) {
       prune.push({ id: member.id, room: options.room });
-      result.online -= 1;
     }
   });
+  // Recipients the gateway does not know are not online, whether or not they are pruned yet.
+  result.online -= result.gone;
   if (prune.length > 0) {
     try {
-      await ports.registry.remove(prune);
+      await ports.registry.leave(prune);
     } catch (error) {
       // The sweep or the next broadcast tries again.
       ports.log.warn('prune_failed', { room: options.room, count: prune.length, error: errorMessage(error) });

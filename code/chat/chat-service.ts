@@ -130,7 +130,10 @@ export function createChatService(deps: ChatDeps) {
     }
   }
 
-  /** The sender's record; re-created in the default room if it was lost (e.g. pruned while the client slept). */
+  /**
+   * The sender's record. If it is gone (the client was silent past the TTL and the sweep removed it), it is
+   * re-created in the default room with a guest name, and the client is told so with an unsolicited join ack.
+   */
   async function senderOf(connectionId: string): Promise<Connection> {
     const found = await registry.find(connectionId);
     if (found) return found;
@@ -142,6 +145,7 @@ export function createChatService(deps: ChatDeps) {
     };
     await registry.add(connection);
     log.info('connection_restored', { connection: connectionId, room: connection.room });
+    await reply(connectionId, ackJoin('join', connection, undefined, await countOnline(connection.room)));
     return connection;
   }
 
@@ -227,6 +231,13 @@ export function createChatService(deps: ChatDeps) {
     }
     if (command.type === 'history') {
       return sendHistory(await senderOf(connectionId), command.since, command.limit ?? HISTORY_PAGE, ref);
+    }
+    if (settings.authSecret !== undefined) {
+      throw new ProtocolError(
+        'forbidden',
+        'with access control on, your name and room come from your token',
+        ref,
+      );
     }
     if (command.type === 'nick') {
       const nick = normalizeNick(command.nick, settings.limits.maxNickLength, ref);
@@ -327,13 +338,15 @@ export function createChatService(deps: ChatDeps) {
         // Reject huge frames before parsing them: JSON.parse of megabytes costs memory and time.
         const maxFrame = settings.limits.maxMessageBytes * 2 + 1024;
         if (frame.data.length > maxFrame) {
-          throw new ProtocolError('too_large', `frame is longer than ${maxFrame} characters`);
-        }
-        if (!deps.rateLimiter.take(frame.connectionId, clock())) {
-          throw new ProtocolError('rate_limited', 'too many messages; slow down');
+          // Not parsed, but the client's ref, if it leads the frame, still lets it match the error.
+          ref = /^\s*\{[^{]{0,200}?"ref"\s*:\s*"([^"\\]{1,64})"/.exec(frame.data)?.[1];
+          throw new ProtocolError('too_large', `frame is longer than ${maxFrame} characters`, ref);
         }
         const command = parseClientFrame(frame.data);
         ref = command.ref;
+        if (!deps.rateLimiter.take(frame.connectionId, clock())) {
+          throw new ProtocolError('rate_limited', 'too many messages; slow down', ref);
+        }
         await handleCommand(frame.connectionId, command);
       } catch (error) {
         const known = error instanceof ProtocolError;
@@ -396,18 +409,25 @@ export function createChatService(deps: ChatDeps) {
           else members.add(member.id);
         }
       }
+      // Records with no live membership: stale ones (removed just below) and leftovers of failed cleanups.
+      // A live connection rewrites its record on every heartbeat, so an old record here is not a live one.
       const orphans: Array<{ id: string }> = [];
       for await (const page of registry.allRecords()) {
         for (const record of page)
           if (!members.has(record.id) && record.lastSeen < cutoff) orphans.push(record);
       }
-      const staleIds = new Set(stale.map((s) => s.id));
-      await registry.remove([...stale, ...orphans.filter((o) => !staleIds.has(o.id))]);
+      await registry.leave(stale);
+      await registry.remove(orphans);
       // Tell the gateway too, in case the socket is still open: the client then reconnects and re-registers.
       const deadline = Date.now() + settings.broadcastBudgetMs;
       await mapBounded(stale, SWEEP_CLOSE_CONCURRENCY, (s) => push.close(s.id, { deadline }));
       const expiredMessages = await history.trim();
-      const report = { staleConnections: stale.length, orphanRecords: orphans.length, expiredMessages };
+      const staleIds = new Set(stale.map((s) => s.id));
+      const report = {
+        staleConnections: stale.length,
+        orphanRecords: orphans.filter((o) => !staleIds.has(o.id)).length,
+        expiredMessages,
+      };
       log.info('sweep', { ...report });
       return report;
     },

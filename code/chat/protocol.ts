@@ -18,6 +18,7 @@ export type ErrorCode =
   | 'invalid_room'
   | 'invalid_cursor'
   | 'rate_limited'
+  | 'forbidden'
   | 'store_unavailable'
   | 'internal';
 

@@ -1,11 +1,9 @@
 import { createHash } from 'crypto';
 import { ProtocolError } from './protocol';
+import { checkNickname, checkRoomName } from './names';
 
 /** Server-side rules for names and text. Limits come from configuration (see code/config.ts). */
 
-const ROOM = /^[a-z0-9][a-z0-9_-]{0,31}$/;
-// Letters, marks and digits of any script, plus a few separators; no control or invisible characters.
-const NICK = /^[\p{L}\p{M}\p{N}_.\- ]+$/u;
 // A lone surrogate cannot be encoded as UTF-8: it is what invalid UTF-8 looks like once decoded.
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?:^|[^\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 // C0/C1 controls other than tab and newline.
@@ -13,28 +11,15 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?:^|[^\uD800-\uDBFF]
 const CONTROL = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F]/;
 
 export function normalizeRoom(room: string, ref?: string): string {
-  const normalized = room.trim().toLowerCase();
-  if (!ROOM.test(normalized)) {
-    throw new ProtocolError(
-      'invalid_room',
-      'room names are 1-32 characters: a-z, 0-9, "_" and "-", starting with a letter or digit',
-      ref,
-    );
-  }
-  return normalized;
+  const check = checkRoomName(room);
+  if (!check.ok) throw new ProtocolError('invalid_room', check.reason, ref);
+  return check.value;
 }
 
 export function normalizeNick(nick: string, maxLength: number, ref?: string): string {
-  const normalized = nick.normalize('NFC').trim().replace(/\s+/g, ' ');
-  const length = Array.from(normalized).length;
-  if (length < 1 || length > maxLength || !NICK.test(normalized)) {
-    throw new ProtocolError(
-      'invalid_nick',
-      `nicknames are 1-${maxLength} letters, digits, spaces, "_", "-" or "."`,
-      ref,
-    );
-  }
-  return normalized;
+  const check = checkNickname(nick, maxLength);
+  if (!check.ok) throw new ProtocolError('invalid_nick', check.reason, ref);
+  return check.value;
 }
 
 export function checkText(text: string, maxBytes: number, ref?: string): string {

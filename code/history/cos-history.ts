@@ -1,4 +1,4 @@
-import type { ObjectStore } from '../cos/object-store';
+import { COS_PAGE_SIZE, type ObjectStore } from '../cos/object-store';
 import type { ChatMessage } from '../chat/protocol';
 import type { HistoryStore } from './history';
 import { mapBounded } from '../util/map-bounded';
@@ -40,27 +40,26 @@ export function createCosHistory(
       const oldest = clock() - retention.maxAgeMs;
       const wanted = Math.min(limit, retention.limit);
       if (wanted <= 0) return { messages: [], more: false };
-      // Newest first; one extra key tells whether there is more.
-      const page = await store.list(historyPrefix(room), { maxKeys: wanted + 1 });
-      const candidates: string[] = [];
-      let more = false;
+      // Newest first. Catching up needs every retained key after the cursor (at most `retention.limit`, one
+      // page); a first look needs only the newest `wanted`, plus one to tell whether there is more.
+      const page = await store.list(historyPrefix(room), {
+        maxKeys: Math.min(COS_PAGE_SIZE, since === undefined ? wanted + 1 : retention.limit + 1),
+      });
+      const after: string[] = [];
       for (const object of page.objects) {
         const parsed = parseHistoryKey(object.key);
-        if (!parsed) continue;
+        if (!parsed || object.lastModified < oldest) continue;
         // Message IDs start with the time in base36, so they sort by time.
         if (since !== undefined && parsed.id <= since) break;
-        if (candidates.length === wanted) {
-          more = true;
-          break;
-        }
-        candidates.push(object.key);
+        after.push(object.key);
       }
-      const bodies = await mapBounded(candidates, READ_CONCURRENCY, (key) => store.get(key));
-      const messages = bodies
-        .flatMap((body): ChatMessage[] => (body === undefined ? [] : [JSON.parse(body) as ChatMessage]))
-        .filter((message) => message.ts >= oldest)
-        .reverse();
-      return { messages, more };
+      const more = after.length > wanted;
+      const keys = since === undefined ? after.slice(0, wanted) : after.slice(-wanted);
+      const bodies = await mapBounded(keys, READ_CONCURRENCY, (key) => store.get(key));
+      const messages = bodies.flatMap((body): ChatMessage[] =>
+        body === undefined ? [] : [JSON.parse(body) as ChatMessage],
+      );
+      return { messages: messages.reverse(), more };
     },
 
     async trim() {

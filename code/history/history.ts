@@ -4,8 +4,9 @@ import type { ChatMessage } from '../chat/protocol';
 export interface HistoryStore {
   append(message: ChatMessage): Promise<void>;
   /**
-   * Messages of the room newer than `since` (a message ID; all retained ones when absent), oldest first, at most
-   * `limit`. `more` says that older matching messages were left out (fetch again with the last ID as `since`).
+   * Without `since`: the room's latest `limit` messages; `more` says older ones are retained too.
+   * With `since` (a message ID): the first `limit` messages after it, so a client catching up pages forward;
+   * `more` says newer ones remain (ask again with the last ID as `since`). Oldest first in both cases.
    */
   recent(
     room: string,

@@ -62,7 +62,9 @@ export function createCosRegistry(store: ObjectStore): ConnectionRegistry {
       if (previousRoom !== connection.room) await store.deleteMany([memberKey(previousRoom, connection.id)]);
     },
 
-    touch: writeMembership,
+    async touch(connection) {
+      await Promise.all([writeRecord(connection), writeMembership(connection)]);
+    },
 
     async remove(entries) {
       const keys: string[] = [];
@@ -71,6 +73,10 @@ export function createCosRegistry(store: ObjectStore): ConnectionRegistry {
         if (room !== undefined) keys.push(memberKey(room, id));
       }
       if (keys.length > 0) await store.deleteMany(keys);
+    },
+
+    async leave(entries) {
+      if (entries.length > 0) await store.deleteMany(entries.map(({ id, room }) => memberKey(room, id)));
     },
 
     async *members(room) {

@@ -18,13 +18,19 @@ export interface ConnectionRegistry {
   find(id: string): Promise<Connection | undefined>;
   /** Saves a changed nick or room; `previousRoom` is left when the room changed. */
   update(connection: Connection, previousRoom: string): Promise<void>;
-  /** Marks the connection as seen now. */
+  /** Marks the connection as seen now (rewrites its record and membership, restoring a pruned membership). */
   touch(connection: Connection): Promise<void>;
+  /** Deletes records and, where the room is given, memberships. */
   remove(entries: Array<{ id: string; room?: string }>): Promise<void>;
+  /**
+   * Deletes memberships only. The record stays, so a connection pruned while still alive keeps its room and
+   * nick when it comes back; the sweep removes records left without a membership past the TTL.
+   */
+  leave(entries: Array<{ id: string; room: string }>): Promise<void>;
   /** The room's members, a page at a time (COS returns at most 1000 keys per request). */
   members(room: string): AsyncIterable<Member[]>;
   /** Every membership in every room, for the sweep. */
   allMembers(): AsyncIterable<Array<Member & { room: string }>>;
-  /** Every connection record; `lastSeen` is when it was last written. For the sweep. */
+  /** Every connection record; `lastSeen` is when it was last written (register, join, nick, touch). */
   allRecords(): AsyncIterable<Member[]>;
 }

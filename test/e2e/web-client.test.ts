@@ -152,7 +152,7 @@ test('the online count and presence lines follow people arriving, renaming and l
   // Renaming: checked in the page first, then announced to the room and remembered for the next visit.
   await second.page.locator('#nick-input').fill('Eli <3');
   await second.page.locator('#nick-input').press('Enter');
-  expect(await textOf(second.page, '#nick-error')).toMatch(/^Nicknames are 1–24 letters/);
+  expect(await textOf(second.page, '#nick-error')).toMatch(/^Nicknames are 1.24 letters/);
   await second.page.locator('#nick-input').fill('Eli B');
   await second.page.locator('#nick-input').press('Enter');
   await eventually(async () =>

@@ -8,9 +8,11 @@ import type { ChatLimits } from '../../code/config';
 
 export class MemoryRegistry implements ConnectionRegistry {
   readonly records = new Map<string, Connection>();
+  /** id → when its record was last written */
+  readonly written = new Map<string, number>();
   /** room → id → lastSeen */
   readonly rooms = new Map<string, Map<string, number>>();
-  failNext: Partial<Record<'add' | 'find' | 'update' | 'touch' | 'remove' | 'members', Error>> = {};
+  failNext: Partial<Record<'add' | 'find' | 'update' | 'touch' | 'remove' | 'leave' | 'members', Error>> = {};
 
   constructor(private readonly clock: () => number = Date.now) {}
 
@@ -28,9 +30,14 @@ export class MemoryRegistry implements ConnectionRegistry {
     return room;
   }
 
+  private write(connection: Connection) {
+    this.records.set(connection.id, { ...connection });
+    this.written.set(connection.id, this.clock());
+  }
+
   async add(connection: Connection) {
     this.maybeFail('add');
-    this.records.set(connection.id, { ...connection });
+    this.write(connection);
     this.room(connection.room).set(connection.id, this.clock());
   }
   async find(id: string) {
@@ -40,20 +47,26 @@ export class MemoryRegistry implements ConnectionRegistry {
   }
   async update(connection: Connection, previousRoom: string) {
     this.maybeFail('update');
-    this.records.set(connection.id, { ...connection });
+    this.write(connection);
     this.room(connection.room).set(connection.id, this.clock());
     if (previousRoom !== connection.room) this.room(previousRoom).delete(connection.id);
   }
   async touch(connection: Connection) {
     this.maybeFail('touch');
+    this.write(connection);
     this.room(connection.room).set(connection.id, this.clock());
   }
   async remove(entries: Array<{ id: string; room?: string }>) {
     this.maybeFail('remove');
     for (const { id, room } of entries) {
       this.records.delete(id);
+      this.written.delete(id);
       if (room !== undefined) this.room(room).delete(id);
     }
+  }
+  async leave(entries: Array<{ id: string; room: string }>) {
+    this.maybeFail('leave');
+    for (const { id, room } of entries) this.room(room).delete(id);
   }
   async *members(room: string): AsyncIterable<Member[]> {
     this.maybeFail('members');
@@ -65,7 +78,7 @@ export class MemoryRegistry implements ConnectionRegistry {
     }
   }
   async *allRecords() {
-    yield [...this.records.keys()].map((id) => ({ id, lastSeen: 0 }));
+    yield [...this.records.keys()].map((id) => ({ id, lastSeen: this.written.get(id) ?? 0 }));
   }
   memberIds(room: string): string[] {
     return [...this.room(room).keys()].sort();
@@ -81,7 +94,8 @@ export class MemoryHistory implements HistoryStore {
   }
   async recent(room: string, { since, limit }: { since?: string; limit: number }) {
     const matching = this.messages.filter((m) => m.room === room && (since === undefined || m.id > since));
-    return { messages: matching.slice(-limit), more: matching.length > limit };
+    const page = since === undefined ? matching.slice(-limit) : matching.slice(0, limit);
+    return { messages: page, more: matching.length > limit };
   }
   async trim() {
     return 0;

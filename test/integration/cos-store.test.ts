@@ -107,8 +107,11 @@ describe('COS registry with the real SDK', () => {
     }
     const page = await history.recent('r', { limit: 10 });
     expect(page.messages.map((m) => m.text)).toEqual(['m2', 'm3', 'm4']);
+    expect(page.more).toBe(true);
     const since = await history.recent('r', { since: page.messages[0]!.id, limit: 10 });
-    expect(since.messages.map((m) => m.text)).toEqual(['m3', 'm4']);
+    expect(since).toMatchObject({ messages: [{ text: 'm3' }, { text: 'm4' }], more: false });
+    const firstOfTwo = await history.recent('r', { since: page.messages[0]!.id, limit: 1 });
+    expect(firstOfTwo).toMatchObject({ messages: [{ text: 'm3' }], more: true });
     expect(await history.trim()).toBe(2);
     expect(local.cos.keys(BUCKET, 'app/hist/')).toHaveLength(3);
     await local.close();

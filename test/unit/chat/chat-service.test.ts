@@ -66,8 +66,35 @@ describe('chat service', () => {
     push.gone.add('dead=');
     await send('a=', 'hi');
     expect(registry.memberIds('lobby')).toEqual(['a=', 'b=']);
-    expect(registry.records.has('dead=')).toBe(false);
     expect(push.to('a=').at(-1)).toMatchObject({ type: 'ack', delivered: 1, online: 2 });
+    // The record stays until the sweep finds it without a membership past the TTL.
+    expect(registry.records.has('dead=')).toBe(true);
+  });
+
+  it('sweeps the records of pruned connections once they are past the TTL', async () => {
+    const { connect, send, push, registry, chat, advance } = setup();
+    await connect('a=');
+    await connect('dead=');
+    push.gone.add('dead=');
+    await send('a=', 'hi');
+    advance(TEST_LIMITS.connectionTtlMs / 2);
+    await send('a=', '{"type":"ping"}');
+    expect((await chat.sweep()).orphanRecords).toBe(0);
+    advance(TEST_LIMITS.connectionTtlMs / 2 + 1);
+    await send('a=', '{"type":"ping"}');
+    expect((await chat.sweep()).orphanRecords).toBe(1);
+    expect([...registry.records.keys()]).toEqual(['a=']);
+  });
+
+  it('brings a pruned but living connection back into its own room with its own nick', async () => {
+    const { connect, send, push, registry } = setup();
+    await connect('a=', { room: 'dev', nick: 'alice' });
+    await connect('b=', { room: 'dev' });
+    await registry.leave([{ id: 'a=', room: 'dev' }]);
+    push.clear();
+    await send('a=', 'back');
+    expect(push.to('b=')).toEqual([expect.objectContaining({ text: 'back', from: 'alice', room: 'dev' })]);
+    expect(registry.memberIds('dev')).toEqual(['a=', 'b=']);
   });
 
   it('skips and prunes members not seen within the TTL, but keeps the sender', async () => {
@@ -130,6 +157,15 @@ describe('chat service', () => {
     });
   });
 
+  it('names the ref of an oversized frame it refused without parsing', async () => {
+    const { connect, send, push } = setup();
+    await connect('a=');
+    await send('a=', `{"type":"message","ref":"big-1","text":"${'x'.repeat(5000)}"}`);
+    expect(push.to('a=')).toEqual([
+      expect.objectContaining({ type: 'error', code: 'too_large', ref: 'big-1' }),
+    ]);
+  });
+
   it.each([
     ['an oversized message', 'x'.repeat(TEST_LIMITS.maxMessageBytes + 1), 'too_large'],
     ['an oversized frame', `{"type":"message","text":"${'x'.repeat(5000)}"}`, 'too_large'],
@@ -157,8 +193,10 @@ describe('chat service', () => {
     const { connect, send, push } = setup({ limits: { ...TEST_LIMITS, rateBurst: 2, ratePerSecond: 1 } });
     await connect('a=');
     for (let i = 0; i < 3; i += 1) await send('a=', `m${i}`);
-    expect(push.to('a=').map((f) => f.type)).toEqual(['ack', 'ack', 'error']);
+    await send('a=', '{"type":"message","text":"m3","ref":"r3"}');
+    expect(push.to('a=').map((f) => f.type)).toEqual(['ack', 'ack', 'error', 'error']);
     expect(push.to('a=')[2]).toMatchObject({ code: 'rate_limited' });
+    expect(push.to('a=')[3]).toMatchObject({ code: 'rate_limited', ref: 'r3' });
   });
 
   it('keeps the message in history and tells the sender when the room cannot be listed', async () => {
@@ -187,13 +225,20 @@ describe('chat service', () => {
     expect(JSON.stringify(error)).not.toContain('/var/user');
   });
 
-  it('re-creates a lost record instead of dropping the message', async () => {
+  it('re-creates a lost record in the default room, tells the client, and delivers the message', async () => {
     const { connect, send, push, registry } = setup();
-    await connect('a=');
+    await connect('a=', { nick: 'alice' });
     await connect('b=');
     await registry.remove([{ id: 'a=', room: 'lobby' }]);
     push.clear();
     await send('a=', 'still here');
+    expect(push.to('a=')[0]).toMatchObject({
+      type: 'ack',
+      for: 'join',
+      room: 'lobby',
+      nick: expect.stringMatching(/^guest-/),
+    });
+    expect(push.to('a=')[0]!.ref).toBeUndefined();
     expect(push.to('b=')).toEqual([expect.objectContaining({ text: 'still here' })]);
     expect(registry.memberIds('lobby')).toEqual(['a=', 'b=']);
   });
@@ -217,6 +262,19 @@ describe('chat service', () => {
         ok: true,
         protocol: 'wschat.v1',
       });
+      expect(registry.records.get('a=')).toMatchObject({ nick: 'alice', room: 'vip' });
+    });
+
+    it('does not let a token holder change the nick or room the token gave', async () => {
+      const { connect, send, push, registry } = setup({ authSecret: secret });
+      const token = issueToken(secret, { nick: 'alice', room: 'vip', ttlSeconds: 60 }, 1_800_000_000_000);
+      await connect('a=', { token });
+      await send('a=', '{"type":"nick","nick":"root","ref":"n"}');
+      await send('a=', '{"type":"join","room":"lobby","ref":"j"}');
+      expect(push.to('a=')).toEqual([
+        expect.objectContaining({ type: 'error', code: 'forbidden', ref: 'n' }),
+        expect.objectContaining({ type: 'error', code: 'forbidden', ref: 'j' }),
+      ]);
       expect(registry.records.get('a=')).toMatchObject({ nick: 'alice', room: 'vip' });
     });
 
