@@ -1,0 +1,78 @@
+import { spawn, type ChildProcess } from 'child_process';
+import net from 'net';
+import path from 'path';
+import { mkdtempSync, rmSync } from 'fs';
+import { tmpdir } from 'os';
+import { connectClient, ofType } from '../helpers/ws-client';
+
+/** `npm start` as a user runs it: a child process on a free port, a real WebSocket, then Ctrl-C. */
+
+const root = path.resolve(__dirname, '../..');
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+function waitForOutput(child: ChildProcess, pattern: RegExp, timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let output = '';
+    const timer = setTimeout(
+      () => reject(new Error(`no ${pattern} within ${timeoutMs} ms; output:\n${output}`)),
+      timeoutMs,
+    );
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (pattern.test(output)) {
+        clearTimeout(timer);
+        resolve(output);
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+  });
+}
+
+it('npm start serves the page, chats over WebSocket and stops cleanly on SIGINT', async () => {
+  const port = await freePort();
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'npm-start-'));
+  const child = spawn('npm', ['start', '--silent'], {
+    cwd: root,
+    env: { ...process.env, PORT: String(port), DATA_DIR: dataDir },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true, // its own process group, so the signal reaches node under npm
+  });
+  try {
+    const banner = await waitForOutput(child, /Ctrl-C to stop/, 60_000);
+    expect(banner).toContain(`http://127.0.0.1:${port}/`);
+    const page = await fetch(`http://127.0.0.1:${port}/`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<html');
+
+    const a = await connectClient(`ws://127.0.0.1:${port}/ws`);
+    const b = await connectClient(`ws://127.0.0.1:${port}/ws`);
+    a.send('hello over npm start');
+    expect(await b.next(ofType('message'))).toMatchObject({ text: 'hello over npm start' });
+    await a.close();
+    await b.close();
+
+    const exited = new Promise<string>((resolve) =>
+      child.on('exit', (code, signal) => resolve(`${code}/${signal}`)),
+    );
+    const stopping = waitForOutput(child, /stopping/, 10_000);
+    process.kill(-child.pid!, 'SIGINT'); // what Ctrl-C in a terminal does: the whole foreground group
+    await stopping;
+    // The server exits 0; npm itself then re-raises the SIGINT it received, as it does for any script.
+    expect(['0/null', 'null/SIGINT']).toContain(await exited);
+    await expect(fetch(`http://127.0.0.1:${port}/`)).rejects.toThrow(); // the port is released
+  } finally {
+    if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, 'SIGKILL');
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}, 90_000);
