@@ -1,4 +1,4 @@
-import { httpResponse, parseHttpEvent, type HttpResponse } from '../tencent/gateway';
+import { GatewayEventError, httpResponse, parseHttpEvent, type HttpResponse } from '../tencent/gateway';
 import { errorMessage } from '../chat/log';
 import { ProtocolError } from '../chat/protocol';
 import { issueToken, secretsEqual } from '../chat/token';
@@ -71,8 +71,12 @@ export function createPublishHandler(getContainer: () => Container) {
       });
       return httpResponse(200, result);
     } catch (error) {
-      if (error instanceof ProtocolError)
+      if (error instanceof ProtocolError) {
         return httpResponse(400, { error: error.code, message: error.message });
+      }
+      if (error instanceof GatewayEventError) {
+        return httpResponse(400, { error: 'bad_event', message: error.message });
+      }
       console.error(JSON.stringify({ level: 'error', event: 'publish_failed', error: errorMessage(error) }));
       return httpResponse(500, { error: 'internal', message: 'could not publish; try again' });
     }
