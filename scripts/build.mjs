@@ -4,7 +4,7 @@
 //   dist/web/                       the static web client;
 //   dist/tools/*.js                 the local stack, terminal client, benchmarks and helpers.
 import { build } from 'esbuild';
-import { cpSync, existsSync, mkdirSync, rmSync } from 'fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, rmSync } from 'fs';
 import path from 'path';
 import { fileURLToPath } from 'url';
 
@@ -17,10 +17,11 @@ const TOOLS = {
   bench: 'scripts/bench/bench.ts',
   load: 'scripts/load/load.ts',
   token: 'scripts/token.ts',
+  deploy: 'scripts/deploy/deploy.ts',
 };
 
+// dist/web is not emptied: a deploy writes dist/web/config.json there, which a rebuild must keep.
 rmSync(path.join(dist, 'functions'), { recursive: true, force: true });
-rmSync(path.join(dist, 'web'), { recursive: true, force: true });
 
 const started = Date.now();
 await Promise.all([
@@ -72,4 +73,6 @@ for (const file of ['index.html', 'style.css', 'favicon.svg']) {
   if (existsSync(path.join(root, 'web', file)))
     cpSync(path.join(root, 'web', file), path.join(dist, 'web', file));
 }
-if (!process.env.QUIET_BUILD) console.log(`built dist/ in ${Date.now() - started} ms`);
+chmodSync(path.join(dist, 'tools', 'chat-cli.js'), 0o755); // the package's `bin`
+// stderr, so that `npm run -s token` and the CLI keep stdout for their own output.
+if (!process.env.QUIET_BUILD) console.error(`built dist/ in ${Date.now() - started} ms`);

@@ -5,7 +5,7 @@ import type { Connection, ConnectionRegistry } from '../registry/registry';
 import type { HistoryStore } from '../history/history';
 import type { PushClient } from '../push/push-client';
 import { mapBounded } from '../util/map-bounded';
-import { broadcastToRoom, type BroadcastResult } from './broadcast';
+import { broadcastToRoom, fanOut, readRoster, type BroadcastResult, type Roster } from './broadcast';
 import { errorMessage, type Logger } from './log';
 import {
   envelope,
@@ -53,6 +53,7 @@ export interface SweepReport {
 /** History page size for join and history requests. */
 const HISTORY_PAGE = 50;
 const SWEEP_CLOSE_CONCURRENCY = 16;
+const MAX_KNOWN_SENDERS = 10_000;
 
 let lastIdTime = 0;
 let idSequence = 0;
@@ -80,21 +81,41 @@ export function createChatService(deps: ChatDeps) {
   const clock = deps.clock ?? Date.now;
   const ports = { registry, push, log };
 
+  /** Connections this warm container has seen, so a message usually needs no read of the sender's record. */
+  const knownSenders = new Map<string, Connection>();
+
+  function remember(connection: Connection): Connection {
+    knownSenders.delete(connection.id);
+    knownSenders.set(connection.id, connection);
+    if (knownSenders.size > MAX_KNOWN_SENDERS)
+      knownSenders.delete(knownSenders.keys().next().value as string);
+    return connection;
+  }
+
+  function fanOutOptions() {
+    return {
+      now: clock(),
+      concurrency: settings.pushConcurrency,
+      handshakeGraceMs: settings.limits.handshakeGraceMs,
+      deadline: Date.now() + settings.broadcastBudgetMs,
+    };
+  }
+
+  function roster(room: string, exclude: string): Promise<Roster> {
+    return readRoster(registry, { room, exclude, now: clock(), ttlMs: settings.limits.connectionTtlMs });
+  }
+
   function broadcast(
     room: string,
     frame: (online: number) => string,
     exclude?: string,
   ): Promise<BroadcastResult> {
-    const now = clock();
     return broadcastToRoom(ports, {
       room,
       exclude,
       frame,
-      now,
       ttlMs: settings.limits.connectionTtlMs,
-      concurrency: settings.pushConcurrency,
-      handshakeGraceMs: settings.limits.handshakeGraceMs,
-      deadline: Date.now() + settings.broadcastBudgetMs,
+      ...fanOutOptions(),
     });
   }
 
@@ -137,6 +158,13 @@ export function createChatService(deps: ChatDeps) {
   async function senderOf(connectionId: string): Promise<Connection> {
     const found = await registry.find(connectionId);
     if (found) return found;
+    if (settings.authSecret !== undefined) {
+      // Its identity came from a token we no longer have: it must reconnect (receive() asks the gateway to close).
+      throw new ProtocolError(
+        'not_registered',
+        'this connection is no longer registered; reconnect with your token',
+      );
+    }
     const connection: Connection = {
       id: connectionId,
       room: settings.defaultRoom,
@@ -160,7 +188,25 @@ export function createChatService(deps: ChatDeps) {
     );
   }
 
-  async function sendMessage(sender: Connection, text: string, ref: string | undefined): Promise<void> {
+  /**
+   * Who is sending, and the room's roster. A sender this container has seen is confirmed by the listing itself:
+   * its membership must be in the remembered room with the version of the remembered nick (COS's ETag of the
+   * membership body). That saves a read of the sender's record on most messages; when the check fails, the record
+   * is read as usual. The roster is undefined if the room could not be listed.
+   */
+  async function identify(connectionId: string): Promise<{ sender: Connection; roster?: Roster }> {
+    const known = knownSenders.get(connectionId);
+    let listed: Roster | undefined;
+    if (known) {
+      listed = await roster(known.room, connectionId).catch(() => undefined);
+      if (listed?.excluded?.version === registry.versionOf(known)) return { sender: known, roster: listed };
+    }
+    const sender = remember(await senderOf(connectionId));
+    return { sender, roster: listed?.room === sender.room ? listed : undefined };
+  }
+
+  async function sendMessage(connectionId: string, text: string, ref: string | undefined): Promise<void> {
+    const { sender, roster: listed } = await identify(connectionId);
     const message: ChatMessage = {
       id: newMessageId(clock()),
       room: sender.room,
@@ -177,18 +223,16 @@ export function createChatService(deps: ChatDeps) {
       stored = false;
       log.warn('history_write_failed', { room: sender.room, error: errorMessage(error) });
     }
-    let result: BroadcastResult;
+    let members: Roster;
     try {
-      result = await broadcast(
-        sender.room,
-        (online) => envelope({ type: 'message', ...message, online }),
-        sender.id,
-      );
+      members = listed ?? (await roster(sender.room, sender.id));
     } catch (error) {
       log.error('broadcast_failed', { room: sender.room, error: errorMessage(error) });
       const saved = stored ? `message ${message.id} is saved in history, but ` : '';
       throw new ProtocolError('store_unavailable', `${saved}the room could not be read; try again`, ref);
     }
+    const frame = envelope({ type: 'message', ...message, online: members.online });
+    const result = await fanOut(ports, members, frame, fanOutOptions());
     log.info('message', {
       room: sender.room,
       id: message.id,
@@ -196,11 +240,9 @@ export function createChatService(deps: ChatDeps) {
       gone: result.gone,
       failed: result.failed,
     });
-    // A message is also a sign of life: refresh last-seen when it is half-way to the TTL.
-    if (
-      result.excludedLastSeen === undefined ||
-      result.excludedLastSeen < clock() - settings.limits.connectionTtlMs / 2
-    ) {
+    // A message is also a sign of life: refresh last-seen when it is half-way to the TTL (or was pruned).
+    const lastSeen = members.excluded?.lastSeen;
+    if (lastSeen === undefined || lastSeen < clock() - settings.limits.connectionTtlMs / 2) {
       await registry.touch(sender).catch((error) => log.warn('touch_failed', { error: errorMessage(error) }));
     }
     await reply(
@@ -226,13 +268,17 @@ export function createChatService(deps: ChatDeps) {
       return reply(connectionId, envelope({ type: 'pong', ref, ts: clock() }));
     }
     if (command.type === 'message') {
-      const text = checkText(command.text, settings.limits.maxMessageBytes, ref);
-      return sendMessage(await senderOf(connectionId), text, ref);
+      return sendMessage(connectionId, checkText(command.text, settings.limits.maxMessageBytes, ref), ref);
     }
     if (command.type === 'history') {
       return sendHistory(await senderOf(connectionId), command.since, command.limit ?? HISTORY_PAGE, ref);
     }
-    if (settings.authSecret !== undefined) {
+    const sender = await senderOf(connectionId);
+    // With access control on, the token fixed the nick and room; joining the room you are in (to catch up) is fine.
+    if (
+      settings.authSecret !== undefined &&
+      (command.type === 'nick' || command.room.trim().toLowerCase() !== sender.room)
+    ) {
       throw new ProtocolError(
         'forbidden',
         'with access control on, your name and room come from your token',
@@ -241,22 +287,22 @@ export function createChatService(deps: ChatDeps) {
     }
     if (command.type === 'nick') {
       const nick = normalizeNick(command.nick, settings.limits.maxNickLength, ref);
-      const sender = await senderOf(connectionId);
       const previous = sender.nick;
       const renamed = { ...sender, nick };
       if (nick !== previous) {
         await registry.update(renamed, sender.room);
+        remember(renamed);
         await announce(renamed, 'nick', previous);
       }
       return reply(connectionId, ackJoin('nick', renamed, ref, await countOnline(renamed.room)));
     }
     // join
     const room = normalizeRoom(command.room, ref);
-    const sender = await senderOf(connectionId);
     const moved = { ...sender, room };
     let online: number | undefined;
     if (room !== sender.room) {
       await registry.update(moved, sender.room);
+      remember(moved);
       await announce(sender, 'leave');
       online = await announce(moved, 'join');
     }
@@ -358,6 +404,7 @@ export function createChatService(deps: ChatDeps) {
           frame.connectionId,
           envelope({ type: 'error', code, message, ref: known ? (error.ref ?? ref) : ref }),
         ).catch((replyError) => log.error('error_reply_failed', { error: errorMessage(replyError) }));
+        if (code === 'not_registered') await push.close(frame.connectionId);
       }
     },
 

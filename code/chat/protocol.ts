@@ -19,6 +19,7 @@ export type ErrorCode =
   | 'invalid_cursor'
   | 'rate_limited'
   | 'forbidden'
+  | 'not_registered'
   | 'store_unavailable'
   | 'internal';
 

@@ -10,6 +10,8 @@ export interface ListedObject {
   /** Key relative to the store's prefix. */
   key: string;
   lastModified: number;
+  /** The MD5 of the body for a simple PUT, without quotes. */
+  etag: string;
 }
 
 export interface ListPage {
@@ -140,6 +142,7 @@ export function createObjectStore(settings: CosSettings, cos: COS = createCosCli
       const objects = result.Contents.map((item) => ({
         key: item.Key.slice(keyPrefix.length),
         lastModified: Date.parse(item.LastModified),
+        etag: item.ETag.replace(/"/g, ''),
       }));
       // IsTruncated is the string 'true'/'false'. COS sends NextMarker when truncated; fall back to the last key.
       if (result.IsTruncated !== 'true' || objects.length === 0) return { objects };

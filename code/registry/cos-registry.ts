@@ -1,4 +1,5 @@
-import type { ObjectStore } from '../cos/object-store';
+import { createHash } from 'crypto';
+import type { ListedObject, ObjectStore } from '../cos/object-store';
 import type { Connection, ConnectionRegistry, Member } from './registry';
 import {
   ALL_CONNECTIONS_PREFIX,
@@ -26,7 +27,7 @@ function parseRecord(id: string, body: string): Connection | undefined {
  * broadcast costs requests in proportion to the room, never the whole bucket.
  */
 export function createCosRegistry(store: ObjectStore): ConnectionRegistry {
-  async function* pages(prefix: string): AsyncIterable<Array<{ key: string; lastModified: number }>> {
+  async function* pages(prefix: string): AsyncIterable<ListedObject[]> {
     let marker: string | undefined;
     do {
       const page = await store.list(prefix, { marker });
@@ -39,8 +40,12 @@ export function createCosRegistry(store: ObjectStore): ConnectionRegistry {
     return store.put(connectionKey(connection.id), JSON.stringify(connection));
   }
 
+  function membershipBody(connection: Connection): string {
+    return JSON.stringify({ nick: connection.nick });
+  }
+
   function writeMembership(connection: Connection): Promise<void> {
-    return store.put(memberKey(connection.room, connection.id), JSON.stringify({ nick: connection.nick }));
+    return store.put(memberKey(connection.room, connection.id), membershipBody(connection));
   }
 
   return {
@@ -75,6 +80,9 @@ export function createCosRegistry(store: ObjectStore): ConnectionRegistry {
       if (keys.length > 0) await store.deleteMany(keys);
     },
 
+    // COS's ETag of a simple PUT is the MD5 of the body, and the membership body holds the nick.
+    versionOf: (connection) => createHash('md5').update(membershipBody(connection)).digest('hex'),
+
     async leave(entries) {
       if (entries.length > 0) await store.deleteMany(entries.map(({ id, room }) => memberKey(room, id)));
     },
@@ -84,7 +92,7 @@ export function createCosRegistry(store: ObjectStore): ConnectionRegistry {
       for await (const objects of pages(prefix)) {
         yield objects.flatMap((o): Member[] => {
           const parsed = parseMemberKey(o.key);
-          return parsed ? [{ id: parsed.id, lastSeen: o.lastModified }] : [];
+          return parsed ? [{ id: parsed.id, lastSeen: o.lastModified, version: o.etag }] : [];
         });
       }
     },
@@ -93,7 +101,7 @@ export function createCosRegistry(store: ObjectStore): ConnectionRegistry {
       for await (const objects of pages(ALL_ROOMS_PREFIX)) {
         yield objects.flatMap((o) => {
           const parsed = parseMemberKey(o.key);
-          return parsed ? [{ ...parsed, lastSeen: o.lastModified }] : [];
+          return parsed ? [{ ...parsed, lastSeen: o.lastModified, version: o.etag }] : [];
         });
       }
     },

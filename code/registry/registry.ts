@@ -11,6 +11,8 @@ export interface Member {
   id: string;
   /** Last time the connection proved it was alive (registered, joined or sent a heartbeat). */
   lastSeen: number;
+  /** Changes whenever the member's nick changes; compare with `ConnectionRegistry.versionOf`. */
+  version: string;
 }
 
 export interface ConnectionRegistry {
@@ -27,10 +29,12 @@ export interface ConnectionRegistry {
    * nick when it comes back; the sweep removes records left without a membership past the TTL.
    */
   leave(entries: Array<{ id: string; room: string }>): Promise<void>;
+  /** The `version` a member listed in `connection.room` has while its nick is `connection.nick`. */
+  versionOf(connection: Connection): string;
   /** The room's members, a page at a time (COS returns at most 1000 keys per request). */
   members(room: string): AsyncIterable<Member[]>;
   /** Every membership in every room, for the sweep. */
   allMembers(): AsyncIterable<Array<Member & { room: string }>>;
   /** Every connection record; `lastSeen` is when it was last written (register, join, nick, touch). */
-  allRecords(): AsyncIterable<Member[]>;
+  allRecords(): AsyncIterable<Array<{ id: string; lastSeen: number }>>;
 }

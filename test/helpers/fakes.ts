@@ -40,8 +40,10 @@ export class MemoryRegistry implements ConnectionRegistry {
     this.write(connection);
     this.room(connection.room).set(connection.id, this.clock());
   }
+  finds = 0;
   async find(id: string) {
     this.maybeFail('find');
+    this.finds += 1;
     const record = this.records.get(id);
     return record ? { ...record } : undefined;
   }
@@ -64,17 +66,29 @@ export class MemoryRegistry implements ConnectionRegistry {
       if (room !== undefined) this.room(room).delete(id);
     }
   }
+  versionOf(connection: Connection | undefined): string {
+    return connection ? `${connection.room}/${connection.nick}` : '';
+  }
   async leave(entries: Array<{ id: string; room: string }>) {
     this.maybeFail('leave');
     for (const { id, room } of entries) this.room(room).delete(id);
   }
   async *members(room: string): AsyncIterable<Member[]> {
     this.maybeFail('members');
-    yield [...this.room(room).entries()].map(([id, lastSeen]) => ({ id, lastSeen }));
+    yield [...this.room(room).entries()].map(([id, lastSeen]) => ({
+      id,
+      lastSeen,
+      version: this.versionOf(this.records.get(id)),
+    }));
   }
   async *allMembers() {
     for (const [room, members] of this.rooms) {
-      yield [...members.entries()].map(([id, lastSeen]) => ({ id, room, lastSeen }));
+      yield [...members.entries()].map(([id, lastSeen]) => ({
+        id,
+        room,
+        lastSeen,
+        version: this.versionOf(this.records.get(id)),
+      }));
     }
   }
   async *allRecords() {

@@ -12,6 +12,23 @@ function setup(overrides: Partial<ChatDeps['settings']> = {}) {
   const history = new MemoryHistory();
   const push = new RecordingPush();
   const limits = overrides.limits ?? TEST_LIMITS;
+  /** Another warm container of the same function, sharing the stores. */
+  const otherContainer = () =>
+    createChatService({
+      registry,
+      history,
+      push,
+      rateLimiter: createRateLimiter(limits.ratePerSecond, limits.rateBurst),
+      settings: {
+        limits: TEST_LIMITS,
+        defaultRoom: 'lobby',
+        pushConcurrency: 4,
+        broadcastBudgetMs: 5000,
+        ...overrides,
+      },
+      log: silentLogger,
+      clock,
+    });
   const chat = createChatService({
     registry,
     history,
@@ -30,7 +47,16 @@ function setup(overrides: Partial<ChatDeps['settings']> = {}) {
   const connect = (id: string, options: { room?: string; nick?: string; token?: string } = {}) =>
     chat.connect({ connectionId: id, protocols: connectProtocols(options) });
   const send = (id: string, data: string) => chat.receive({ connectionId: id, frameType: 'text', data });
-  return { chat, registry, history, push, connect, send, advance: (ms: number) => (now += ms) };
+  return {
+    chat,
+    registry,
+    history,
+    push,
+    connect,
+    send,
+    otherContainer,
+    advance: (ms: number) => (now += ms),
+  };
 }
 
 describe('chat service', () => {
@@ -56,6 +82,35 @@ describe('chat service', () => {
     expect(push.to('a=')).toEqual([
       expect.objectContaining({ type: 'ack', for: 'message', delivered: 1, online: 2 }),
     ]);
+  });
+
+  it('does not read the sender’s record again for later messages in the same container', async () => {
+    const { connect, send, registry } = setup();
+    await connect('a=');
+    await connect('b=');
+    await send('a=', 'first');
+    const reads = registry.finds;
+    await send('a=', 'second');
+    await send('a=', 'third');
+    expect(registry.finds).toBe(reads);
+  });
+
+  it('notices a nick or room changed by another container before using what it remembered', async () => {
+    const { connect, send, push, otherContainer } = setup();
+    await connect('a=', { nick: 'alice' });
+    await connect('b=');
+    await connect('c=', { room: 'dev' });
+    await send('a=', 'first');
+    const other = otherContainer();
+    await other.receive({ connectionId: 'a=', frameType: 'text', data: '{"type":"nick","nick":"alicia"}' });
+    push.clear();
+    await send('a=', 'renamed elsewhere');
+    expect(push.to('b=')).toEqual([expect.objectContaining({ from: 'alicia', text: 'renamed elsewhere' })]);
+    await other.receive({ connectionId: 'a=', frameType: 'text', data: '{"type":"join","room":"dev"}' });
+    push.clear();
+    await send('a=', 'moved elsewhere');
+    expect(push.to('c=')).toEqual([expect.objectContaining({ text: 'moved elsewhere', room: 'dev' })]);
+    expect(push.to('b=')).toEqual([]);
   });
 
   it('prunes connections the gateway reports gone and does not count them', async () => {
@@ -256,13 +311,27 @@ describe('chat service', () => {
   describe('with AUTH_SECRET', () => {
     const secret = 'test-secret';
     it('admits a valid token with the nick and room it carries, whatever the client asks', async () => {
-      const { connect, registry } = setup({ authSecret: secret });
+      const { connect, send, push, registry } = setup({ authSecret: secret });
       const token = issueToken(secret, { nick: 'alice', room: 'vip', ttlSeconds: 60 }, 1_800_000_000_000);
       expect(await connect('a=', { token, room: 'lobby', nick: 'mallory' })).toEqual({
         ok: true,
         protocol: 'wschat.v1',
       });
       expect(registry.records.get('a=')).toMatchObject({ nick: 'alice', room: 'vip' });
+      push.clear();
+      await send('a=', '{"type":"join","room":"vip","ref":"catch-up"}');
+      expect(push.to('a=')[0]).toMatchObject({ type: 'ack', for: 'join', room: 'vip', ref: 'catch-up' });
+    });
+
+    it('asks a token holder whose record was lost to reconnect, instead of making it a guest', async () => {
+      const { connect, send, push, registry } = setup({ authSecret: secret });
+      const token = issueToken(secret, { nick: 'alice', room: 'vip', ttlSeconds: 60 }, 1_800_000_000_000);
+      await connect('a=', { token });
+      await registry.remove([{ id: 'a=', room: 'vip' }]);
+      await send('a=', 'hello?');
+      expect(push.to('a=')).toEqual([expect.objectContaining({ type: 'error', code: 'not_registered' })]);
+      expect(push.closed).toEqual(['a=']);
+      expect(registry.records.size).toBe(0);
     });
 
     it('does not let a token holder change the nick or room the token gave', async () => {

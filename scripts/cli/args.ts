@@ -1,0 +1,150 @@
+import { ProtocolError } from '../../code/chat/protocol';
+import { normalizeRoom } from '../../code/chat/rules';
+
+export interface CliOptions {
+  url: string;
+  nick?: string;
+  room?: string;
+  token?: string;
+  /** Seconds between `ping` frames; 0 turns the heartbeat off. */
+  heartbeatSeconds: number;
+  /** After stdin ends, how long to wait for unacknowledged messages before giving up. */
+  eofTimeoutSeconds: number;
+}
+
+export type ParsedArgs = { kind: 'help' } | { kind: 'run'; options: CliOptions };
+
+/** A mistake in the command line: printed with a hint, exit status 2. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+export const DEFAULT_HEARTBEAT_SECONDS = 240;
+export const DEFAULT_EOF_TIMEOUT_SECONDS = 5;
+
+export const USAGE = `Usage: wschat <ws-url> [--nick NAME] [--room ROOM] [--token TOKEN] [--heartbeat SECONDS]
+       npm run cli -- <ws-url> [options]
+
+A terminal client for the chat: each line you type is sent to the room, and what happens in the room is
+printed, one line per event.
+
+  <ws-url>               ws:// or wss:// address of the chat, e.g. ws://127.0.0.1:3000/ws (or set WSCHAT_URL)
+  --nick NAME            your nickname (default: the server picks guest-xxxx)
+  --room ROOM            room to join (default: the server's default room)
+  --token TOKEN          signed connect token (or set WSCHAT_TOKEN); it fixes your nick and room
+  --heartbeat SECONDS    send a ping this often (default ${DEFAULT_HEARTBEAT_SECONDS}; 0 turns it off)
+  --eof-timeout SECONDS  when input ends, wait this long for unconfirmed messages (default ${DEFAULT_EOF_TIMEOUT_SECONDS})
+  -h, --help             show this help
+
+Commands (a line starting with "/"; start a message with "//" to send a literal "/"):
+  /nick NAME   change your nickname          /join ROOM   move to another room
+  /history [N] show the last N messages       /quit        leave (like end of input)
+  /help        list the commands
+
+Output: stdout has what happens in the room, one line per event:
+  HH:MM:SS nick#tag: text                    a message (line breaks shown as \\n)
+  HH:MM:SS * notice                          joins, leaves, renames, your own joins
+stderr has status lines ("wschat: ...") and errors ("! code: message"). Your own messages are not echoed.
+
+Exit status: 0 when you quit or input ends and everything you sent was confirmed; 1 when the server refuses
+the connection (e.g. a missing or invalid token) or messages stay unconfirmed; 2 for a bad command line.`;
+
+const VALUE_OPTIONS = ['--nick', '--room', '--token', '--heartbeat', '--eof-timeout'] as const;
+type ValueOption = (typeof VALUE_OPTIONS)[number];
+
+function isValueOption(name: string): name is ValueOption {
+  return (VALUE_OPTIONS as readonly string[]).includes(name);
+}
+
+function seconds(option: string, raw: string): number {
+  const value = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(value) || value < 0 || value > 86_400) {
+    throw new UsageError(`${option} must be a number of seconds from 0 to 86400, got "${raw}"`);
+  }
+  return value;
+}
+
+export function parseUrl(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new UsageError(`"${raw}" is not a URL; expected something like ws://127.0.0.1:3000/ws`);
+  }
+  if (url.protocol === 'http:' || url.protocol === 'https:') {
+    const suggestion = `${url.protocol === 'https:' ? 'wss' : 'ws'}:${raw.slice(url.protocol.length)}`;
+    throw new UsageError(`"${raw}" is an HTTP URL; the chat needs a WebSocket URL such as ${suggestion}`);
+  }
+  if (url.protocol !== 'ws:' && url.protocol !== 'wss:') {
+    throw new UsageError(`"${raw}" must start with ws:// or wss://`);
+  }
+  return url.toString();
+}
+
+/** Reads argv (without node and the script) and the environment; throws UsageError on mistakes. */
+export function parseArgs(argv: readonly string[], env: Record<string, string | undefined> = {}): ParsedArgs {
+  const values: Partial<Record<ValueOption, string>> = {};
+  const positional: string[] = [];
+  for (let i = 0; i < argv.length; i += 1) {
+    const arg = argv[i]!;
+    if (arg === '-h' || arg === '--help') return { kind: 'help' };
+    if (arg === '--') {
+      positional.push(...argv.slice(i + 1));
+      break;
+    }
+    if (arg.startsWith('-') && arg !== '-') {
+      const eq = arg.indexOf('=');
+      const name = eq === -1 ? arg : arg.slice(0, eq);
+      if (!isValueOption(name)) throw new UsageError(`unknown option ${name}`);
+      let value: string | undefined;
+      if (eq !== -1) value = arg.slice(eq + 1);
+      else {
+        value = argv[i + 1];
+        // "--nick --room x" is a forgotten value, not a nick that starts with dashes.
+        if (value === undefined || value.startsWith('--')) throw new UsageError(`${name} needs a value`);
+        i += 1;
+      }
+      if (values[name] !== undefined) throw new UsageError(`${name} given twice`);
+      values[name] = value;
+      continue;
+    }
+    positional.push(arg);
+  }
+  if (positional.length > 1) throw new UsageError(`expected one URL, got ${positional.length} arguments`);
+  const rawUrl = positional[0] ?? env.WSCHAT_URL;
+  if (!rawUrl) throw new UsageError('missing the chat URL (e.g. ws://127.0.0.1:3000/ws, or set WSCHAT_URL)');
+
+  const options: CliOptions = {
+    url: parseUrl(rawUrl),
+    heartbeatSeconds:
+      values['--heartbeat'] === undefined
+        ? DEFAULT_HEARTBEAT_SECONDS
+        : seconds('--heartbeat', values['--heartbeat']),
+    eofTimeoutSeconds:
+      values['--eof-timeout'] === undefined
+        ? DEFAULT_EOF_TIMEOUT_SECONDS
+        : seconds('--eof-timeout', values['--eof-timeout']),
+  };
+  const nick = values['--nick']?.trim();
+  if (nick !== undefined) {
+    if (nick === '') throw new UsageError('--nick must not be empty');
+    options.nick = nick;
+  }
+  if (values['--room'] !== undefined) {
+    try {
+      // The room travels in Sec-WebSocket-Protocol, so check it here rather than get a bare refusal.
+      options.room = normalizeRoom(values['--room']);
+    } catch (error) {
+      if (error instanceof ProtocolError) throw new UsageError(`--room: ${error.message}`);
+      throw error;
+    }
+  }
+  const token = values['--token'] ?? env.WSCHAT_TOKEN;
+  if (token !== undefined && token !== '') {
+    // Tokens are base64url pieces joined by "."; anything else cannot be sent as a sub-protocol entry.
+    if (!/^[A-Za-z0-9._-]+$/.test(token))
+      throw new UsageError('--token contains characters a token cannot have');
+    options.token = token;
+  }
+  return { kind: 'run', options };
+}

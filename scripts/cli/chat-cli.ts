@@ -1,0 +1,264 @@
+import type { IncomingMessage } from 'http';
+import readline from 'readline';
+import WebSocket from 'ws';
+import { connectProtocols } from '../../code/chat/protocol';
+import { parseArgs, USAGE, UsageError, type CliOptions } from './args';
+import { readTokenClaims } from './claims';
+import { formatSeconds } from './format';
+import { parseInputLine } from './input';
+import { isAuthRefusal, Reconnector, type Failure } from './reconnect';
+import { ChatSession, type Output } from './session';
+
+/**
+ * The terminal chat client: `wschat ws://127.0.0.1:3000/ws --nick alice`. Lines typed on stdin are sent, what
+ * happens in the room is printed on stdout (one line per event), status and errors go to stderr. The logic
+ * lives in session.ts, reconnect.ts, args.ts and format.ts; this file only wires sockets, streams and timers.
+ */
+
+/** How long the join (and its history) may take before typed lines are sent anyway. */
+const SYNC_TIMEOUT_MS = 10_000;
+/** How long a graceful close may take before the process exits regardless. */
+const CLOSE_TIMEOUT_MS = 1_000;
+const HANDSHAKE_TIMEOUT_MS = 10_000;
+/** Enough for the gateway's JSON refusal; the rest of a large error page is not needed. */
+const REFUSAL_BODY_LIMIT = 4096;
+
+function status(line: string): void {
+  process.stderr.write(`wschat: ${line}\n`);
+}
+
+function exit(code: number): void {
+  // Exit once what was written reached the streams (asynchronous for some stream types).
+  process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
+}
+
+/** The `errMsg` of a refused handshake (the gateway answers JSON), or the start of whatever body it sent. */
+function refusalReason(body: string, fallback: string): string {
+  try {
+    const parsed: unknown = JSON.parse(body);
+    if (typeof parsed === 'object' && parsed !== null) {
+      const { errMsg, message } = parsed as { errMsg?: unknown; message?: unknown };
+      if (typeof errMsg === 'string' && errMsg) return errMsg;
+      if (typeof message === 'string' && message) return message;
+    }
+  } catch {
+    // not JSON
+  }
+  const text = body.replace(/\s+/g, ' ').trim().slice(0, 200);
+  return text || fallback;
+}
+
+function readBody(res: IncomingMessage): Promise<string> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const done = () => {
+      clearTimeout(timer);
+      resolve(Buffer.concat(chunks).toString('utf8'));
+    };
+    // The gateway closes right after a refusal, and a proxy may never finish the body: bounded either way.
+    const timer = setTimeout(done, 2000);
+    res.on('data', (chunk: Buffer) => {
+      if (size < REFUSAL_BODY_LIMIT) chunks.push(chunk);
+      size += chunk.length;
+    });
+    res.on('end', done);
+    res.on('close', done);
+    res.on('error', done);
+  });
+}
+
+function run(options: CliOptions): void {
+  const claims = options.token === undefined ? {} : readTokenClaims(options.token);
+  const session = new ChatSession({
+    room: options.room ?? claims.room,
+    nick: options.nick,
+    tokenNick: claims.nick,
+  });
+  const reconnector = new Reconnector();
+  let socket: WebSocket | undefined;
+  let finalCode = 0;
+  /** Input ended (EOF or /quit): leave once everything typed was answered. */
+  let draining = false;
+  let closing = false;
+  let reconnectTimer: NodeJS.Timeout | undefined;
+  let flushTimer: NodeJS.Timeout | undefined;
+  let syncTimer: NodeJS.Timeout | undefined;
+  let drainTimer: NodeJS.Timeout | undefined;
+  const heartbeatTimer =
+    options.heartbeatSeconds > 0
+      ? setInterval(() => apply(session.heartbeat()), options.heartbeatSeconds * 1000)
+      : undefined;
+
+  function apply(output: Output): void {
+    for (const line of output.out) process.stdout.write(`${line}\n`);
+    for (const line of output.err) process.stderr.write(`${line}\n`);
+    if (socket && socket.readyState === WebSocket.OPEN) for (const frame of output.send) socket.send(frame);
+    if (output.joined) reconnector.joined();
+    if (session.isReady() && syncTimer) {
+      clearTimeout(syncTimer);
+      syncTimer = undefined;
+    }
+    if (output.flushInMs !== undefined && !flushTimer) {
+      flushTimer = setTimeout(() => {
+        flushTimer = undefined;
+        apply(session.flush());
+      }, output.flushInMs);
+    }
+    if (output.reconnect !== undefined && socket) {
+      status(`${output.reconnect}; reconnecting`);
+      socket.terminate();
+    }
+    if (output.quit) startDraining();
+    if (draining) maybeFinish();
+  }
+
+  function connect(): void {
+    reconnectTimer = undefined;
+    const protocols = connectProtocols({ ...session.connectOptions(), token: options.token });
+    let ws: WebSocket;
+    try {
+      ws = new WebSocket(options.url, protocols, {
+        handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
+        perMessageDeflate: false,
+      });
+    } catch (error) {
+      status(`cannot connect: ${error instanceof Error ? error.message : String(error)}`);
+      return exit(1);
+    }
+    socket = ws;
+    let refusal: Failure | undefined;
+    let lastError: string | undefined;
+    let opened = false;
+
+    ws.on('unexpected-response', (_req, res) => {
+      const fallback = `HTTP ${res.statusCode ?? '?'} ${res.statusMessage ?? ''}`.trim();
+      void readBody(res).then((body) => {
+        refusal = { status: res.statusCode, reason: refusalReason(body, fallback) };
+        // Ends the handshake: ws then emits 'error' and 'close', handled below.
+        ws.terminate();
+      });
+    });
+    ws.on('open', () => {
+      opened = true;
+      status(`connected to ${options.url}`);
+      reconnector.opened();
+      syncTimer = setTimeout(() => {
+        syncTimer = undefined;
+        apply(session.syncTimedOut());
+      }, SYNC_TIMEOUT_MS);
+      apply(session.opened());
+    });
+    ws.on('message', (data, isBinary) => {
+      if (isBinary) return;
+      const text = Array.isArray(data)
+        ? Buffer.concat(data).toString('utf8')
+        : Buffer.from(data as ArrayBuffer).toString('utf8');
+      apply(session.received(text));
+    });
+    ws.on('error', (error) => {
+      lastError = error.message;
+    });
+    ws.on('close', (code, reason) => {
+      if (socket !== ws) return;
+      socket = undefined;
+      if (syncTimer) clearTimeout(syncTimer);
+      syncTimer = undefined;
+      apply(session.closed());
+      if (closing) return exit(finalCode);
+      const failure: Failure = refusal ?? {
+        reason: opened
+          ? `connection closed (${code}${reason.length > 0 ? ` ${reason.toString()}` : ''})`
+          : (lastError ?? `connection closed (${code})`),
+      };
+      const decision = reconnector.failed(failure);
+      if (decision.action === 'give-up') {
+        let hint = '';
+        if (isAuthRefusal(failure))
+          hint = options.token
+            ? ' (the token is invalid or expired; ask for a new one)'
+            : ' (this chat needs a token: pass --token or set WSCHAT_TOKEN)';
+        status(`${decision.reason}${hint}`);
+        return finish(1);
+      }
+      const what = opened ? 'disconnected' : 'cannot connect';
+      status(`${what}: ${failure.reason}; reconnecting in ${formatSeconds(decision.delayMs)}`);
+      reconnectTimer = setTimeout(connect, decision.delayMs);
+    });
+  }
+
+  /** Closes the socket gracefully (the server then announces our leave) and exits. */
+  function finish(code: number): void {
+    if (closing) return;
+    closing = true;
+    finalCode = code;
+    for (const timer of [reconnectTimer, flushTimer, syncTimer, drainTimer]) if (timer) clearTimeout(timer);
+    if (heartbeatTimer) clearInterval(heartbeatTimer);
+    const ws = socket;
+    if (!ws) return exit(code);
+    if (ws.readyState === WebSocket.OPEN) ws.close(1000, 'bye');
+    else ws.terminate();
+    setTimeout(() => exit(code), CLOSE_TIMEOUT_MS).unref();
+  }
+
+  function startDraining(): void {
+    if (draining) return;
+    draining = true;
+    drainTimer = setTimeout(() => {
+      const left = session.outstanding();
+      if (left > 0) status(`${left} message(s) or command(s) not confirmed by the server; giving up`);
+      else status('the chat did not answer in time; giving up');
+      finish(1);
+    }, options.eofTimeoutSeconds * 1000);
+  }
+
+  function maybeFinish(): void {
+    // Ready means the join's history was printed too: `wschat URL </dev/null` shows the room and leaves.
+    if (draining && !closing && session.isReady() && session.outstanding() === 0) finish(0);
+  }
+
+  const input = readline.createInterface({ input: process.stdin, terminal: false, crlfDelay: Infinity });
+  input.on('line', (line) => {
+    if (!draining && !closing) apply(session.input(parseInputLine(line)));
+  });
+  input.on('close', () => {
+    if (closing) return;
+    startDraining();
+    maybeFinish();
+  });
+
+  let interrupted = false;
+  const onSignal = () => {
+    // A second Ctrl-C while closing means "now".
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    finish(0);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  // `wschat ... | head` closes stdout: nothing left to show, so leave quietly.
+  process.stdout.on('error', () => finish(0));
+
+  if (process.stdin.isTTY)
+    status('type a message and press Enter; /help lists the commands; Ctrl-D or Ctrl-C quits');
+  connect();
+}
+
+function main(argv: string[], env: NodeJS.ProcessEnv): void {
+  let parsed;
+  try {
+    parsed = parseArgs(argv, env);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    status(error.message);
+    process.stderr.write('Try "wschat --help".\n');
+    return exit(2);
+  }
+  if (parsed.kind === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return exit(0);
+  }
+  run(parsed.options);
+}
+
+main(process.argv.slice(2), process.env);
