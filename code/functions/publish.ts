@@ -2,6 +2,7 @@ import { GatewayEventError, httpResponse, parseHttpEvent, type HttpResponse } fr
 import { errorMessage } from '../chat/log';
 import { ProtocolError } from '../chat/protocol';
 import { issueToken, secretsEqual } from '../chat/token';
+import { normalizeNick, normalizeRoom } from '../chat/rules';
 import { containerFromEnv, releaseEventLoop, type Container } from './container';
 
 const MAX_BODY = 64 * 1024;
@@ -51,13 +52,14 @@ export function createPublishHandler(getContainer: () => Container) {
         if (config.authSecret === undefined) {
           return httpResponse(503, { error: 'auth_disabled', message: 'set AUTH_SECRET to issue tokens' });
         }
-        const nick = field(body, 'nick');
-        const room = field(body, 'room') ?? config.defaultRoom;
+        // Validated here, so a backend never holds a token that register would refuse.
+        const nick = normalizeNick(field(body, 'nick') ?? '', config.limits.maxNickLength);
+        const room = normalizeRoom(field(body, 'room') ?? config.defaultRoom);
         const ttl = Number(body.ttlSeconds ?? DEFAULT_TOKEN_TTL_SECONDS);
-        if (!nick || !Number.isInteger(ttl) || ttl < 1 || ttl > 7 * 86400) {
+        if (!Number.isInteger(ttl) || ttl < 1 || ttl > 7 * 86400) {
           return httpResponse(400, {
             error: 'bad_request',
-            message: 'need "nick" and 1 <= "ttlSeconds" <= 604800',
+            message: '"ttlSeconds" must be an integer from 1 to 604800',
           });
         }
         return httpResponse(200, { token: issueToken(config.authSecret, { nick, room, ttlSeconds: ttl }) });

@@ -163,3 +163,30 @@ describe('chat features on the local stack', () => {
     expect(stack.cos.lastModified(stack.bucket, key)).toBeGreaterThan(registeredAt);
   });
 });
+
+describe('POST /token', () => {
+  it('issues a token that register accepts, and refuses names register would refuse', async () => {
+    const stack = await startLocalStack({ port: 0, env: { PUBLISH_TOKEN, AUTH_SECRET: 'auth-secret' } });
+    try {
+      const issued = await post(`${stack.url}token`, { nick: 'Zoë', room: 'Support' }, PUBLISH_TOKEN);
+      expect(issued.status).toBe(200);
+      const client = await connectClient(
+        stack.wsUrl,
+        connectProtocols({ token: issued.body.token as string }),
+      );
+      client.send({ type: 'join', room: 'support', ref: 'me' });
+      expect(await client.next(ofType('ack', { for: 'join' }))).toMatchObject({
+        nick: 'Zoë',
+        room: 'support',
+      });
+      await client.close();
+      expect(await post(`${stack.url}token`, { nick: '<script>' }, PUBLISH_TOKEN)).toMatchObject({
+        status: 400,
+        body: { error: 'invalid_nick' },
+      });
+      expect((await post(`${stack.url}token`, { nick: 'ok' }, 'wrong')).status).toBe(401);
+    } finally {
+      await stack.close();
+    }
+  });
+});
