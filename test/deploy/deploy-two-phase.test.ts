@@ -100,7 +100,8 @@ describe('npm run deploy', () => {
     // Secrets reached the functions that need them, and only through the CLI's environment.
     expect(variables('wschat-dev-register').AUTH_SECRET).toBe('test-auth-secret-value-42');
     expect(variables('wschat-dev-publish').PUBLISH_TOKEN).toBe('test-publish-token-value-43');
-    expect(variables('wschat-dev-transport').AUTH_SECRET).toBeUndefined();
+    expect(variables('wschat-dev-transport').AUTH_SECRET).toBe('test-auth-secret-value-42');
+    expect(variables('wschat-dev-cleanup').AUTH_SECRET).toBeUndefined();
     for (const tool of toolRuns(bin).filter((t) => t.tool === 'scf')) {
       expect(tool.instanceText).not.toContain('test-auth-secret-value-42');
       expect(tool.instanceText).not.toContain('test-publish-token-value-43');
