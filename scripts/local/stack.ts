@@ -13,6 +13,9 @@ import { buildHttpEvent, buildTimerEvent, type HttpResponse } from '../../code/t
 import type { Logger } from '../../code/chat/log';
 import { createCosServer, type CosServer } from './cos-server';
 import { createGateway, type Gateway, type GatewayEvent, type ScfFunction } from './gateway';
+import { startBundleContainer, type BundleContainer } from './bundle-container';
+
+type FunctionName = 'register' | 'transport' | 'cleanup' | 'publish' | 'sweep';
 
 /**
  * The whole chat on one port: the web page at `/`, the WebSocket at `/ws`, the push URL at `/_push`, the COS
@@ -35,6 +38,11 @@ export interface LocalStackOptions {
   sweepIntervalMs?: number;
   /** Seconds between client heartbeats, announced to the web client in /config.json. */
   heartbeatSeconds?: number;
+  /**
+   * Run the built bundles (dist/functions/<name>/index.js, from this folder) in child processes, one per
+   * function, instead of the TypeScript modules in this process: slower to start, closest to SCF.
+   */
+  bundlesDir?: string;
   /** Wraps each function as the gateway sees it, so tests can make one fail or stall. */
   wrapFunction?: (name: 'register' | 'transport' | 'cleanup', fn: ScfFunction) => ScfFunction;
   /** Receives every gateway event and handler log line; silent when omitted. */
@@ -190,22 +198,30 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const container = createContainer(config, handlerLogger(name, write));
     return () => container;
   };
+  const bundles: BundleContainer[] = [];
+  /** The function as SCF would run it: a bundle in its own process, or the same modules in this one. */
+  function scf<T>(name: FunctionName, inProcess: (get: () => Container) => T): T | ScfFunction {
+    if (!options.bundlesDir) return inProcess(containerFor(name));
+    const container = startBundleContainer(path.join(options.bundlesDir, name, 'index.js'), env);
+    bundles.push(container);
+    return container.invoke;
+  }
 
   const wrap = (name: 'register' | 'transport' | 'cleanup', fn: ScfFunction) =>
     options.wrapFunction ? options.wrapFunction(name, fn) : fn;
   const gateway = createGateway({
     functions: {
-      register: wrap('register', createRegisterHandler(containerFor('register'))),
-      transport: wrap('transport', createTransportHandler(containerFor('transport'))),
-      cleanup: wrap('cleanup', createCleanupHandler(containerFor('cleanup'))),
+      register: wrap('register', scf('register', createRegisterHandler)),
+      transport: wrap('transport', scf('transport', createTransportHandler)),
+      cleanup: wrap('cleanup', scf('cleanup', createCleanupHandler)),
     },
     idleTimeoutMs,
     functionTimeoutMs: options.functionTimeoutMs ?? 30_000,
     onEvent: (event) => write(describeGatewayEvent(event)),
   });
   wired.gateway = gateway;
-  wired.publish = createPublishHandler(containerFor('publish'));
-  const sweepHandler = createSweepHandler(containerFor('sweep'));
+  wired.publish = scf('publish', createPublishHandler) as (event: unknown) => Promise<HttpResponse>;
+  const sweepHandler = scf('sweep', createSweepHandler);
   const sweep = () => sweepHandler(buildTimerEvent(new Date()), {});
 
   server.on('upgrade', (req, socket, head) => {
@@ -235,6 +251,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     async close() {
       if (sweepTimer) clearInterval(sweepTimer);
       await gateway.close();
+      await Promise.all(bundles.map((b) => b.close()));
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await cos.flush();

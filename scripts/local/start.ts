@@ -46,6 +46,8 @@ async function main(): Promise<void> {
     host: process.env.HOST ?? '127.0.0.1',
     dataDir: path.resolve(root, process.env.DATA_DIR ?? '.data'),
     webDir: path.join(root, 'dist', 'web'),
+    // LOCAL_FUNCTIONS=bundles runs the built SCF bundles in child processes instead of the modules in-process.
+    bundlesDir: process.env.LOCAL_FUNCTIONS === 'bundles' ? path.join(root, 'dist', 'functions') : undefined,
     env: Object.fromEntries(FUNCTION_ENV.map((name) => [name, process.env[name]])),
     idleTimeoutMs: seconds('IDLE_TIMEOUT_SECONDS', 600) * 1000,
     sweepIntervalMs: seconds('SWEEP_INTERVAL_SECONDS', 60) * 1000,

@@ -57,3 +57,50 @@ describe('bundles without configuration', () => {
     expect(result.stdout.trim()).toBe('{"errNo":500,"errMsg":"server misconfigured"}');
   });
 });
+
+describe('the built bundles on the local stack, each in its own process', () => {
+  it('register, chat, publish and clean up exactly as the TypeScript modules do', async () => {
+    const { startLocalStack } = await import('../../scripts/local/stack');
+    const { connectClient, eventually, ofType } = await import('../helpers/ws-client');
+    const { connectProtocols } = await import('../../code/chat/protocol');
+    const stack = await startLocalStack({
+      port: 0,
+      bundlesDir: path.join(root, 'dist/functions'),
+      env: { PUBLISH_TOKEN: 'bundle-token' },
+    });
+    try {
+      const alice = await connectClient(stack.wsUrl, connectProtocols({ nick: 'alice', room: 'ops' }));
+      const bob = await connectClient(stack.wsUrl, connectProtocols({ nick: 'bob', room: 'ops' }));
+      alice.send('from a bundle');
+      expect(await bob.next(ofType('message'))).toMatchObject({
+        from: 'alice',
+        text: 'from a bundle',
+        online: 2,
+      });
+      expect(await alice.next(ofType('ack'))).toMatchObject({ delivered: 1 });
+      bob.send({ type: 'join', room: 'ops', since: '0' });
+      const history = await bob.next(ofType('history'));
+      expect((history.messages as Array<{ text: string }>).map((m) => m.text)).toEqual(['from a bundle']);
+      const published = await fetch(`${stack.url}publish`, {
+        method: 'POST',
+        headers: { Authorization: 'Bearer bundle-token', 'Content-Type': 'application/json' },
+        body: JSON.stringify({ room: 'ops', text: 'via the publish bundle' }),
+      });
+      expect(published.status).toBe(200);
+      expect(await alice.next(ofType('message'))).toMatchObject({
+        text: 'via the publish bundle',
+        source: 'api',
+      });
+      await alice.close();
+      await bob.close();
+      await eventually(
+        () => stack.cos.keys(stack.bucket, 'wschat/room/').length === 0,
+        10_000,
+        'registry empty',
+      );
+      expect(stack.cos.keys(stack.bucket, 'wschat/conn/')).toEqual([]);
+    } finally {
+      await stack.close();
+    }
+  }, 60_000);
+});

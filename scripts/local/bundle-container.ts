@@ -1,0 +1,59 @@
+import { spawn, type ChildProcess } from 'child_process';
+import path from 'path';
+import type { ScfFunction } from './gateway';
+
+/**
+ * Runs a built SCF bundle (dist/functions/<name>/index.js) in its own Node process, as an SCF container would:
+ * its own memory, its own environment, configuration read from process.env at the first invocation, and
+ * `main_handler(event, context)` called once per event. Events and results cross the process boundary as JSON,
+ * like SCF's invoke API.
+ */
+export interface BundleContainer {
+  invoke: ScfFunction;
+  close(): Promise<void>;
+}
+
+const RUNNER = `
+const handler = require(process.argv[1]).main_handler;
+process.on('message', ({ id, event }) => {
+  Promise.resolve()
+    .then(() => handler(event, { callbackWaitsForEmptyEventLoop: true }))
+    .then(
+      (result) => process.send({ id, result }),
+      (error) => process.send({ id, error: String((error && error.stack) || error) }),
+    );
+});
+`;
+
+export function startBundleContainer(bundle: string, env: Record<string, string>): BundleContainer {
+  const child: ChildProcess = spawn(process.execPath, ['-e', RUNNER, path.resolve(bundle)], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const pending = new Map<number, { resolve(value: unknown): void; reject(error: Error): void }>();
+  let nextId = 0;
+  child.on('message', (message: { id: number; result?: unknown; error?: string }) => {
+    const call = pending.get(message.id);
+    pending.delete(message.id);
+    if (message.error !== undefined) call?.reject(new Error(message.error));
+    else call?.resolve(message.result);
+  });
+  child.on('exit', () => {
+    for (const call of pending.values()) call.reject(new Error(`${bundle} exited`));
+    pending.clear();
+  });
+  return {
+    invoke: (event) =>
+      new Promise((resolve, reject) => {
+        const id = nextId++;
+        pending.set(id, { resolve, reject });
+        child.send({ id, event });
+      }),
+    close: () =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill();
+      }),
+  };
+}
