@@ -81,6 +81,23 @@ export function parseUrl(raw: string): string {
   return url.toString();
 }
 
+/**
+ * Reads the option at argv[index] (`--name value` or `--name=value`): its name, its value, and the index of the
+ * last argument it used. Throws UsageError when the value is missing.
+ */
+export function readOption(
+  argv: readonly string[],
+  index: number,
+): { name: string; value: string; last: number } {
+  const arg = argv[index]!;
+  const eq = arg.indexOf('=');
+  if (eq !== -1) return { name: arg.slice(0, eq), value: arg.slice(eq + 1), last: index };
+  const value = argv[index + 1];
+  // "--nick --room x" is a forgotten value, not a nick that starts with dashes.
+  if (value === undefined || value.startsWith('--')) throw new UsageError(`${arg} needs a value`);
+  return { name: arg, value, last: index + 1 };
+}
+
 /** Reads argv (without node and the script) and the environment; throws UsageError on mistakes. */
 export function parseArgs(argv: readonly string[], env: Record<string, string | undefined> = {}): ParsedArgs {
   const values: Partial<Record<ValueOption, string>> = {};
@@ -93,19 +110,12 @@ export function parseArgs(argv: readonly string[], env: Record<string, string | 
       break;
     }
     if (arg.startsWith('-') && arg !== '-') {
-      const eq = arg.indexOf('=');
-      const name = eq === -1 ? arg : arg.slice(0, eq);
+      const name = arg.split('=', 1)[0]!;
       if (!isValueOption(name)) throw new UsageError(`unknown option ${name}`);
-      let value: string | undefined;
-      if (eq !== -1) value = arg.slice(eq + 1);
-      else {
-        value = argv[i + 1];
-        // "--nick --room x" is a forgotten value, not a nick that starts with dashes.
-        if (value === undefined || value.startsWith('--')) throw new UsageError(`${name} needs a value`);
-        i += 1;
-      }
+      const option = readOption(argv, i);
+      i = option.last;
       if (values[name] !== undefined) throw new UsageError(`${name} given twice`);
-      values[name] = value;
+      values[name] = option.value;
       continue;
     }
     positional.push(arg);

@@ -1,4 +1,4 @@
-import type { ChatMessage, ErrorCode } from '../../code/chat/protocol';
+import type { ChatMessage, ErrorCode, ServerEnvelope } from '../../code/chat/protocol';
 
 /**
  * How the terminal client prints events. Every event is exactly one line, so that stdout can be piped into
@@ -42,15 +42,7 @@ export function formatNotice(ts: number, text: string): string {
   return `${formatClock(ts)} * ${text}`;
 }
 
-export interface PresenceEvent {
-  event: 'join' | 'leave' | 'nick';
-  room: string;
-  nick: string;
-  tag: string;
-  previous?: string;
-  online: number;
-  ts: number;
-}
+export type PresenceEvent = Omit<Extract<ServerEnvelope, { type: 'presence' }>, 'v' | 'type'>;
 
 export function formatPresence(presence: PresenceEvent): string {
   const online = `(${presence.online} online)`;

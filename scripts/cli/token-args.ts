@@ -1,6 +1,6 @@
 import { ProtocolError } from '../../code/chat/protocol';
 import { normalizeNick, normalizeRoom } from '../../code/chat/rules';
-import { UsageError } from './args';
+import { readOption, UsageError } from './args';
 
 /** Command line of scripts/token.ts, kept here so that it can be tested without running the script. */
 
@@ -42,20 +42,14 @@ export function parseTokenArgs(
   for (let i = 0; i < argv.length; i += 1) {
     const arg = argv[i]!;
     if (arg === '-h' || arg === '--help') return { kind: 'help' };
-    const eq = arg.indexOf('=');
-    const name = eq === -1 ? arg : arg.slice(0, eq);
+    const name = arg.split('=', 1)[0]!;
     if (name !== '--nick' && name !== '--room' && name !== '--ttl') {
       throw new UsageError(arg.startsWith('-') ? `unknown option ${name}` : `unexpected argument "${arg}"`);
     }
-    let value: string | undefined;
-    if (eq !== -1) value = arg.slice(eq + 1);
-    else {
-      value = argv[i + 1];
-      if (value === undefined || value.startsWith('--')) throw new UsageError(`${name} needs a value`);
-      i += 1;
-    }
+    const option = readOption(argv, i);
+    i = option.last;
     if (values.has(name)) throw new UsageError(`${name} given twice`);
-    values.set(name, value);
+    values.set(name, option.value);
   }
   const rawNick = values.get('--nick');
   if (rawNick === undefined) throw new UsageError('--nick is required');

@@ -12,8 +12,8 @@ function setup(overrides: Partial<ChatDeps['settings']> = {}) {
   const history = new MemoryHistory();
   const push = new RecordingPush();
   const limits = overrides.limits ?? TEST_LIMITS;
-  /** Another warm container of the same function, sharing the stores. */
-  const otherContainer = () =>
+  /** A warm container of the function; several may share the stores, as SCF instances share COS. */
+  const container = () =>
     createChatService({
       registry,
       history,
@@ -29,21 +29,8 @@ function setup(overrides: Partial<ChatDeps['settings']> = {}) {
       log: silentLogger,
       clock,
     });
-  const chat = createChatService({
-    registry,
-    history,
-    push,
-    rateLimiter: createRateLimiter(limits.ratePerSecond, limits.rateBurst),
-    settings: {
-      limits: TEST_LIMITS,
-      defaultRoom: 'lobby',
-      pushConcurrency: 4,
-      broadcastBudgetMs: 5000,
-      ...overrides,
-    },
-    log: silentLogger,
-    clock,
-  });
+  const chat = container();
+  const otherContainer = container;
   const connect = (id: string, options: { room?: string; nick?: string; token?: string } = {}) =>
     chat.connect({ connectionId: id, protocols: connectProtocols(options) });
   const send = (id: string, data: string) => chat.receive({ connectionId: id, frameType: 'text', data });
