@@ -112,6 +112,17 @@ function invoke(fn: ScfFunction, event: unknown, timeoutMs: number): Promise<unk
 
 export function createGateway(options: GatewayOptions): Gateway {
   const live = new Map<string, Live>();
+  /** Invocations still running, so that close() can let them finish before the stores go away. */
+  const inflight = new Set<Promise<unknown>>();
+  const run = (fn: ScfFunction, event: unknown): Promise<unknown> => {
+    const call = invoke(fn, event, options.functionTimeoutMs);
+    inflight.add(call);
+    void call.then(
+      () => inflight.delete(call),
+      () => inflight.delete(call),
+    );
+    return call;
+  };
   const wss = new WebSocketServer({
     noServer: true,
     // Answer with the one sub-protocol the register function chose (stored on the request during upgrade).
@@ -157,7 +168,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       : buildFrameEvent(connectionId, 'text', buffer.toString('utf8'));
     emit({ kind: 'frame', connectionId, detail: `${buffer.length} bytes${isBinary ? ' binary' : ''}` });
     // Concurrent, as in the cloud: frames of one client may be handled by different instances at once.
-    invoke(options.functions.transport, event, options.functionTimeoutMs).catch((error: unknown) => {
+    run(options.functions.transport, event).catch((error: unknown) => {
       emit({ kind: 'function-error', connectionId, detail: `transport: ${String(error)}` });
       closeFromServer(entry, 1011, 'transport function failed');
     });
@@ -178,7 +189,7 @@ export function createGateway(options: GatewayOptions): Gateway {
         protocols: offered,
       });
       socket.on('error', () => undefined);
-      invoke(options.functions.register, event, options.functionTimeoutMs)
+      run(options.functions.register, event)
         .then((reply) => {
           const verdict = readRegisterReply(reply);
           if (!verdict.accepted) {
@@ -197,11 +208,7 @@ export function createGateway(options: GatewayOptions): Gateway {
               live.delete(connectionId);
               if (entry.closedByServer) return;
               emit({ kind: 'close', connectionId });
-              invoke(
-                options.functions.cleanup,
-                buildCloseEvent(connectionId),
-                options.functionTimeoutMs,
-              ).catch((error: unknown) =>
+              run(options.functions.cleanup, buildCloseEvent(connectionId)).catch((error: unknown) =>
                 emit({ kind: 'function-error', connectionId, detail: `cleanup: ${String(error)}` }),
               );
             });
@@ -314,6 +321,7 @@ export function createGateway(options: GatewayOptions): Gateway {
         entry.socket.terminate();
       }
       live.clear();
+      await Promise.allSettled([...inflight]);
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     },
   };
