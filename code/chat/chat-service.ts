@@ -1,5 +1,6 @@
 import { randomBytes } from 'crypto';
 import type { ChatLimits } from '../config';
+import { StoreError } from '../util/store-error';
 import type { ConnectRequest, FrameRequest } from '../tencent/gateway';
 import type { Connection, ConnectionRegistry } from '../registry/registry';
 import type { HistoryStore } from '../history/history';
@@ -396,10 +397,15 @@ export function createChatService(deps: ChatDeps) {
         await handleCommand(frame.connectionId, command);
       } catch (error) {
         const known = error instanceof ProtocolError;
+        const storage = error instanceof StoreError;
         if (!known)
           log.error('transport_failed', { connection: frame.connectionId, error: errorMessage(error) });
-        const code = known ? error.code : 'internal';
-        const message = known ? error.message : 'the server could not handle this message; try again';
+        const code = known ? error.code : storage ? 'store_unavailable' : 'internal';
+        const message = known
+          ? error.message
+          : storage
+            ? 'storage is busy or unreachable; nothing was sent, try again'
+            : 'the server could not handle this message; try again';
         await reply(
           frame.connectionId,
           envelope({ type: 'error', code, message, ref: known ? (error.ref ?? ref) : ref }),

@@ -1,5 +1,8 @@
 import COS from 'cos-nodejs-sdk-v5';
 import type { CosSettings } from '../config';
+import { StoreError } from '../util/store-error';
+
+export { StoreError };
 
 /**
  * A narrow view of one COS bucket under one key prefix, over the real `cos-nodejs-sdk-v5`. The registry and the
@@ -29,16 +32,6 @@ export interface ObjectStore {
   deleteMany(keys: string[]): Promise<void>;
   /** How many HTTP requests this store has sent, for the per-broadcast budget. */
   readonly requestCount: number;
-}
-
-export class StoreError extends Error {
-  override readonly name = 'StoreError';
-  constructor(
-    message: string,
-    readonly cause: unknown,
-  ) {
-    super(message);
-  }
 }
 
 /** COS allows at most 1000 keys per list page and per multi-delete. */

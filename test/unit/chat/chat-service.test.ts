@@ -2,6 +2,7 @@ import { createChatService, type ChatDeps } from '../../../code/chat/chat-servic
 import { createRateLimiter } from '../../../code/chat/rate-limiter';
 import { issueToken } from '../../../code/chat/token';
 import { silentLogger } from '../../../code/chat/log';
+import { StoreError } from '../../../code/util/store-error';
 import { connectProtocols } from '../../../code/chat/protocol';
 import { MemoryHistory, MemoryRegistry, RecordingPush, TEST_LIMITS } from '../../helpers/fakes';
 
@@ -265,6 +266,21 @@ describe('chat service', () => {
     const [error] = push.to('a=');
     expect(error).toMatchObject({ type: 'error', code: 'internal' });
     expect(JSON.stringify(error)).not.toContain('/var/user');
+  });
+
+  it('tells the sender to try again when the store is unavailable', async () => {
+    const { connect, send, push, registry } = setup();
+    await connect('a=');
+    registry.failNext.find = new StoreError('COS getObject timed out after 5000 ms', undefined);
+    await send('a=', '{"type":"ping","ref":"p"}');
+    expect(push.to('a=')).toEqual([
+      expect.objectContaining({
+        type: 'error',
+        code: 'store_unavailable',
+        ref: 'p',
+        message: expect.stringContaining('try again'),
+      }),
+    ]);
   });
 
   it('re-creates a lost record in the default room, tells the client, and delivers the message', async () => {
