@@ -107,9 +107,18 @@ export function createObjectStore(settings: CosSettings, cos: COS = createCosCli
     },
 
     async put(key, body) {
-      await call('putObject', () =>
-        cos.putObject({ Bucket, Region, Key: keyPrefix + key, Body: body, ContentType: 'application/json' }),
-      );
+      // SkipTask: without it the SDK queues every putObject as an upload task and, on each one, re-formats its
+      // whole task list (up to UploadQueueSize = 1000 entries) for progress events: measured at ~10 ms of CPU
+      // per put once the list is full. The option exists in sdk/task.js but not in the SDK's typings.
+      const params: COS.PutObjectParams & { SkipTask: true } = {
+        Bucket,
+        Region,
+        Key: keyPrefix + key,
+        Body: body,
+        ContentType: 'application/json',
+        SkipTask: true,
+      };
+      await call('putObject', () => cos.putObject(params));
     },
 
     async get(key) {
