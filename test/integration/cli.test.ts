@@ -48,6 +48,34 @@ async function ensureBuilt(): Promise<void> {
 }
 
 /** Lines of a child's output stream, with a way to wait for one that matches. */
+
+/** Resolves with `find()`'s first defined result, re-checked whenever a listener fires; rejects on timeout. */
+function waitUntil<T>(
+  listeners: Set<() => void>,
+  find: () => T | undefined,
+  timeoutMs: number,
+  describe: () => string,
+): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const check = () => {
+      const found = find();
+      if (found === undefined) return;
+      cleanup();
+      resolve(found);
+    };
+    const timer = setTimeout(() => {
+      cleanup();
+      reject(new Error(describe()));
+    }, timeoutMs);
+    const cleanup = () => {
+      clearTimeout(timer);
+      listeners.delete(check);
+    };
+    listeners.add(check);
+    check();
+  });
+}
+
 class Lines {
   readonly lines: string[] = [];
   private partial = '';
@@ -69,30 +97,18 @@ class Lines {
 
   /** The first line matching `pattern` at index `from` or later. */
   waitFor(pattern: RegExp, from = 0, timeoutMs = WAIT_MS): Promise<RegExpExecArray> {
-    return new Promise((resolve, reject) => {
-      const check = () => {
+    return waitUntil(
+      this.listeners,
+      () => {
         for (let i = from; i < this.lines.length; i += 1) {
           const match = pattern.exec(this.lines[i]!);
-          if (match) {
-            cleanup();
-            resolve(match);
-            return;
-          }
+          if (match) return match;
         }
-      };
-      const timer = setTimeout(() => {
-        cleanup();
-        reject(
-          new Error(`no line matching ${pattern} within ${timeoutMs} ms; got:\n${this.lines.join('\n')}`),
-        );
-      }, timeoutMs);
-      const cleanup = () => {
-        clearTimeout(timer);
-        this.listeners.delete(check);
-      };
-      this.listeners.add(check);
-      check();
-    });
+        return undefined;
+      },
+      timeoutMs,
+      () => `no line matching ${pattern} within ${timeoutMs} ms; got:\n${this.lines.join('\n')}`,
+    );
   }
 }
 
@@ -181,25 +197,12 @@ class Participant {
   }
 
   waitFor(predicate: (e: ServerEnvelope) => boolean, timeoutMs = WAIT_MS): Promise<ServerEnvelope> {
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        const found = this.received.find(predicate);
-        if (found) {
-          cleanup();
-          resolve(found);
-        }
-      };
-      const timer = setTimeout(() => {
-        cleanup();
-        reject(new Error(`no matching frame within ${timeoutMs} ms; got ${JSON.stringify(this.received)}`));
-      }, timeoutMs);
-      const cleanup = () => {
-        clearTimeout(timer);
-        this.listeners.delete(check);
-      };
-      this.listeners.add(check);
-      check();
-    });
+    return waitUntil(
+      this.listeners,
+      () => this.received.find(predicate),
+      timeoutMs,
+      () => `no matching frame within ${timeoutMs} ms; got ${JSON.stringify(this.received)}`,
+    );
   }
 
   /** Sends a message and returns its acknowledgement. */
