@@ -1,0 +1,64 @@
+import { readdirSync, readFileSync } from 'fs';
+
+/**
+ * How much CPU the rest of the machine used while we measured. Other jobs share this VM; a figure taken while
+ * they ran is not comparable, so the benchmark reports this and repeats runs that were disturbed.
+ * Linux only (/proc); elsewhere every figure is undefined.
+ */
+
+const TICKS_PER_SECOND = 100; // USER_HZ on Linux
+
+interface Snapshot {
+  at: number;
+  machineBusy: number;
+  own: number;
+}
+
+/** Fields of /proc/<pid>/stat after "pid (comm) ", so index 0 is the state and 1 the parent pid. */
+function statFields(stat: string): string[] {
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
+function snapshot(): Snapshot | undefined {
+  try {
+    // cpu  user nice system idle iowait irq softirq steal ...
+    const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    const busy = cpu[0]! + cpu[1]! + cpu[2]! + cpu[5]! + cpu[6]! + cpu[7]!;
+    // utime stime cutime cstime: this process (all threads) and its children that have exited...
+    const self = statFields(readFileSync('/proc/self/stat', 'utf8'));
+    let own = Number(self[11]) + Number(self[12]) + Number(self[13]) + Number(self[14]);
+    // ...plus the children still running (function bundles, runners), which cutime counts only once reaped.
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+      try {
+        const fields = statFields(readFileSync(`/proc/${entry}/stat`, 'utf8'));
+        if (Number(fields[1]) === process.pid) own += Number(fields[11]) + Number(fields[12]);
+      } catch {
+        // It exited meanwhile.
+      }
+    }
+    return { at: Date.now(), machineBusy: busy, own };
+  } catch {
+    return undefined;
+  }
+}
+
+export interface CpuWindow {
+  /** Cores' worth of CPU used by other processes (not us, not our exited children). */
+  foreignCores?: number;
+  /** Cores' worth of CPU used by us and our children. */
+  ownCores?: number;
+}
+
+/** Starts a window; call the result to close it. Children must have exited by then to be counted as ours. */
+export function cpuWindow(): () => CpuWindow {
+  const start = snapshot();
+  return () => {
+    const end = snapshot();
+    if (!start || !end || end.at - start.at < 20) return {};
+    const seconds = (end.at - start.at) / 1000;
+    const own = (end.own - start.own) / TICKS_PER_SECOND / seconds;
+    const busy = (end.machineBusy - start.machineBusy) / TICKS_PER_SECOND / seconds;
+    return { foreignCores: Math.max(0, busy - own), ownCores: own };
+  };
+}
