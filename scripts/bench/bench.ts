@@ -1,5 +1,14 @@
 import { buildSync } from 'esbuild';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'fs';
 import os from 'os';
 import path from 'path';
 import { isMainThread, workerData } from 'worker_threads';
@@ -30,17 +39,21 @@ import { check, cosTarget, formatBytes, formatMs, median, table, type Target } f
 
 /**
  * `npm run bench`: fan-out, memory, cold start, end to end and COS requests per broadcast, each compared with its
- * target. Writes bench-results/<timestamp>.json and bench-results/latest.json.
+ * target. Writes bench-results/<timestamp>.json and bench-results/latest.json. See docs/benchmarks.md.
  *   --only fanout,memory,coldstart,e2e,cos   run some sections
- *   --profile                                 CPU profiles of the N=10,000 broadcast (child and stack side)
- * Env: BENCH_E2E_SECONDS (30), BENCH_COLDSTART_RUNS (10), BENCH_BASELINE_CAP_MS (30000), BENCH_SIZES
- * (100,1000,10000), and the functions' PUSH_CONCURRENCY / PUSH_TIMEOUT_MS / PUSH_RETRIES / PUSH_BUDGET_MS.
+ *   --profile                                 CPU profiles: the largest broadcast (child and stack), a cold start
+ *                                             and the e2e stack thread; the fan-out then uses an unminified bundle
+ * Env: BENCH_E2E_SECONDS (30), BENCH_E2E_FUNCTIONS (modules | bundles), BENCH_COLDSTART_RUNS (10),
+ * BENCH_BASELINE_CAP_MS (30000), BENCH_SIZES (100,1000,10000), BENCH_MAX_FOREIGN_CORES (0.25), BENCH_HEAP_FLAGS,
+ * and the functions' PUSH_CONCURRENCY / PUSH_TIMEOUT_MS / PUSH_RETRIES / PUSH_BUDGET_MS / COS_TIMEOUT_MS.
  */
 
 const SECTIONS = ['fanout', 'memory', 'coldstart', 'e2e', 'cos'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const PUSH_LATENCY_MS = 5;
+/** Fan-out pairs measured again because of other load, at most, over the whole run. */
+const RETRY_BUDGET = 6;
 const MB = 1024 * 1024;
 
 interface FanoutSummary {
@@ -212,6 +225,7 @@ const functionEnv = (): Record<string, string | undefined> =>
 
 async function fanoutSections(
   root: string,
+  functionsDir: string,
   runner: string,
   only: Set<Section>,
   profileDir: string | undefined,
@@ -231,7 +245,9 @@ async function fanoutSections(
       stack,
       registry: createCosRegistry(store),
       runner,
-      transportBundle: profileDir ? buildProfileBundle(root, profileDir) : bundlePath(root, 'transport'),
+      transportBundle: profileDir
+        ? buildProfileBundle(root, profileDir)
+        : bundlePath(functionsDir, 'transport'),
       keyPrefix: config.cos.keyPrefix,
       concurrency: config.push.concurrency,
     };
@@ -269,15 +285,16 @@ async function fanoutSections(
         here.cold = await measured(() => runTransport(ctx, fixture, warmup, 'cold'));
         for (let rep = 0; rep < reps; rep += 1) {
           // Adjacent, in the same order every time: the ratio of neighbours is what survives machine noise.
-          // A pair disturbed by other jobs on the machine is measured again (at most 3 more times).
+          // A pair disturbed by other jobs on the machine is measured once more, within a budget for the whole
+          // run so that a machine that stays busy does not make the benchmark run for ever.
           let best: { warm: TransportRun; ceiling: CeilingRun; foreign: number } | undefined;
-          for (let attempt = 0; attempt < 4; attempt += 1) {
+          for (let attempt = 0; attempt < 2; attempt += 1) {
             const close = cpuWindow();
             const warm = await runTransport(ctx, fixture, warmup, 'warm', { repeat: true });
             const ceil = await runCeiling(ctx, fixture, warmup);
             const foreign = close().foreignCores ?? 0;
             if (!best || foreign < best.foreign) best = { warm, ceiling: ceil, foreign };
-            if (foreign <= maxForeign) break;
+            if (foreign <= maxForeign || retries >= RETRY_BUDGET) break;
             retries += 1;
           }
           here.warm.push({ ...best!.warm, foreignCores: best!.foreign });
@@ -474,8 +491,8 @@ function printRest(results: BenchResults): void {
         ['figure', 'value'],
         [
           ['RSS after require of the bundle', formatBytes(m.rssAfterRequire)],
-          ['peak RSS (maxRSS), cold child', formatBytes(m.maxRssCold)],
-          ['peak RSS (maxRSS), warm child', formatBytes(m.maxRssWarm)],
+          ['peak RSS (maxRSS), cold child: one invocation', formatBytes(m.maxRssCold)],
+          ['peak RSS (maxRSS), warm child after warm-up + 2 broadcasts', formatBytes(m.maxRssWarm)],
           ['heap used when the cold child exits', formatBytes(m.heapUsedAfter)],
           ['sampled peak during it: rss', formatBytes(m.peakCold?.rss)],
           [
@@ -640,10 +657,11 @@ function targets(results: BenchResults): Target[] {
   });
   const m = results.memory;
   list.push({
-    name: `peak RSS at N=${m?.n ?? 10_000}`,
-    value: formatBytes(m?.maxRssCold ?? m?.maxRssWarm),
+    // The cold child runs exactly one invocation; the warm one runs three (warm-up, broadcast, hot broadcast).
+    name: `peak RSS at N=${m?.n ?? 10_000} (one invocation)`,
+    value: formatBytes(m?.maxRssCold),
     goal: '< 128 MB',
-    verdict: check(Math.max(m?.maxRssCold ?? 0, m?.maxRssWarm ?? 0) || undefined, '<', 128 * MB),
+    verdict: check(m?.maxRssCold, '<', 128 * MB),
   });
   const sizes = results.coldstart?.sizes ?? [];
   for (const size of sizes)
@@ -691,6 +709,11 @@ async function main(): Promise<void> {
   const started = Date.now();
   const stamp = new Date(started).toISOString().replace(/[:.]/g, '-');
   const runner = buildRunner(root);
+  // Other people rebuild dist/ while we run (build.mjs empties dist/functions first): measure a private copy.
+  const snapshot = mkdtempSync(path.join(os.tmpdir(), 'wschat-bench-'));
+  const functionsDir = path.join(snapshot, 'functions');
+  cpSync(path.join(root, 'dist', 'functions'), functionsDir, { recursive: true });
+  process.on('exit', () => rmSync(snapshot, { recursive: true, force: true }));
   const outDir = path.join(root, 'bench-results');
   const profileDir = profile ? path.join(outDir, 'profiles', stamp) : undefined;
   if (profileDir) mkdirSync(profileDir, { recursive: true });
@@ -719,7 +742,7 @@ async function main(): Promise<void> {
 
   if (only.has('fanout') || only.has('memory') || only.has('cos')) {
     log('\n[fan-out / memory / COS] registering rooms on the local COS server…');
-    await fanoutSections(root, runner, only, profileDir, results);
+    await fanoutSections(root, functionsDir, runner, only, profileDir, results);
   }
   if (only.has('coldstart')) {
     log('\n[cold start] spawning processes…');
@@ -730,7 +753,12 @@ async function main(): Promise<void> {
           name: 'coldstart-transport.cpuprofile',
         }
       : undefined;
-    results.coldstart = await runColdStart(root, runner, intEnv('BENCH_COLDSTART_RUNS', 10), coldProfile);
+    results.coldstart = await runColdStart(
+      functionsDir,
+      runner,
+      intEnv('BENCH_COLDSTART_RUNS', 10),
+      coldProfile,
+    );
     if (coldProfile) {
       const file = path.join(coldProfile.dir, coldProfile.name);
       results.profiles = {
@@ -745,7 +773,7 @@ async function main(): Promise<void> {
       };
     }
   } else if (only.has('fanout') || only.has('memory')) {
-    results.coldstart = { sizes: bundleSizes(root), rows: [] };
+    results.coldstart = { sizes: bundleSizes(functionsDir), rows: [] };
   }
   if (only.has('e2e')) {
     log(`\n[e2e] 200 clients, ${e2eSeconds} s…`);
@@ -761,7 +789,7 @@ async function main(): Promise<void> {
           __filename,
           { clients: 200, rooms: 4, rate: 20, seconds: e2eSeconds, connectConcurrency: 8, drainMs: 5000 },
           attempt === 0 ? e2eProfile : undefined,
-          process.env.BENCH_E2E_FUNCTIONS === 'bundles' ? path.join(root, 'dist', 'functions') : undefined,
+          process.env.BENCH_E2E_FUNCTIONS === 'bundles' ? functionsDir : undefined,
         ),
       );
       if ((attempts[attempt]!.foreignCores ?? 0) <= maxForeignCores()) break;

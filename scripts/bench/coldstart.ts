@@ -54,9 +54,10 @@ export interface ColdStartReport {
 
 const newId = () => randomBytes(24).toString('base64');
 
-export function bundleSizes(root: string): BundleSize[] {
+/** `functionsDir` holds <name>/index.js for each function, as dist/functions does. */
+export function bundleSizes(functionsDir: string): BundleSize[] {
   return FUNCTION_NAMES.map((name) => {
-    const file = path.join(root, 'dist', 'functions', name, 'index.js');
+    const file = path.join(functionsDir, name, 'index.js');
     return { name, bytes: statSync(file).size, gzipBytes: gzipSync(readFileSync(file), { level: 9 }).length };
   });
 }
@@ -99,7 +100,7 @@ function failed(result: ColdStartResult | undefined): boolean {
 }
 
 export async function runColdStart(
-  root: string,
+  functionsDir: string,
   runner: string,
   rounds: number,
   /** Also run the transport once more under --cpu-prof, with this (unminified) bundle. */
@@ -119,7 +120,7 @@ export async function runColdStart(
     const noop = path.join(temp, 'noop.js');
     await fs.writeFile(noop, 'exports.main_handler = async () => ({ errNo: 0 });\n');
 
-    const bundle = (name: string) => path.join(root, 'dist', 'functions', name, 'index.js');
+    const bundle = (name: string) => path.join(functionsDir, name, 'index.js');
     const jobs: Record<string, () => Promise<ColdStartJob>> = {
       'runner only': async () => ({ bundle: noop, event: {} }),
       register: async () => {
@@ -200,7 +201,7 @@ export async function runColdStart(
         errors: name === 'node -e 0' ? 0 : list.filter((s) => failed(s.result)).length,
       };
     });
-    return { sizes: bundleSizes(root), rows };
+    return { sizes: bundleSizes(functionsDir), rows };
   } finally {
     await stack.close();
     await fs.rm(temp, { recursive: true, force: true });

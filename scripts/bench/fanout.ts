@@ -300,6 +300,6 @@ export async function runBaseline(
   }
 }
 
-export function bundlePath(root: string, name: string): string {
-  return path.join(root, 'dist', 'functions', name, 'index.js');
+export function bundlePath(functionsDir: string, name: string): string {
+  return path.join(functionsDir, name, 'index.js');
 }

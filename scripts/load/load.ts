@@ -12,7 +12,10 @@ import { runFleet, type FleetConfig, type FleetReport, type FleetToMain, type Ma
  * `npm run load`: at least 1,000 concurrent WebSocket clients on the local stack (127.0.0.1 only) with churn —
  * clean departures, and server-side drops that skip cleanup and leave stale registry entries — while chatting.
  * Reports sent / delivered / lost / duplicates and the registry size against live connections, at the end and
- * after one sweep. Writes bench-results/load-latest.json.
+ * after one sweep. Writes bench-results/load-latest.json. See docs/benchmarks.md.
+ * Env: LOAD_SECONDS (60), LOAD_CLIENTS (1000), LOAD_CHURNERS (40), LOAD_ROOMS (50), LOAD_RATE (5 msg/s),
+ * LOAD_DROPS_PER_SECOND (0.5), LOAD_TTL_SECONDS (30), LOAD_PING_SECONDS (10), LOAD_CONNECT_CONCURRENCY (8),
+ * LOAD_STACK_LOG (a file for the stack's log lines).
  */
 
 const env = (name: string, fallback: number): number => {
@@ -45,7 +48,7 @@ async function main(): Promise<void> {
   const ttlSeconds = env('LOAD_TTL_SECONDS', 30);
   const config: Omit<FleetConfig, 'wsUrl'> = {
     stayers: env('LOAD_CLIENTS', 1000),
-    churners: env('LOAD_CHURNERS', 30),
+    churners: env('LOAD_CHURNERS', 40),
     rooms: env('LOAD_ROOMS', 50),
     rate: env('LOAD_RATE', 5),
     seconds: env('LOAD_SECONDS', 60),
