@@ -102,7 +102,7 @@ export function createChatService(deps: ChatDeps) {
     };
   }
 
-  function roster(room: string, exclude: string): Promise<Roster> {
+  function roster(room: string, exclude?: string): Promise<Roster> {
     return readRoster(registry, { room, exclude, now: clock(), ttlMs: settings.limits.connectionTtlMs });
   }
 
@@ -329,11 +329,7 @@ export function createChatService(deps: ChatDeps) {
   }
 
   async function countOnline(room: string): Promise<number> {
-    const cutoff = clock() - settings.limits.connectionTtlMs;
-    let online = 0;
-    for await (const page of registry.members(room))
-      online += page.filter((m) => m.lastSeen >= cutoff).length;
-    return online;
+    return (await roster(room)).online;
   }
 
   return {
