@@ -45,6 +45,7 @@ import { check, cosTarget, formatBytes, formatMs, median, table, type Target } f
  *                                             and the e2e stack thread; the fan-out then uses an unminified bundle
  * Env: BENCH_E2E_SECONDS (30), BENCH_E2E_FUNCTIONS (modules | bundles), BENCH_COLDSTART_RUNS (10),
  * BENCH_BASELINE_CAP_MS (30000), BENCH_SIZES (100,1000,10000), BENCH_MAX_FOREIGN_CORES (0.25), BENCH_HEAP_FLAGS,
+ * BENCH_TRANSPORT_BUNDLE (another transport build to measure, e.g. before/after a change),
  * and the functions' PUSH_CONCURRENCY / PUSH_TIMEOUT_MS / PUSH_RETRIES / PUSH_BUDGET_MS / COS_TIMEOUT_MS.
  */
 
@@ -245,9 +246,12 @@ async function fanoutSections(
       stack,
       registry: createCosRegistry(store),
       runner,
+      // BENCH_TRANSPORT_BUNDLE: measure another build of the transport (an A/B of a change) with the same harness.
       transportBundle: profileDir
         ? buildProfileBundle(root, profileDir)
-        : bundlePath(functionsDir, 'transport'),
+        : process.env.BENCH_TRANSPORT_BUNDLE
+          ? path.resolve(process.env.BENCH_TRANSPORT_BUNDLE)
+          : bundlePath(functionsDir, 'transport'),
       keyPrefix: config.cos.keyPrefix,
       concurrency: config.push.concurrency,
     };
