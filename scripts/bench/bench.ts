@@ -95,7 +95,9 @@ interface BenchResults {
   memory?: {
     n: number;
     rssAfterRequire?: number;
+    /** The highest of the cold runs' peaks (each a process running one invocation). */
     maxRssCold?: number;
+    maxRssColdRuns: number[];
     maxRssWarm?: number;
     heapUsedAfter?: number;
     /** Sampled peaks of the cold invocation: which part of the process grew. */
@@ -404,7 +406,10 @@ async function fanoutSections(
           });
       }
       let capped: NonNullable<BenchResults['memory']>['capped'];
+      // The peak depends on when V8 collects (runs differ by ~25 MB), so the memory figure takes three cold runs.
+      const coldRuns = here.cold ? [here.cold] : [];
       if (n === memoryN && only.has('memory')) {
+        while (coldRuns.length < 3) coldRuns.push(await runTransport(ctx, fixture, warmup, 'cold'));
         const flags = (
           process.env.BENCH_HEAP_FLAGS ?? '--max-semi-space-size=1 --max-old-space-size=64'
         ).split(' ');
@@ -422,7 +427,8 @@ async function fanoutSections(
           capped,
           n,
           rssAfterRequire: here.cold?.rssAfterRequire ?? here.warm[0]?.rssAfterRequire,
-          maxRssCold: here.cold?.maxRss,
+          maxRssCold: coldRuns.length ? Math.max(...coldRuns.map((r) => r.maxRss)) : undefined,
+          maxRssColdRuns: coldRuns.map((r) => r.maxRss),
           maxRssWarm: here.warm.length ? Math.max(...here.warm.map((r) => r.maxRss)) : undefined,
           heapUsedAfter: here.cold?.heapUsedAfter,
           peakCold: here.cold?.peak,
@@ -495,10 +501,13 @@ function printRest(results: BenchResults): void {
         ['figure', 'value'],
         [
           ['RSS after require of the bundle', formatBytes(m.rssAfterRequire)],
-          ['peak RSS (maxRSS), cold child: one invocation', formatBytes(m.maxRssCold)],
+          [
+            `peak RSS (maxRSS), cold child: one invocation (${m.maxRssColdRuns.length} runs)`,
+            m.maxRssColdRuns.map((b) => formatBytes(b)).join(', '),
+          ],
           ['peak RSS (maxRSS), warm child after warm-up + 2 broadcasts', formatBytes(m.maxRssWarm)],
-          ['heap used when the cold child exits', formatBytes(m.heapUsedAfter)],
-          ['sampled peak during it: rss', formatBytes(m.peakCold?.rss)],
+          ['first cold run: heap used at exit', formatBytes(m.heapUsedAfter)],
+          ['  peaks sampled during its invocation: rss', formatBytes(m.peakCold?.rss)],
           [
             '  heapTotal / heapUsed',
             `${formatBytes(m.peakCold?.heapTotal)} / ${formatBytes(m.peakCold?.heapUsed)}`,
@@ -662,7 +671,7 @@ function targets(results: BenchResults): Target[] {
   const m = results.memory;
   list.push({
     // The cold child runs exactly one invocation; the warm one runs three (warm-up, broadcast, hot broadcast).
-    name: `peak RSS at N=${m?.n ?? 10_000} (one invocation)`,
+    name: `peak RSS at N=${m?.n ?? 10_000} (one invocation, highest run)`,
     value: formatBytes(m?.maxRssCold),
     goal: '< 128 MB',
     verdict: check(m?.maxRssCold, '<', 128 * MB),

@@ -56,7 +56,7 @@ export type ChildMessage =
       invocationCpuMs: number;
       result: unknown;
       error?: string;
-      /** Highest values of process.memoryUsage() sampled every 5 ms during the invocation, bytes. */
+      /** Highest values of process.memoryUsage() sampled every 25 ms during the invocation, bytes. */
       peak: MemoryPeak;
     } & ProcessFigures)
   | ({ op: 'pushed'; ms: number; invocationCpuMs: number; ok: number; failed: number } & ProcessFigures)

@@ -58,7 +58,7 @@ function sampleMemory(): { stop(): MemoryPeak } {
     for (const key of Object.keys(peak) as Array<keyof MemoryPeak>) peak[key] = Math.max(peak[key], now[key]);
   };
   sample();
-  const timer = setInterval(sample, 5);
+  const timer = setInterval(sample, 25);
   return {
     stop() {
       clearInterval(timer);
