@@ -29,8 +29,6 @@ const FUNCTION_ALIASES = {
   'http-signature': stub('http-signature'),
   'tough-cookie': stub('tough-cookie'),
   'mime-types': stub('mime-types'),
-  http2: stub('http2'),
-  'follow-redirects': stub('follow-redirects'),
 };
 
 const started = Date.now();

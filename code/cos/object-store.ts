@@ -1,6 +1,7 @@
 import COS from 'cos-nodejs-sdk-v5';
 import type { CosSettings } from '../config';
 import { StoreError } from '../util/store-error';
+import { ListXmlError, parseListBucketResult, type ListBucketResult } from './list-xml';
 
 export { StoreError };
 
@@ -132,23 +133,33 @@ export function createObjectStore(settings: CosSettings, cos: COS = createCosCli
     },
 
     async list(prefix, options = {}) {
+      // GET Bucket through the SDK's generic request, read by parseListBucketResult (see there for why).
+      const query: Record<string, string> = {
+        prefix: keyPrefix + prefix,
+        'max-keys': String(options.maxKeys ?? COS_PAGE_SIZE),
+      };
+      if (options.marker !== undefined) query.marker = keyPrefix + options.marker;
       const result = await call('getBucket', () =>
-        cos.getBucket({
-          Bucket,
-          Region,
-          Prefix: keyPrefix + prefix,
-          Marker: options.marker === undefined ? undefined : keyPrefix + options.marker,
-          MaxKeys: options.maxKeys ?? COS_PAGE_SIZE,
-        }),
+        cos.request({ Bucket, Region, Method: 'GET', Key: '', Query: query, RawBody: true }),
       );
-      const objects = result.Contents.map((item) => ({
-        key: item.Key.slice(keyPrefix.length),
-        lastModified: Date.parse(item.LastModified),
-        etag: item.ETag.replace(/"/g, ''),
+      let listing: ListBucketResult;
+      try {
+        listing = parseListBucketResult(
+          Buffer.isBuffer(result.Body) ? result.Body.toString('utf8') : String(result.Body),
+        );
+      } catch (error) {
+        if (error instanceof ListXmlError)
+          throw new StoreError(`COS getBucket answered with an unreadable listing: ${error.message}`, error);
+        throw error;
+      }
+      const objects = listing.contents.map((item) => ({
+        key: item.key.slice(keyPrefix.length),
+        lastModified: Date.parse(item.lastModified),
+        etag: item.etag.replace(/"/g, ''),
       }));
-      // IsTruncated is the string 'true'/'false'. COS sends NextMarker when truncated; fall back to the last key.
-      if (result.IsTruncated !== 'true' || objects.length === 0) return { objects };
-      const next = result.NextMarker ?? keyPrefix + objects[objects.length - 1]!.key;
+      // COS sends NextMarker when truncated; fall back to the last key.
+      if (!listing.isTruncated || objects.length === 0) return { objects };
+      const next = listing.nextMarker ?? keyPrefix + objects[objects.length - 1]!.key;
       return { objects, nextMarker: next.slice(keyPrefix.length) };
     },
 

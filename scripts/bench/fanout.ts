@@ -122,7 +122,7 @@ function cosDelta(before: Record<CosOperation, number>, after: Record<CosOperati
 export interface Invocation {
   ms: number;
   cpuMs: number;
-  /** Pushes the gateway counted as delivered to virtual connections (recipients + the sender's ack). */
+  /** Pushes the gateway counted as delivered to virtual connections (the N − 1 others + the sender's ack). */
   delivered: number;
   unknown: number;
   cos: Record<CosOperation, number>;
@@ -192,7 +192,7 @@ export async function runTransport(
   mode: 'cold' | 'warm',
   options: TransportOptions = {},
 ): Promise<TransportRun> {
-  const n = fixture.recipients.length;
+  const n = fixture.recipients.length + 1;
   const { child } = await RunnerChild.start(ctx.runner, ctx.stack.env, options.execArgv);
   try {
     const ready = await child.request({ op: 'load', bundle: ctx.transportBundle }, 'ready');
@@ -245,13 +245,13 @@ export async function runCeiling(
     const run = await child.request(
       {
         op: 'ceiling',
-        target: { url, ids: fixture.recipients, data: SAMPLE_FRAME },
+        target: { url, ids: [fixture.sender, ...fixture.recipients], data: SAMPLE_FRAME },
         concurrency: ctx.concurrency,
       },
       'pushed',
     );
     return {
-      n: fixture.recipients.length,
+      n: fixture.recipients.length + 1,
       ms: run.ms,
       cpuMs: run.invocationCpuMs,
       delivered: ctx.stack.gateway.pushStats().virtual,
@@ -287,7 +287,7 @@ export async function runBaseline(
       'baselined',
     );
     return {
-      n: fixture.recipients.length,
+      n: fixture.recipients.length + 1,
       ms: run.ms,
       cpuMs: run.invocationCpuMs,
       listed: run.listed,

@@ -16,8 +16,8 @@ export function median(values: readonly number[]): number {
 }
 
 /** COS list pages hold at most 1000 keys: a broadcast may cost the sender lookup, the history write and one list per page. */
-export function cosTarget(recipients: number): number {
-  return 2 + Math.ceil(recipients / 1000);
+export function cosTarget(roomSize: number): number {
+  return 2 + Math.ceil(roomSize / 1000);
 }
 
 export type Verdict = 'PASS' | 'MISS' | 'n/a';

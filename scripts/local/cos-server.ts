@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'crypto';
 import { promises as fs, readdirSync, readFileSync, mkdirSync } from 'fs';
 import type { IncomingMessage, ServerResponse } from 'http';
 import path from 'path';
+import { xmlEscape, xmlUnescape } from '../../code/cos/list-xml';
 
 /**
  * A COS-compatible object store for local runs and tests: the subset of the COS XML API this project uses
@@ -49,24 +50,6 @@ export interface CosServer {
 }
 
 const MAX_KEYS = 1000;
-
-function xmlEscape(value: string): string {
-  return value.replace(
-    /[<>&'"]/g,
-    (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c]!,
-  );
-}
-
-function xmlUnescape(value: string): string {
-  return value.replace(
-    /&(lt|gt|amp|apos|quot|#(\d+)|#x([0-9a-fA-F]+));/g,
-    (_, name: string, dec?: string, hex?: string) => {
-      if (dec) return String.fromCodePoint(Number(dec));
-      if (hex) return String.fromCodePoint(parseInt(hex, 16));
-      return ({ lt: '<', gt: '>', amp: '&', apos: "'", quot: '"' } as Record<string, string>)[name]!;
-    },
-  );
-}
 
 /** First index in the sorted `keys` whose key is >= `target`. */
 function lowerBound(keys: string[], target: string): number {

@@ -23,18 +23,23 @@ describe('classifyPushResponse', () => {
 
 /** A real HTTP push endpoint whose answers the test scripts. */
 async function pushServer(
-  answer: (body: Record<string, unknown>, attempt: number) => [number, string] | 'hang',
+  answer: (
+    body: Record<string, unknown>,
+    attempt: number,
+  ) => [number, string, http.OutgoingHttpHeaders?] | 'hang',
 ) {
   const bodies: Array<Record<string, unknown>> = [];
+  const paths: string[] = [];
   const server = http.createServer((req, res) => {
     let raw = '';
     req.on('data', (c: Buffer) => (raw += c.toString()));
     req.on('end', () => {
       const body = JSON.parse(raw) as Record<string, unknown>;
       bodies.push(body);
+      paths.push(req.url ?? '');
       const reply = answer(body, bodies.length);
       if (reply === 'hang') return;
-      res.writeHead(reply[0], { 'Content-Type': 'application/json' });
+      res.writeHead(reply[0], { 'Content-Type': 'application/json', ...reply[2] });
       res.end(reply[1]);
     });
   });
@@ -43,6 +48,7 @@ async function pushServer(
   return {
     url,
     bodies,
+    paths,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
@@ -79,6 +85,26 @@ describe('http push client', () => {
     );
     expect(await createHttpPushClient(settings(server.url)).send('a', 'x')).toBe('delivered');
     expect(server.bodies).toHaveLength(3);
+    await server.close();
+  });
+
+  it('waits as long as Retry-After says, capped at a second', async () => {
+    const server = await pushServer((_b, attempt) =>
+      attempt === 1 ? [429, '', { 'Retry-After': '0.3' }] : [200, '{"errNo":0}'],
+    );
+    const started = Date.now();
+    expect(await createHttpPushClient(settings(server.url)).send('a', 'x')).toBe('delivered');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(290);
+    expect(server.bodies).toHaveLength(2);
+    await server.close();
+  });
+
+  it('posts to the push URL with its query string', async () => {
+    const server = await pushServer(() => [200, '{"errNo":0}']);
+    expect(await createHttpPushClient(settings(`${server.url}?env=release`)).send('a', 'x')).toBe(
+      'delivered',
+    );
+    expect(server.paths).toEqual(['/push?env=release']);
     await server.close();
   });
 
