@@ -216,22 +216,24 @@ export function createChatService(deps: ChatDeps) {
       text,
       ts: clock(),
     };
-    // Stored before it is pushed: if delivery fails, clients still find it in history.
-    let stored = true;
-    try {
-      await history.append(message);
-    } catch (error) {
-      stored = false;
-      log.warn('history_write_failed', { room: sender.room, error: errorMessage(error) });
-    }
+    // Stored before it is pushed (if delivery fails, clients still find it in history); the room is listed
+    // meanwhile, since neither request needs the other.
+    const storing = history.append(message).then(
+      () => true,
+      (error: unknown) => {
+        log.warn('history_write_failed', { room: sender.room, error: errorMessage(error) });
+        return false;
+      },
+    );
     let members: Roster;
     try {
       members = listed ?? (await roster(sender.room, sender.id));
     } catch (error) {
       log.error('broadcast_failed', { room: sender.room, error: errorMessage(error) });
-      const saved = stored ? `message ${message.id} is saved in history, but ` : '';
+      const saved = (await storing) ? `message ${message.id} is saved in history, but ` : '';
       throw new ProtocolError('store_unavailable', `${saved}the room could not be read; try again`, ref);
     }
+    const stored = await storing;
     const frame = envelope({ type: 'message', ...message, online: members.online });
     const result = await fanOut(ports, members, frame, fanOutOptions());
     log.info('message', {

@@ -242,6 +242,32 @@ describe('chat service', () => {
     expect(push.to('a=')[3]).toMatchObject({ code: 'rate_limited', ref: 'r3' });
   });
 
+  it('lists the room while the message is stored, and pushes only once it is stored', async () => {
+    const { connect, send, push, registry, history } = setup();
+    await connect('a=');
+    await connect('b=');
+    const order: string[] = [];
+    const append = history.append.bind(history);
+    history.append = async (message) => {
+      order.push('store started');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      await append(message);
+      order.push('stored');
+    };
+    const members = registry.members.bind(registry);
+    registry.members = (room) => {
+      order.push('listing started');
+      return members(room);
+    };
+    const pushSend = push.send.bind(push);
+    push.send = (connectionId, text) => {
+      order.push(`push to ${connectionId}`);
+      return pushSend(connectionId, text);
+    };
+    await send('a=', 'hello');
+    expect(order).toEqual(['store started', 'listing started', 'stored', 'push to b=', 'push to a=']);
+  });
+
   it('keeps the message in history and tells the sender when the room cannot be listed', async () => {
     const { connect, send, push, registry, history } = setup();
     await connect('a=');
