@@ -490,7 +490,7 @@ function printFanout(results: BenchResults): void {
   log(
     '  warm = median of runs in a new child after one warm-up message in a 1-member room; cold = first invocation of a\n' +
       '  new child. ceiling = bare keep-alive http.request, same requests in flight (PUSH_CONCURRENCY). baseline = one\n' +
-      '  COS list page + sequential axios POSTs without keep-alive to all listed but the sender (reaches at most 999).\n' +
+      '  COS list page + sequential axios POSTs without keep-alive to all listed but the sender (first page only).\n' +
       '  µs CPU/push = CPU time of the child during the invocation / pushes (incl. COS and the ack).\n' +
       `  other load = CPU used by other processes meanwhile; ${fanout.retries} disturbed pair(s) were measured again.`,
   );

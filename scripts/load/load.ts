@@ -282,7 +282,7 @@ function print(
       'older than the TTL, so the run waits TTL + 3 s before sweeping, and every live member must refresh its entry',
       `within the TTL (here ${(ttlSeconds / (config.pingMs / 1000)).toFixed(1)} heartbeats per TTL, so one late heartbeat is not fatal).`,
       `${config.stayers + config.churners} clients make ${((config.stayers + config.churners) / (config.pingMs / 1000)).toFixed(0)} heartbeats/s;`,
-      'each is a transport invocation (COS GET + PUT, one push) run by the single-threaded local stack. At 10 s / 3 s',
+      'each is a transport invocation (a COS GET, two PUTs and one push) run by the single-threaded local stack. At 10 s / 3 s',
       '(~340/s) the stack saturated on this 2-core VM and collapsed (COS timeouts, function timeouts, clients closed);',
       'set LOAD_TTL_SECONDS and LOAD_PING_SECONDS to try other values.',
     ].join('\n') +
