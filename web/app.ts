@@ -299,7 +299,7 @@ class ChatApp {
     });
     if (answersJoin) {
       this.joinRef = undefined;
-      this.flush();
+      this.pump();
     }
   }
 
@@ -375,6 +375,7 @@ class ChatApp {
     if (!item) return;
     window.clearTimeout(item.timer);
     this.outgoing.delete(item.ref);
+    this.pump();
     this.seen.add(ack.id);
     this.noteId(ack.id);
     item.row.confirm(ack.id, Number(item.row.element.dataset.ts));
@@ -404,7 +405,7 @@ class ChatApp {
       if (!this.joined) {
         this.joined = true;
         this.setStatus('online', 'Online');
-        this.flush();
+        this.pump();
       }
     }
     this.list.addNotice(error.message, 'error', `${this.errorTitle(error.code)}.`);
@@ -436,8 +437,24 @@ class ChatApp {
     const row = this.list.addPending(this.nick ?? 'You', this.tag ?? '', text);
     const item: Outgoing = { ref: this.nextRef('m'), text, row, state: 'queued' };
     this.outgoing.set(item.ref, item);
-    if (this.joined) this.transmit(item);
-    else row.setReceipt({ state: 'queued' });
+    // Behind another message it is on its way too; without a connection it waits for one.
+    row.setReceipt({ state: this.joined ? 'sending' : 'queued' });
+    this.pump();
+  }
+
+  /**
+   * Sends the oldest waiting message once the one before it is answered. The gateway may run two frames of one
+   * connection in parallel function instances, so frames sent back to back can reach the room in either order;
+   * one message in flight at a time keeps a sender's messages in the order they were written.
+   */
+  private pump(): void {
+    if (!this.joined) return;
+    let next: Outgoing | undefined;
+    for (const item of this.outgoing.values()) {
+      if (item.state === 'sending') return;
+      if (!next && (item.state === 'queued' || item.state === 'unconfirmed')) next = item;
+    }
+    if (next) this.transmit(next);
   }
 
   private transmit(item: Outgoing): void {
@@ -454,13 +471,6 @@ class ChatApp {
     }, ACK_TIMEOUT_MS);
   }
 
-  /** Sends what waited for the connection, in the order it was written. */
-  private flush(): void {
-    for (const item of [...this.outgoing.values()]) {
-      if (item.state === 'queued' || item.state === 'unconfirmed') this.transmit(item);
-    }
-  }
-
   private failMessage(item: Outgoing, reason: string, code: string): void {
     window.clearTimeout(item.timer);
     // Kept under its ref while waiting for a retry: a late ack still confirms it.
@@ -474,11 +484,12 @@ class ChatApp {
             const again: Outgoing = { ...item, ref: this.nextRef('m'), state: 'queued' };
             this.outgoing.set(again.ref, again);
             again.row.requeue();
-            if (this.joined) this.transmit(again);
-            else again.row.setReceipt({ state: 'queued' });
+            again.row.setReceipt({ state: this.joined ? 'sending' : 'queued' });
+            this.pump();
           }
         : undefined,
     });
+    this.pump();
   }
 
   private changeNick(value: string): void {

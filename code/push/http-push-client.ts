@@ -31,8 +31,8 @@ export function classifyPushResponse(status: number, body: string): PushVerdict 
 
 const BASE_BACKOFF_MS = 50;
 const MAX_BACKOFF_MS = 1000;
-/** The gateway answers with a few bytes of JSON; anything longer is not read (and not needed to classify). */
-const MAX_ANSWER_BYTES = 16 * 1024;
+/** The gateway answers with a few characters of JSON; anything longer is not kept (and not needed to classify). */
+const MAX_ANSWER_CHARS = 16 * 1024;
 
 function backoff(attempt: number, retryAfterSeconds: number | undefined): number {
   if (retryAfterSeconds !== undefined && Number.isFinite(retryAfterSeconds)) {
@@ -86,7 +86,7 @@ export function createHttpPushClient(settings: PushSettings): PushClient {
         let body = '';
         res.setEncoding('utf8');
         res.on('data', (chunk: string) => {
-          if (body.length < MAX_ANSWER_BYTES) body += chunk;
+          if (body.length < MAX_ANSWER_CHARS) body += chunk;
         });
         res.on('end', () => {
           const header = res.headers['retry-after'];

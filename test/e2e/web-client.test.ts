@@ -139,6 +139,22 @@ test('two pages exchange messages both ways, with distinct nicknames', async () 
   await board.close();
 });
 
+test('messages typed quickly arrive in the order they were written, even when the first is slow', async () => {
+  const alice = await chat(stack, { nick: 'Alice', room: 'order' });
+  await waitOnline(alice.page);
+  const bob = await chat(stack, { nick: 'Bob', room: 'order' });
+  await waitOnline(bob.page);
+  // The first message's history write takes 400 ms: a second frame sent at once would overtake it, because the
+  // gateway runs each frame in its own invocation.
+  stack.cos.injectFault({ operation: 'put', delayMs: 400, times: 1 });
+  const texts = ['first, slow to store', 'second', 'third'];
+  for (const text of texts) await send(alice.page, text);
+  await waitForMessage(bob.page, 'third');
+  expect(await messageTexts(bob.page)).toEqual(texts);
+  await waitForAck(alice.page, 'third');
+  expect(await messageTexts(alice.page)).toEqual(texts);
+});
+
 test('the online count and presence lines follow people arriving, renaming and leaving', async () => {
   const first = await chat(stack, { nick: 'Dana', room: 'count' });
   await waitOnline(first.page);
