@@ -40,6 +40,11 @@ export interface ChatLimits {
   /** Token bucket per connection, per warm container: sustained rate and burst. */
   ratePerSecond: number;
   rateBurst: number;
+  /**
+   * Presence lines (join, leave, nick) are pushed only to rooms with at most this many online; 0 turns them off.
+   * Each one is a push to every member, so in a large channel they would cost N² pushes as people come and go.
+   */
+  presenceMaxOnline: number;
 }
 
 export interface Config {
@@ -147,6 +152,7 @@ export function loadConfig(env: Env = process.env): Config {
       handshakeGraceMs: integer(env, 'HANDSHAKE_GRACE_MS', 10000, 0, 120000),
       ratePerSecond: integer(env, 'RATE_LIMIT_PER_SECOND', 5, 1, 1000),
       rateBurst: integer(env, 'RATE_LIMIT_BURST', 20, 1, 10000),
+      presenceMaxOnline: integer(env, 'PRESENCE_MAX_ONLINE', 1000, 0, 1_000_000),
     },
     defaultRoom,
     authSecret: read(env, 'AUTH_SECRET'),

@@ -127,25 +127,27 @@ export function createChatService(deps: ChatDeps) {
     if (outcome !== 'delivered') log.warn('reply_not_delivered', { connection: connectionId, outcome });
   }
 
+  /** Tells the room someone joined, left or was renamed; returns the room's online count (undefined if unknown). */
   async function announce(connection: Connection, event: 'join' | 'leave' | 'nick', previous?: string) {
     try {
-      const result = await broadcast(
-        connection.room,
-        (online) =>
-          envelope({
-            type: 'presence',
-            event,
-            room: connection.room,
-            nick: connection.nick,
-            tag: tagOf(connection.id),
-            ...(previous === undefined ? {} : { previous }),
-            // A leaving connection is no longer in the listing, and the one that joins is added by broadcast().
-            online: event === 'leave' ? online - 1 : online,
-            ts: clock(),
-          }),
-        connection.id,
-      );
-      return event === 'leave' ? result.online - 1 : result.online;
+      const members = await roster(connection.room, connection.id);
+      // A leaving connection is no longer in the listing; one that joins is counted by the roster as the sender.
+      const adjust = event === 'leave' ? -1 : 0;
+      const online = members.online + adjust;
+      // Large rooms get counts (in acks and messages) but no presence lines; see ChatLimits.presenceMaxOnline.
+      if (online > settings.limits.presenceMaxOnline) return online;
+      const frame = envelope({
+        type: 'presence',
+        event,
+        room: connection.room,
+        nick: connection.nick,
+        tag: tagOf(connection.id),
+        ...(previous === undefined ? {} : { previous }),
+        online,
+        ts: clock(),
+      });
+      const result = await fanOut(ports, members, frame, fanOutOptions());
+      return result.online + adjust;
     } catch (error) {
       log.warn('presence_failed', { room: connection.room, event, error: errorMessage(error) });
       return undefined;

@@ -147,4 +147,5 @@ export const TEST_LIMITS: ChatLimits = {
   handshakeGraceMs: 0,
   ratePerSecond: 1000,
   rateBurst: 1000,
+  presenceMaxOnline: 1000,
 };

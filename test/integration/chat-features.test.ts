@@ -112,6 +112,8 @@ describe('chat features on the local stack', () => {
     const stayer = await join({ room: 'catchup', nick: 'stayer' });
     const leaver = await join({ room: 'catchup', nick: 'leaver' });
     stayer.send('before');
+    // Each message waits for the previous one's ack: frames in flight together may be stored in either order.
+    await stayer.next(ofType('ack'));
     const seen = await leaver.next(ofType('message'));
     await leaver.close();
     for (const text of ['missed 1', 'missed 2', 'missed 3']) {

@@ -31,6 +31,8 @@ describe('loadConfig', () => {
     expect(config.push).toMatchObject({ concurrency: 48, retries: 2 });
     expect(config.defaultRoom).toBe('lobby');
     expect(config.authSecret).toBeUndefined();
+    expect(config.limits.presenceMaxOnline).toBe(1000);
+    expect(loadConfig({ ...base, PRESENCE_MAX_ONLINE: '0' }).limits.presenceMaxOnline).toBe(0);
   });
 
   it.each(['COS_BUCKET', 'COS_REGION', 'PUSH_URL', 'TENCENTCLOUD_SECRETID', 'TENCENTCLOUD_SECRETKEY'])(
@@ -54,6 +56,7 @@ describe('loadConfig', () => {
     expect(errorOf({ ...base, PUSH_URL: 'set-x/api' })).toContain('PUSH_URL');
     expect(errorOf({ ...base, COS_KEY_PREFIX: '/abs' })).toContain('COS_KEY_PREFIX');
     expect(errorOf({ ...base, DEFAULT_ROOM: 'No Spaces' })).toContain('DEFAULT_ROOM');
+    expect(errorOf({ ...base, PRESENCE_MAX_ONLINE: '-1' })).toContain('PRESENCE_MAX_ONLINE');
   });
 
   it('adds the trailing slash to a key prefix', () => {

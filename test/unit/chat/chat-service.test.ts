@@ -166,6 +166,24 @@ describe('chat service', () => {
     expect(push.to('a=').at(-1)).toMatchObject({ event: 'leave', nick: 'robert', online: 1 });
   });
 
+  it('keeps presence lines to rooms up to PRESENCE_MAX_ONLINE; larger rooms still get the count', async () => {
+    const { connect, send, push, chat } = setup({ limits: { ...TEST_LIMITS, presenceMaxOnline: 2 } });
+    await connect('a=', { nick: 'alice' });
+    await connect('b=', { nick: 'bob' });
+    expect(push.to('a=')).toEqual([expect.objectContaining({ type: 'presence', event: 'join', online: 2 })]);
+    push.clear();
+    await connect('c=', { nick: 'carol' });
+    await send('c=', '{"type":"nick","nick":"caroline"}');
+    expect(push.to('a=')).toEqual([]);
+    expect(push.to('b=')).toEqual([]);
+    expect(push.to('c=')).toEqual([expect.objectContaining({ type: 'ack', for: 'nick', online: 3 })]);
+    await send('c=', 'hello');
+    expect(push.to('a=')).toEqual([expect.objectContaining({ type: 'message', text: 'hello', online: 3 })]);
+    // Back at the limit, the room hears about people leaving again.
+    await chat.disconnect('c=');
+    expect(push.to('a=').at(-1)).toMatchObject({ type: 'presence', event: 'leave', online: 2 });
+  });
+
   it('moves a connection between rooms, announcing in both and sending the new room’s history', async () => {
     const { connect, send, push, registry } = setup();
     await connect('a=');
