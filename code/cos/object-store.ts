@@ -51,6 +51,11 @@ function describe(error: unknown): string {
   );
 }
 
+/** The SDK hands bodies back as a Buffer (or, for some calls, a string). */
+function bodyText(body: unknown): string {
+  return Buffer.isBuffer(body) ? body.toString('utf8') : String(body);
+}
+
 function isNotFound(error: unknown): boolean {
   // Errors are plain objects, not always Errors; HEAD/GET without an XML body report code '404'.
   const e = (error ?? {}) as SdkError;
@@ -125,7 +130,7 @@ export function createObjectStore(settings: CosSettings, cos: COS = createCosCli
     async get(key) {
       try {
         const result = await call('getObject', () => cos.getObject({ Bucket, Region, Key: keyPrefix + key }));
-        return Buffer.isBuffer(result.Body) ? result.Body.toString('utf8') : String(result.Body);
+        return bodyText(result.Body);
       } catch (error) {
         if (error instanceof StoreError && isNotFound(error.cause)) return undefined;
         throw error;
@@ -144,9 +149,7 @@ export function createObjectStore(settings: CosSettings, cos: COS = createCosCli
       );
       let listing: ListBucketResult;
       try {
-        listing = parseListBucketResult(
-          Buffer.isBuffer(result.Body) ? result.Body.toString('utf8') : String(result.Body),
-        );
+        listing = parseListBucketResult(bodyText(result.Body));
       } catch (error) {
         if (error instanceof ListXmlError)
           throw new StoreError(`COS getBucket answered with an unreadable listing: ${error.message}`, error);

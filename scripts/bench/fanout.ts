@@ -94,6 +94,11 @@ export async function createRoom(ctx: FanoutContext, room: string): Promise<Room
   return fixture;
 }
 
+/** Everyone in the room, the sender first: what a broadcast lists and pushes to. */
+function roomMembers(fixture: RoomFixture): string[] {
+  return [fixture.sender, ...fixture.recipients];
+}
+
 /** Registers recipients until the room has `n` besides the sender. */
 export async function growRoom(ctx: FanoutContext, fixture: RoomFixture, n: number): Promise<void> {
   const added = Array.from({ length: Math.max(0, n - fixture.recipients.length) }, newId);
@@ -192,7 +197,7 @@ export async function runTransport(
   mode: 'cold' | 'warm',
   options: TransportOptions = {},
 ): Promise<TransportRun> {
-  const n = fixture.recipients.length + 1;
+  const n = roomMembers(fixture).length;
   const { child } = await RunnerChild.start(ctx.runner, ctx.stack.env, options.execArgv);
   try {
     const ready = await child.request({ op: 'load', bundle: ctx.transportBundle }, 'ready');
@@ -245,13 +250,13 @@ export async function runCeiling(
     const run = await child.request(
       {
         op: 'ceiling',
-        target: { url, ids: [fixture.sender, ...fixture.recipients], data: SAMPLE_FRAME },
+        target: { url, ids: roomMembers(fixture), data: SAMPLE_FRAME },
         concurrency: ctx.concurrency,
       },
       'pushed',
     );
     return {
-      n: fixture.recipients.length + 1,
+      n: roomMembers(fixture).length,
       ms: run.ms,
       cpuMs: run.invocationCpuMs,
       delivered: ctx.stack.gateway.pushStats().virtual,
@@ -287,7 +292,7 @@ export async function runBaseline(
       'baselined',
     );
     return {
-      n: fixture.recipients.length + 1,
+      n: roomMembers(fixture).length,
       ms: run.ms,
       cpuMs: run.invocationCpuMs,
       listed: run.listed,
