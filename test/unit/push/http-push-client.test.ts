@@ -59,6 +59,7 @@ async function pushServer(
 
 const settings = (url: string, extra: Partial<PushSettings> = {}): PushSettings => ({
   url,
+  secret: 'push-client-test-secret-0123456789abcdef',
   concurrency: 4,
   timeoutMs: 300,
   retries: 2,
