@@ -1,7 +1,11 @@
 import fc from 'fast-check';
 import { checkNickname, MAX_MARKS_PER_CHARACTER } from '../../../code/chat/names';
-import { ProtocolError } from '../../../code/chat/protocol';
+import { connectProtocols, ProtocolError } from '../../../code/chat/protocol';
 import { checkText, normalizeNick } from '../../../code/chat/rules';
+import { createChatService } from '../../../code/chat/chat-service';
+import { createRateLimiter } from '../../../code/chat/rate-limiter';
+import { silentLogger } from '../../../code/chat/log';
+import { MemoryHistory, MemoryRegistry, RecordingPush, TEST_LIMITS } from '../../helpers/fakes';
 
 /** Issue #15, finding 5: bidi controls and stacked combining marks (rules in docs/protocol.md, "Text rules"). */
 
@@ -153,5 +157,49 @@ describe('message text', () => {
       }),
       { numRuns: 3000 },
     );
+  });
+});
+
+describe('the callers apply the rules', () => {
+  function service() {
+    const push = new RecordingPush();
+    const history = new MemoryHistory();
+    const chat = createChatService({
+      registry: new MemoryRegistry(),
+      history,
+      push,
+      rateLimiter: createRateLimiter(1000, 1000),
+      settings: { limits: TEST_LIMITS, defaultRoom: 'lobby', pushConcurrency: 4, broadcastBudgetMs: 5000 },
+      log: silentLogger,
+    });
+    return { chat, push, history };
+  }
+
+  it('a message with an override is answered bad_frame, and neither stored nor delivered', async () => {
+    const { chat, push, history } = service();
+    await chat.connect({ connectionId: 'a=', protocols: connectProtocols({ nick: 'alice' }) });
+    await chat.connect({ connectionId: 'b=', protocols: connectProtocols({ nick: 'bob' }) });
+    push.clear();
+    const send = (data: string) => chat.receive({ connectionId: 'a=', frameType: 'text', data });
+    await send(JSON.stringify({ type: 'message', text: 'open \u202Efdp.exe', ref: 'm1' }));
+    await send('plain text with \u2067an open isolate');
+    await send(JSON.stringify({ type: 'nick', nick: `x${'\u0316'.repeat(5)}`, ref: 'n1' }));
+    expect(push.to('a=').map((f) => [f.type, f.code, f.ref])).toEqual([
+      ['error', 'bad_frame', 'm1'],
+      ['error', 'bad_frame', undefined],
+      ['error', 'invalid_nick', 'n1'],
+    ]);
+    expect(push.to('b=')).toEqual([]);
+    expect((await history.recent('lobby', { limit: 10 })).messages).toEqual([]);
+  });
+
+  it('the publish API refuses them too', async () => {
+    const { chat } = service();
+    await expect(chat.publish({ room: 'lobby', text: '\u202Dreversed' })).rejects.toMatchObject({
+      code: 'bad_frame',
+    });
+    await expect(chat.publish({ room: 'lobby', text: 'hi', from: '\u202Eadmin' })).rejects.toMatchObject({
+      code: 'invalid_nick',
+    });
   });
 });
