@@ -63,8 +63,11 @@ async function publish(event: unknown, { config, chat, log }: Container): Promis
       // Validated here, so a backend never holds a token that register would refuse.
       const nick = normalizeNick(field(body, 'nick') ?? '', config.limits.maxNickLength);
       const room = normalizeRoom(field(body, 'room') ?? config.defaultRoom);
-      const ttl = Number(body.ttlSeconds ?? DEFAULT_TOKEN_TTL_SECONDS);
-      if (!Number.isInteger(ttl) || ttl < 1 || ttl > 7 * 86400) {
+      // A JSON integer only: `true` or "60" are a client's mistake, not a TTL.
+      const ttl = Object.prototype.hasOwnProperty.call(body, 'ttlSeconds')
+        ? body.ttlSeconds
+        : DEFAULT_TOKEN_TTL_SECONDS;
+      if (typeof ttl !== 'number' || !Number.isInteger(ttl) || ttl < 1 || ttl > 7 * 86400) {
         return httpResponse(400, {
           error: 'bad_request',
           message: '"ttlSeconds" must be an integer from 1 to 604800',
