@@ -19,7 +19,10 @@ export function parseTarget(raw: string | undefined): Target | undefined {
   if (raw === undefined || raw.length === 0 || raw.length > 8192 || raw[0] !== '/' || raw.startsWith('//'))
     return undefined;
   // URL() silently drops control characters and tabs; a target that holds any is not one a client meant.
-  if (/[\u0000-\u0020\u007f]/.test(raw)) return undefined;
+  for (let i = 0; i < raw.length; i += 1) {
+    const code = raw.charCodeAt(i);
+    if (code <= 0x20 || code === 0x7f) return undefined;
+  }
   try {
     const url = new URL(raw, 'http://gateway.invalid');
     if (url.host !== 'gateway.invalid') return undefined;
