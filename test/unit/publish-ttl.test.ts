@@ -17,6 +17,7 @@ function tokenHandler() {
     COS_REGION: 'ap-guangzhou',
     COS_ENDPOINT: 'http://127.0.0.1:1',
     PUSH_URL: 'http://127.0.0.1:1/push',
+    GATEWAY_SECRET: 'publish-ttl-test-gateway-secret-0123456',
     PUBLISH_TOKEN: 'tok',
     AUTH_SECRET: SECRET,
   });
