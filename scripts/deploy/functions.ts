@@ -7,7 +7,6 @@ import {
   field,
   objects,
   readRecord,
-  tagsOf,
   waitFor,
   writeRecord,
   type DeployContext,
@@ -83,7 +82,34 @@ function parseJson(text: string | undefined): unknown {
   }
 }
 
+/**
+ * SCF's service (configuration) role, which a fresh account lacks until someone opens the SCF console: SCF uses it
+ * to set up functions (https://www.tencentcloud.com/document/product/583/31444: role SCF_QcsRole, carrier
+ * scf.qcloud.com, preset policy QcloudAccessForScfRole). Account-wide, so --remove keeps it.
+ */
+export const SCF_SERVICE_ROLE = 'SCF_QcsRole';
+export const SCF_SERVICE_POLICY = 'QcloudAccessForScfRole';
+
+async function ensureServiceRole(ctx: DeployContext): Promise<void> {
+  const role = await callOrMissing(ctx, 'cam', 'GetRole', { RoleName: SCF_SERVICE_ROLE });
+  if (role && isObject(role.RoleInfo)) {
+    ctx.print(`    = service role ${SCF_SERVICE_ROLE} exists`);
+    return;
+  }
+  await call(ctx, 'cam', 'CreateRole', {
+    RoleName: SCF_SERVICE_ROLE,
+    PolicyDocument: JSON.stringify(SCF_TRUST_POLICY),
+    Description: 'SCF default configuration role (created by the wschat deploy on a fresh account)',
+  });
+  await call(ctx, 'cam', 'AttachRolePolicy', {
+    PolicyName: SCF_SERVICE_POLICY,
+    AttachRoleName: SCF_SERVICE_ROLE,
+  });
+  ctx.print(`    + service role ${SCF_SERVICE_ROLE} created with ${SCF_SERVICE_POLICY}`);
+}
+
 export async function ensureRole(ctx: DeployContext, stack: Stack): Promise<void> {
+  await ensureServiceRole(ctx);
   const { name, policyName } = stack.role;
   const role = await callOrMissing(ctx, 'cam', 'GetRole', { RoleName: name });
   if (role && isObject(role.RoleInfo)) {
@@ -519,5 +545,3 @@ export async function functionUrls(
   }
   return urls;
 }
-
-export { tagsOf };

@@ -498,6 +498,7 @@ export function removalPlan(stack: Stack, deleteBucket: boolean): { removes: str
   ];
   const keeps = [
     'CLS log topics SCF created for the functions (delete them in the CLS console)',
+    'the SCF service role SCF_QcsRole (account-wide: every function of the account relies on it)',
     ...(stack.network.vpcId
       ? [`the VPC ${stack.network.vpcId} and subnet ${stack.network.subnetId} you named`]
       : []),

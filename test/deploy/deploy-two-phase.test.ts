@@ -94,7 +94,11 @@ describe('npm run deploy on a fresh account', () => {
         },
       ],
     });
-    expect([...world.cloud.attachments]).toEqual([`wschat_scf_role/${String(policy.PolicyId)}`]);
+    expect([...world.cloud.attachments].sort()).toEqual([
+      'SCF_QcsRole/1',
+      `wschat_scf_role/${String(policy.PolicyId)}`,
+    ]);
+    expect(world.cloud.roles.get('SCF_QcsRole')!.PolicyDocument).toContain('scf.qcloud.com');
     expect(world.cloud.vpcs).toHaveLength(1);
     expect(world.cloud.vpcs[0]).toMatchObject({ VpcName: 'wschat-dev', CidrBlock: '10.8.0.0/16' });
     expect(world.cloud.subnets[0]).toMatchObject({
@@ -365,7 +369,7 @@ describe('a failed phase says what to fix, and the resumed run finishes', () => 
     const resumed = await runDeploy(['--from-phase', '3'], world.env());
     expect(resumed.code).toBe(0);
     expect(world.cloud.functions.size).toBe(5);
-    expect(world.cloud.roles.size).toBe(1);
+    expect([...world.cloud.roles.keys()].sort()).toEqual(['SCF_QcsRole', 'wschat_scf_role']);
     expect(world.cloud.vpcs).toHaveLength(1);
   });
 
@@ -462,13 +466,14 @@ describe('npm run deploy -- --remove', () => {
     expect(world.cloud.instances).toEqual([]);
     expect(world.cloud.securityGroups).toEqual([]);
     expect(world.cloud.functions.size).toBe(0);
-    expect(world.cloud.roles.size).toBe(0);
-    expect(world.cloud.policies.size).toBe(0);
+    expect([...world.cloud.roles.keys()]).toEqual(['SCF_QcsRole']);
+    expect([...world.cloud.policies.values()].map((p) => p.PolicyName)).toEqual(['QcloudAccessForScfRole']);
     expect(world.cloud.vpcs).toEqual([]);
     expect(world.cloud.subnets).toEqual([]);
     expect([...world.cos.buckets.get(BUCKET)!.keys()]).toEqual(['wschat/history/lobby/1']);
     expect(run.stdout).toContain(`keep:   bucket ${BUCKET} and everything under wschat/`);
     expect(run.stdout).toContain('keep:   CLS log topics');
+    expect(run.stdout).toContain('keep:   the SCF service role SCF_QcsRole');
     expect(world.cloud.rejected).toEqual([]);
 
     const again = await runDeploy(['--remove'], world.env());

@@ -182,6 +182,14 @@ export async function startFakeCloud(keys: { secretId: string; secretKey: string
   const failures = new Map<string, { code: string; message: string; times: number }>();
   let commandFailure: { status: string; output: string } | undefined;
   let nextPolicyId = 100;
+  // The preset policy SCF's service role uses (Type 2: preset; https://www.tencentcloud.com/document/product/583/31444).
+  policies.set(1, {
+    PolicyId: 1,
+    PolicyName: 'QcloudAccessForScfRole',
+    PolicyDocument: '{}',
+    Description: 'preset',
+    Type: 2,
+  });
   let nextPublicIp = 10;
   const APPID = '1250000000';
 
@@ -473,14 +481,18 @@ export async function startFakeCloud(keys: { secretId: string; secretKey: string
     },
     ListPolicies(params) {
       const keyword = str(params, 'Keyword');
-      const list = [...policies.values()].filter((p) => String(p.PolicyName).includes(keyword));
+      // Scope Local: custom policies only (Type 1); presets are Type 2.
+      const local = str(params, 'Scope') === 'Local';
+      const list = [...policies.values()]
+        .filter((p) => String(p.PolicyName).includes(keyword))
+        .filter((p) => !local || p.Type !== 2);
       return {
         TotalNum: list.length,
         List: list.map((p) => ({
           PolicyId: p.PolicyId!,
           PolicyName: p.PolicyName!,
           Description: p.Description!,
-          Type: 1,
+          Type: p.Type ?? 1,
         })),
       };
     },
@@ -535,9 +547,12 @@ export async function startFakeCloud(keys: { secretId: string; secretKey: string
     AttachRolePolicy(params) {
       const role = str(params, 'AttachRoleName');
       if (!roles.has(role)) throw new ApiError('ResourceNotFound.RoleNotExist', 'no role');
-      if (!policies.has(Number(params.PolicyId)))
-        throw new ApiError('ResourceNotFound.PolicyIdNotExist', 'no policy');
-      attachments.add(`${role}/${Number(params.PolicyId)}`);
+      const policyId =
+        params.PolicyId !== undefined
+          ? Number(params.PolicyId)
+          : Number(policyByName(str(params, 'PolicyName'))?.PolicyId);
+      if (!policies.has(policyId)) throw new ApiError('ResourceNotFound.PolicyIdNotExist', 'no policy');
+      attachments.add(`${role}/${policyId}`);
       return {};
     },
     DetachRolePolicy(params) {
