@@ -161,6 +161,10 @@ function apiFailure(error: CloudApiError, phase: number): DeployError {
     fix =
       `give the deploy key ${error.service}:${error.action} (the deploy policy of docs/deploy.md, "Permissions"), ` +
       `then resume with --from-phase ${phase}`;
+  } else if (code.startsWith('ResourceNotFound')) {
+    fix =
+      'something an earlier phase creates is missing: resume with --from-phase 3 (role, network, functions) or ' +
+      '--from-phase 4 (gateway)';
   } else if (code.startsWith('LimitExceeded') || code.includes('Quota') || code.includes('Insufficient')) {
     fix = `raise the quota or pick another zone / instance type in serverless.yml, then resume with --from-phase ${phase}`;
   } else if (!code) {

@@ -325,7 +325,11 @@ export async function findInstance(ctx: DeployContext, stack: Stack): Promise<Js
 async function findImage(ctx: DeployContext, stack: Stack): Promise<string> {
   if (stack.gateway.imageId) return stack.gateway.imageId;
   const listed = await call(ctx, 'cvm', 'DescribeImages', {
-    Filters: [{ Name: 'image-type', Values: ['PUBLIC_IMAGE'] }],
+    // platform narrows the public images to the distribution named first in imageName (e.g. Ubuntu).
+    Filters: [
+      { Name: 'image-type', Values: ['PUBLIC_IMAGE'] },
+      { Name: 'platform', Values: [stack.gateway.imageName.split(' ')[0] ?? 'Ubuntu'] },
+    ],
     Limit: 100,
   });
   const image = objects(listed.ImageSet)

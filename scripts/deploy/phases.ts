@@ -265,6 +265,13 @@ const functions: Phase = {
 // Phase 4: the gateway host (deploy phase one)
 
 async function gatewayInputs(ctx: DeployContext, stack: Stack, mayCreateSecret: boolean) {
+  if (!existsSync(stack.gateway.bundle)) {
+    throw new DeployError(
+      `the gateway bundle ${shown(ctx, stack.gateway.bundle)} is missing`,
+      'run npm run deploy from phase 1, which builds it',
+      ctx.phase,
+    );
+  }
   const urls = await functionUrls(ctx, stack, GATEWAY_FUNCTION_URL_VARS);
   const secret = await gatewaySecret(ctx, stack, mayCreateSecret);
   const authRequired = Boolean(stack.functions.find((f) => f.key === 'register')?.variables.AUTH_SECRET);
@@ -538,6 +545,7 @@ export async function removeStack(ctx: DeployContext, stack: Stack): Promise<voi
     return;
   }
   ctx.phase = 0;
+  const bucketState = await cos(ctx, (b) => b.headBucket());
   const instance = await findInstance(ctx, stack);
   if (instance) {
     const id = field(instance, 'InstanceId') ?? '';
@@ -563,6 +571,12 @@ export async function removeStack(ctx: DeployContext, stack: Stack): Promise<voi
   }
   await removeRole(ctx, stack);
   if (!stack.network.vpcId) await removeNetwork(ctx, stack);
+  if (bucketState !== 'mine') {
+    ctx.print(
+      `    = bucket ${stack.bucket.name} ${bucketState === 'missing' ? 'does not exist' : 'is not ours'}: nothing to remove there`,
+    );
+    return;
+  }
   const artifacts = await cos(ctx, (b) => b.listKeys(stack.bucket.deployPrefix));
   if (artifacts.length > 0) {
     await cos(ctx, (b) => b.deleteKeys(artifacts));

@@ -425,6 +425,33 @@ describe('a failed phase says what to fix, and the resumed run finishes', () => 
       expect(variables(name)).toMatchObject({ PUSH_URL, GATEWAY_SECRET: secret });
   });
 
+  it('phase 6: the gateway has no public IP', async () => {
+    await deployFresh();
+    const instance = world.cloud.instances[0]!;
+    const ip = instance.PublicIpAddresses;
+    instance.PublicIpAddresses = [];
+
+    const failed = await runDeploy(['--from-phase', '6'], world.env());
+
+    expect(failed.code).not.toBe(0);
+    expect(failed.stderr).toContain('Phase 6 failed: the gateway has no public IP (or no instance)');
+    expect(failed.stderr).toContain('Fix: resume with --from-phase 4');
+    expect(failed.stderr).toContain('Resume: npm run deploy -- --from-phase 6');
+
+    instance.PublicIpAddresses = ip;
+    const resumed = await runDeploy(['--from-phase', '6'], world.env());
+    expect(resumed.code).toBe(0);
+    expect(resumed.stdout).toContain(`WebSocket    ws://${ip[0]!}:8080/ws`);
+  });
+
+  it('phase 5 on an account where phase 3 never ran says to resume there', async () => {
+    const run = await runDeploy(['--from-phase', '5'], world.env());
+
+    expect(run.code).not.toBe(0);
+    expect(run.stderr).toContain('Phase 5 failed: scf.ListTriggers failed: [ResourceNotFound.Function]');
+    expect(run.stderr).toContain('resume with --from-phase 3');
+  });
+
   it('phase 7: --smoke chats through a gateway, and fails against nothing', async () => {
     await deployFresh();
     let stack: LocalStack | undefined;
@@ -478,6 +505,10 @@ describe('npm run deploy -- --remove', () => {
 
     const again = await runDeploy(['--remove'], world.env());
     expect(again.code).toBe(0);
+    world.cos.buckets.delete(BUCKET);
+    const noBucket = await runDeploy(['--remove'], world.env());
+    expect(noBucket.code).toBe(0);
+    expect(noBucket.stdout).toContain(`bucket ${BUCKET} does not exist: nothing to remove there`);
   });
 
   it('keeps a role it did not create', async () => {
