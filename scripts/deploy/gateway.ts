@@ -113,6 +113,13 @@ export function parseEnvFile(text: string): Record<string, string> {
  */
 export async function gatewaySecret(ctx: DeployContext, stack: Stack, mayCreate: boolean): Promise<string> {
   const fromEnv = ctx.env.GATEWAY_SECRET?.trim();
+  if (fromEnv && fromEnv.length < 32) {
+    throw new DeployError(
+      'GATEWAY_SECRET is shorter than 32 characters (the gateway and the functions refuse it)',
+      "unset it (the deploy then keeps the gateway's or makes one), or export a longer one, e.g. openssl rand -hex 32",
+      ctx.phase,
+    );
+  }
   if (fromEnv) return fromEnv;
   const existing = await cos(ctx, (b) => b.getObject(gatewayKey(stack, 'gateway.env')));
   const known = existing === undefined ? undefined : parseEnvFile(existing).GATEWAY_SECRET;

@@ -365,6 +365,11 @@ export function loadStack(source: string, options: LoadOptions): Stack {
     );
   }
   if (gateway.publicPort === gateway.pushPort) problems.push('gateway.publicPort and pushPort must differ');
+  // The gateway's own rule (code/gateway/config.ts): checked here so that a bad value fails before a host boots.
+  const nodeId = gateway.variables.GATEWAY_NODE_ID;
+  if (nodeId !== undefined && !/^[A-Za-z0-9]{1,16}$/.test(nodeId)) {
+    problems.push(`gateway.environment.GATEWAY_NODE_ID must be 1-16 letters or digits, got "${nodeId}"`);
+  }
 
   if (problems.length > 0) throw invalid(problems);
   const stack: Stack = {

@@ -214,7 +214,7 @@ describe('npm run deploy on a fresh account', () => {
       GATEWAY_SECRET: secret,
       GATEWAY_WEB_DIR: '/opt/wschat/release/web',
       GATEWAY_INVOKER: 'url',
-      GATEWAY_NODE_ID: 'wschat-dev-1',
+      GATEWAY_NODE_ID: 'gw1',
       GATEWAY_IDLE_TIMEOUT_SECONDS: '600',
       GATEWAY_LOG_LEVEL: 'info',
       REGISTER_FUNCTION_URL: urls.register,
@@ -423,6 +423,15 @@ describe('a failed phase says what to fix, and the resumed run finishes', () => 
     expect(phaseHeaders(resumed.stdout)).toEqual([5, 6]);
     for (const name of STAGE_FUNCTIONS)
       expect(variables(name)).toMatchObject({ PUSH_URL, GATEWAY_SECRET: secret });
+  });
+
+  it('phase 4: a GATEWAY_SECRET too short for the gateway', async () => {
+    const run = await runDeploy(['--skip-tests'], world.env({ GATEWAY_SECRET: 'short' }));
+
+    expect(run.code).not.toBe(0);
+    expect(run.stderr).toContain('Phase 4 failed: GATEWAY_SECRET is shorter than 32 characters');
+    expect(run.stderr).toContain('openssl rand -hex 32');
+    expect(world.cloud.instances).toEqual([]);
   });
 
   it('phase 6: the gateway has no public IP', async () => {

@@ -96,6 +96,12 @@ describe('loadStack', () => {
     );
   });
 
+  it('refuses a node ID the gateway would refuse', () => {
+    expect(
+      failure(() => load(SOURCE.replace('GATEWAY_NODE_ID: gw1', 'GATEWAY_NODE_ID: wschat-dev-1'))).message,
+    ).toContain('GATEWAY_NODE_ID must be 1-16 letters or digits, got "wschat-dev-1"');
+  });
+
   it('refuses a function that misses the gateway, PUSH_URL in the file, a budget above the timeout', () => {
     expect(
       failure(() => load(SOURCE.replace('    url: true # a private', '    url: false # a private'))).message,
