@@ -49,9 +49,9 @@ export const gatewayKey = (stack: Stack, name: string) => `${stack.bucket.deploy
 // The release and the environment
 
 /** The web page as the gateway serves it: dist/web without a deployed config.json, plus one that points at /ws. */
-export function releaseArchive(ctx: DeployContext, stack: Stack, authRequired: boolean): Buffer {
+export function releaseArchive(root: string, stack: Stack, authRequired: boolean): Buffer {
   const entries: ArchiveEntry[] = [{ name: 'gateway/index.js', data: readFileSync(stack.gateway.bundle) }];
-  const webDir = path.join(ctx.root, 'dist', 'web');
+  const webDir = path.join(root, 'dist', 'web');
   const walk = (dir: string) => {
     if (!existsSync(dir)) return;
     for (const name of readdirSync(dir).sort()) {
@@ -154,42 +154,56 @@ async function upload(
 /** How long the pre-signed URLs in a script stay valid: long enough for a slow first boot, short enough to expire. */
 const URL_SECONDS = 2 * 3600;
 
-export function installScript(stack: Stack, urls: { release: string; env: string }): string {
+/** Where the script installs; tests point both at a temporary folder. */
+export interface HostPaths {
+  dir: string;
+  unitDir: string;
+}
+
+export function installScript(
+  stack: Stack,
+  urls: { release: string; env: string },
+  paths: HostPaths = { dir: HOST_DIR, unitDir: '/etc/systemd/system' },
+): string {
   const g = stack.gateway;
   const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+  const d = paths.dir;
   return `#!/bin/bash
 # wschat gateway install/update (written by npm run deploy; idempotent). Logs: journalctl -u wschat-gateway
 set -euo pipefail
-D=${HOST_DIR}
+D=${q(d)}
 mkdir -p "$D"
 NODE_URL=${q(g.nodeUrl)}
 NODE_SHA256=${q(g.nodeSha256 ?? '')}
 if [ ! -x "$D/node/bin/node" ] || [ "$(cat "$D/node/.url" 2>/dev/null)" != "$NODE_URL" ]; then
-  curl -fsSL --retry 5 "$NODE_URL" -o /tmp/wschat-node.tar.xz
-  if [ -n "$NODE_SHA256" ]; then echo "$NODE_SHA256  /tmp/wschat-node.tar.xz" | sha256sum -c -; fi
+  curl -fsSL --retry 5 "$NODE_URL" -o "$D/node.tar.xz"
+  if [ -n "$NODE_SHA256" ]; then echo "$NODE_SHA256  $D/node.tar.xz" | sha256sum -c -; fi
   rm -rf "$D/node.new" && mkdir -p "$D/node.new"
-  tar -xJf /tmp/wschat-node.tar.xz -C "$D/node.new" --strip-components=1
+  tar -xJf "$D/node.tar.xz" -C "$D/node.new" --strip-components=1
   echo "$NODE_URL" > "$D/node.new/.url"
-  rm -rf "$D/node" && mv "$D/node.new" "$D/node"
+  rm -rf "$D/node" "$D/node.tar.xz" && mv "$D/node.new" "$D/node"
 fi
-curl -fsSL --retry 5 ${q(urls.release)} -o /tmp/wschat-release.tgz
+curl -fsSL --retry 5 ${q(urls.release)} -o "$D/release.tgz"
 rm -rf "$D/release.new" && mkdir -p "$D/release.new"
-tar -xzf /tmp/wschat-release.tgz -C "$D/release.new"
+tar -xzf "$D/release.tgz" -C "$D/release.new"
+rm -f "$D/release.tgz"
 curl -fsSL --retry 5 ${q(urls.env)} -o "$D/gateway.env.new"
 chmod 600 "$D/gateway.env.new"
 id wschat >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin wschat
 chown wschat "$D/gateway.env.new"
-rm -rf "$D/release.old"; [ -d "$D/release" ] && mv "$D/release" "$D/release.old"
-mv "$D/release.new" "$D/release" && mv "$D/gateway.env.new" "$D/gateway.env"
-cat > /etc/systemd/system/wschat-gateway.service <<'UNIT'
+rm -rf "$D/release.old"
+if [ -d "$D/release" ]; then mv "$D/release" "$D/release.old"; fi
+mv "$D/release.new" "$D/release"
+mv "$D/gateway.env.new" "$D/gateway.env"
+cat > ${q(`${paths.unitDir}/wschat-gateway.service`)} <<UNIT
 [Unit]
 Description=wschat WebSocket gateway
 After=network-online.target
 Wants=network-online.target
 [Service]
 User=wschat
-EnvironmentFile=${HOST_DIR}/gateway.env
-ExecStart=${HOST_DIR}/node/bin/node ${HOST_DIR}/release/gateway/index.js
+EnvironmentFile=$D/gateway.env
+ExecStart=$D/node/bin/node $D/release/gateway/index.js
 Restart=always
 RestartSec=2
 LimitNOFILE=1048576

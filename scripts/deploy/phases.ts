@@ -275,7 +275,7 @@ async function gatewayInputs(ctx: DeployContext, stack: Stack, mayCreateSecret: 
   const urls = await functionUrls(ctx, stack, GATEWAY_FUNCTION_URL_VARS);
   const secret = await gatewaySecret(ctx, stack, mayCreateSecret);
   const authRequired = Boolean(stack.functions.find((f) => f.key === 'register')?.variables.AUTH_SECRET);
-  return { urls, secret, release: releaseArchive(ctx, stack, authRequired) };
+  return { urls, secret, release: releaseArchive(ctx.root, stack, authRequired) };
 }
 
 function printHost(ctx: DeployContext, stack: Stack, host: GatewayHost): void {
