@@ -15,13 +15,19 @@ export const KEYS = {
 };
 
 const bundle = (name: string) => path.join(ROOT, 'dist', 'functions', name, 'index.js');
+/** The lead's gateway (code/gateway), once it is on this branch: then the build must have made its bundle too. */
+export const GATEWAY_MAIN = path.join(ROOT, 'code', 'gateway', 'main.ts');
+export const GATEWAY_BUNDLE = path.join(ROOT, 'dist', 'gateway', 'index.js');
+const built = () =>
+  FUNCTION_NAMES.every((n) => existsSync(bundle(n))) &&
+  (!existsSync(GATEWAY_MAIN) || existsSync(GATEWAY_BUNDLE));
 
 /**
  * The function bundles, built once if missing (`npm test` builds before jest). A lock directory keeps two test
  * files from building at the same time: build.mjs deletes dist/functions before writing it.
  */
 export async function ensureBundles(): Promise<void> {
-  if (FUNCTION_NAMES.every((n) => existsSync(bundle(n)))) return;
+  if (built()) return;
   const lock = path.join(ROOT, 'dist', '.deploy-tests-build.lock');
   mkdirSync(path.dirname(lock), { recursive: true });
   const deadline = Date.now() + 60_000;
@@ -32,11 +38,11 @@ export async function ensureBundles(): Promise<void> {
     } catch {
       if (Date.now() > deadline) throw new Error(`stale lock ${lock}`);
       await new Promise((resolve) => setTimeout(resolve, 100));
-      if (!existsSync(lock) && FUNCTION_NAMES.every((n) => existsSync(bundle(n)))) return;
+      if (!existsSync(lock) && built()) return;
     }
   }
   try {
-    if (!FUNCTION_NAMES.every((n) => existsSync(bundle(n)))) {
+    if (!built()) {
       const built = spawnSync(process.execPath, ['scripts/build.mjs'], {
         cwd: ROOT,
         env: { ...process.env, QUIET_BUILD: '1' },
