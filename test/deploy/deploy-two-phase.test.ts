@@ -461,16 +461,25 @@ describe('a failed phase says what to fix, and the resumed run finishes', () => 
     expect(run.stderr).toContain('resume with --from-phase 3');
   });
 
-  it('phase 7: --smoke chats through a gateway, and fails against nothing', async () => {
+  it('phase 7: --smoke chats through the gateway at the address phase 6 found, and fails against nothing', async () => {
     await deployFresh();
     let stack: LocalStack | undefined;
     let wsUrl: string;
     try {
+      // The local stack stands in for the deployed host: the fake instance's public IP becomes loopback, and the
+      // public port the local gateway's.
       stack = await startLocalStack({ port: 0, env: { AUTH_SECRET: 'test-auth-secret-value-42' } });
       wsUrl = stack.wsUrl;
-      const passed = await runDeploy(['--from-phase', '7', '--smoke-url', wsUrl], world.env());
+      const port = new URL(wsUrl).port;
+      world.cloud.instances[0]!.PublicIpAddresses = ['127.0.0.1'];
+      const passed = await runDeploy(
+        ['--from-phase', '6', '--smoke'],
+        world.env({ GATEWAY_PUBLIC_PORT: port }),
+      );
       expect(passed.stderr).toBe('');
       expect(passed.code).toBe(0);
+      expect(phaseHeaders(passed.stdout)).toEqual([6, 7]);
+      expect(passed.stdout).toContain(`connecting two clients to ws://127.0.0.1:${port}/ws`);
       expect(passed.stdout).toContain('ok smoke check passed');
     } finally {
       // Let the gateway finish the cleanup calls of the two smoke clients before the store goes away.
