@@ -27,14 +27,60 @@ import { inflateRawSync } from 'zlib';
 export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
 export type JsonObject = { [key: string]: Json };
 
+/** Field name → [TypeScript type as the SDK writes it, required]. */
+type Fields = Record<string, [string, boolean]>;
+
 interface ModelFile {
   _source: string;
-  actions: Record<string, { service: string; request: Record<string, boolean>; response: string[] }>;
+  actions: Record<string, { service: string; request: Fields; response: Fields }>;
+  /** Per service: every structure the actions' fields reach (Code, Environment, Variable, Instance, ...). */
+  structs: Record<string, Record<string, Fields>>;
 }
 
 export const MODELS = JSON.parse(
   readFileSync(path.join(__dirname, 'fixtures', 'sdk-models.json'), 'utf8'),
 ) as ModelFile;
+
+/**
+ * Checks `value` against an SDK type: primitives by typeof, `Array<T>` item by item, a structure field by field
+ * (unknown fields and missing required ones are problems), unions when one member fits. Returns the problems.
+ */
+export function modelProblems(service: string, type: string, value: unknown, where: string): string[] {
+  const t = type.trim();
+  const union = t.split('|').map((m) => m.trim());
+  if (union.length > 1 && !t.startsWith('Array<')) {
+    const results = union.map((m) => modelProblems(service, m, value, where));
+    return results.some((r) => r.length === 0) ? [] : results[0]!;
+  }
+  const array = /^Array<(.+)>$/.exec(t);
+  if (array) {
+    if (!Array.isArray(value)) return [`${where} must be an array (${t})`];
+    return value.flatMap((item, i) => modelProblems(service, array[1]!, item, `${where}[${i}]`));
+  }
+  if (t === 'string') return typeof value === 'string' ? [] : [`${where} must be a string`];
+  if (t === 'number' || t === 'bigint') return typeof value === 'number' ? [] : [`${where} must be a number`];
+  if (t === 'boolean') return typeof value === 'boolean' ? [] : [`${where} must be a boolean`];
+  if (t === 'null') return value === null ? [] : [`${where} must be null`];
+  const struct = MODELS.structs[service]?.[t];
+  if (!struct) return [];
+  return fieldProblems(service, struct, value, where);
+}
+
+export function fieldProblems(service: string, fields: Fields, value: unknown, where: string): string[] {
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    return [`${where} must be an object`];
+  const problems: string[] = [];
+  for (const [key, item] of Object.entries(value)) {
+    const field = fields[key];
+    if (!field) problems.push(`${where}.${key} is not a field of the model`);
+    else if (item !== undefined) problems.push(...modelProblems(service, field[0], item, `${where}.${key}`));
+  }
+  for (const [key, [, required]] of Object.entries(fields)) {
+    if (required && (value as Record<string, unknown>)[key] === undefined)
+      problems.push(`${where}.${key} is required`);
+  }
+  return problems;
+}
 
 const VERSIONS: Record<string, string> = {
   scf: '2018-04-16',
@@ -260,14 +306,15 @@ export async function startFakeCloud(keys: { secretId: string; secretKey: string
       throw new ApiError('InvalidParameter', 'the body is not JSON');
     }
     if (!isObject(params)) throw new ApiError('InvalidParameter', 'the body is not a JSON object');
-    // The model's request fields: unknown ones and missing required ones are refused.
-    for (const key of Object.keys(params)) {
-      if (!(key in model.request))
-        throw new ApiError('UnknownParameter', `${action} has no parameter ${key}`);
-    }
-    for (const [key, required] of Object.entries(model.request)) {
-      if (required && params[key] === undefined)
-        throw new ApiError('MissingParameter', `${action} needs ${key}`);
+    // The model's request fields, nested structures included: unknown, missing or mistyped ones are refused.
+    const problems = fieldProblems(model.service, model.request, params, action);
+    if (problems.length > 0) {
+      const code = problems[0]!.includes('not a field')
+        ? 'UnknownParameter'
+        : problems[0]!.endsWith('is required')
+          ? 'MissingParameter'
+          : 'InvalidParameter';
+      throw new ApiError(code, problems.join('; '));
     }
     return { action, service: model.service, region, params };
   }
@@ -855,11 +902,14 @@ export async function startFakeCloud(keys: { secretId: string; secretKey: string
           throw new ApiError(failure.code, failure.message);
         }
         const answer = handlers[checked.action]!(checked.params);
-        for (const key of Object.keys(answer)) {
-          if (!MODELS.actions[checked.action]!.response.includes(key)) {
-            throw new Error(`fake bug: ${checked.action} answered ${key}, which its model does not have`);
-          }
-        }
+        // What the fake answers must fit the response model too: the deploy reads only fields Tencent has.
+        const wrong = fieldProblems(
+          checked.service,
+          MODELS.actions[checked.action]!.response,
+          answer,
+          checked.action,
+        );
+        if (wrong.length > 0) throw new Error(`fake bug: ${wrong.join('; ')}`);
         send({ Response: { ...answer, RequestId: requestId } });
       } catch (error) {
         if (!(error instanceof ApiError)) {
