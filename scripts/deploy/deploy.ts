@@ -141,7 +141,8 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
     options,
     print: (line) => console.log(line),
     pollIntervalMs: positiveNumber(env, 'DEPLOY_POLL_INTERVAL_MS', 3000),
-    waitLimitMs: positiveNumber(env, 'DEPLOY_WAIT_SECONDS', 600) * 1000,
+    // A first boot downloads Node.js and the release before /readyz answers: minutes, not seconds.
+    waitLimitMs: positiveNumber(env, 'DEPLOY_WAIT_SECONDS', 900) * 1000,
     phase: 0,
   };
   const lastPhase = options.smoke ? PHASES.length : PHASES.length - 1;
