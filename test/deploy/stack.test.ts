@@ -1,6 +1,7 @@
 import { readFileSync } from 'fs';
 import path from 'path';
 import { redact } from '../../scripts/deploy/context';
+import { parseArgs } from '../../scripts/deploy/deploy';
 import { DeployError } from '../../scripts/deploy/errors';
 import { inCidr, loadStack } from '../../scripts/deploy/stack';
 import { ROOT } from './harness';
@@ -158,5 +159,22 @@ describe('redact', () => {
         ],
       },
     });
+  });
+});
+
+describe('parseArgs', () => {
+  it('reads the options, and refuses what makes no sense', () => {
+    expect(parseArgs(['--from-phase', '4', '--smoke'])).toMatchObject({
+      fromPhase: 4,
+      smoke: true,
+      dryRun: false,
+    });
+    expect(parseArgs(['--from-phase=7'])).toMatchObject({ fromPhase: 7, smoke: true });
+    expect(parseArgs(['--smoke-url', 'wss://chat.example.com/ws'])).toMatchObject({ smoke: true });
+    expect(parseArgs(['--remove', '--delete-bucket'])).toMatchObject({ remove: true, deleteBucket: true });
+    expect(() => parseArgs(['--from-phase', '8'])).toThrow('--from-phase must be 1 to 7');
+    expect(() => parseArgs(['--smoke-url', 'http://x'])).toThrow('--smoke-url must be a ws:// or wss:// URL');
+    expect(() => parseArgs(['--delete-bucket'])).toThrow('--delete-bucket only goes with --remove');
+    expect(() => parseArgs(['--deploy-everything'])).toThrow('unknown option --deploy-everything');
   });
 });
