@@ -299,6 +299,14 @@ describe('npm run deploy on a fresh account', () => {
       expect(run.stdout).toContain(text);
     }
     expect(run.stdout).not.toContain('test-auth-secret-value-42');
+
+    // The plan names every action a real run on this fresh account then calls, and every COS request.
+    await deployFresh();
+    const called = [...new Set(world.cloud.requests.map((r) => `${r.service}.${r.action}`))];
+    expect(called.filter((a) => !run.stdout.includes(a))).toEqual([]);
+    const cosCalls = [...new Set(world.cos.log.map((l) => l.split(' ')[0]))];
+    expect(cosCalls.sort()).toEqual(['GET', 'HEAD', 'PUT']);
+    for (const op of ['cos headBucket', 'cos putBucket', 'cos putObject']) expect(run.stdout).toContain(op);
   });
 
   it('stops before calling anything when credentials are missing', async () => {
@@ -554,12 +562,20 @@ describe('npm run deploy -- --remove', () => {
   });
 
   it('prints what it would remove and keep with --dry-run, and calls nothing', async () => {
+    await deployFresh();
+    const before = world.cloud.requests.length;
+    const cosBefore = world.cos.log.length;
     const run = await runDeploy(['--remove', '--dry-run'], world.env());
 
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('remove: CVM instance wschat-dev-gateway');
     expect(run.stdout).toContain(`keep:   bucket ${BUCKET}`);
-    expect(world.cloud.requests).toEqual([]);
-    expect(world.cos.log).toEqual([]);
+    expect(world.cloud.requests).toHaveLength(before);
+    expect(world.cos.log).toHaveLength(cosBefore);
+
+    // The plan names every action the real removal then calls.
+    await runDeploy(['--remove'], world.env());
+    const called = [...new Set(world.cloud.requests.slice(before).map((r) => `${r.service}.${r.action}`))];
+    expect(called.filter((a) => !run.stdout.includes(a))).toEqual([]);
   });
 });
