@@ -32,8 +32,11 @@ import {
   ensureSecurityGroup,
   findInstance,
   findSecurityGroup,
+  gatewayKey,
   gatewaySecret,
   gatewayVariables,
+  installScript,
+  readyScript,
   releaseArchive,
   type GatewayHost,
 } from './gateway';
@@ -309,8 +312,19 @@ const gateway: Phase = {
       'api cvm.DescribeInstances {"InstanceIds":[...]}   (until RUNNING)',
       'api tat.RunCommand <wait for first boot, curl /readyz>   (new instance)  or  <install script: fetch release and env, restart>   (release or env changed)',
       'api tat.DescribeInvocationTasks   (until the command ends)',
-      'host$ curl <node tarball>; tar -xJf; curl <release.tgz pre-signed>; tar -xzf; curl <gateway.env pre-signed>; ' +
-        'write /etc/systemd/system/wschat-gateway.service; systemctl restart wschat-gateway; curl /readyz',
+      'host script (UserData on a new instance; TAT RunCommand when the release or environment changed):',
+      ...installScript(stack, {
+        release: `<pre-signed URL of ${gatewayKey(stack, 'release.tgz')}>`,
+        env: `<pre-signed URL of ${gatewayKey(stack, 'gateway.env')}>`,
+      })
+        .trimEnd()
+        .split('\n')
+        .map((line) => `host| ${line}`),
+      'host script after a first boot (TAT RunCommand):',
+      ...readyScript(stack)
+        .trimEnd()
+        .split('\n')
+        .map((line) => `host| ${line}`),
     ];
   },
   async run(ctx, stack) {
