@@ -305,7 +305,7 @@ const gateway: Phase = {
       `cos putObject ${stack.bucket.deployPrefix}gateway/release.tgz   (${shown(_ctx, g.bundle)} + dist/web, if changed)`,
       `cos putObject ${stack.bucket.deployPrefix}gateway/gateway.env   (the gateway's environment, if changed)`,
       `api cvm.DescribeInstances {"Filters":[{"Name":"tag:${STACK_TAG}","Values":["${stack.tag}"]},{"Name":"instance-name","Values":["${g.name}"]}]}`,
-      `api cvm.DescribeImages {"Filters":[{"Name":"image-type","Values":["PUBLIC_IMAGE"]}]}   (if no instance and no imageId; picks "${g.imageName}")`,
+      `api cvm.DescribeImages {"Filters":[{"Name":"image-type","Values":["PUBLIC_IMAGE"]},{"Name":"platform","Values":["${g.imageName.split(' ')[0] ?? ''}"]}]}   (if no instance and no imageId; picks the newest x86_64 "${g.imageName}")`,
       `api cvm.RunInstances {"InstanceChargeType":"POSTPAID_BY_HOUR","InstanceType":"${g.instanceType}","Placement":{"Zone":"${stack.network.zone}"},` +
         `"VirtualPrivateCloud":{...,"PrivateIpAddresses":["${g.privateIp}"]},"InternetAccessible":{"InternetChargeType":"TRAFFIC_POSTPAID_BY_HOUR",` +
         `"InternetMaxBandwidthOut":${g.bandwidthMbps},"PublicIpAssigned":true},"UserData":<install script>}   (if no instance)`,
