@@ -22,7 +22,7 @@ import { STACK_TAG, isObject, type FunctionSpec, type JsonObject, type Stack } f
 // ---------------------------------------------------------------------------------------------------------------
 // The execution role
 
-/** Who may assume the role: SCF (https://cloud.tencent.com/document/product/583/47933). */
+/** Who may assume the role: SCF (execution roles: https://www.tencentcloud.com/document/product/583/38176). */
 export const SCF_TRUST_POLICY = {
   version: '2.0',
   statement: [{ action: 'name/sts:AssumeRole', effect: 'allow', principal: { service: ['scf.qcloud.com'] } }],
@@ -31,7 +31,8 @@ export const SCF_TRUST_POLICY = {
 /**
  * Every COS action the function code calls (code/cos/object-store.ts), as CAM names them. DeleteObject is here
  * although the code only multi-deletes: COS checks each key of a multi-delete against cos:DeleteObject
- * (https://cloud.tencent.com/document/product/436/8289), so a policy without it refuses every cleanup.
+ * (shared/docs/tencent-cloud-2026.md §4; the API: cloud.tencent.com/document/product/436/8289), so a policy without
+ * it refuses every cleanup.
  * test/deploy/cam-policy.test.ts derives the list from the code and checks this constant and docs/deploy.md.
  */
 export const FUNCTION_COS_ACTIONS = [

@@ -214,7 +214,7 @@ const bucket: Phase = {
 const functions: Phase = {
   number: 3,
   title: 'the execution role, the network and the five functions',
-  plan(_ctx, stack) {
+  plan(ctx, stack) {
     const lines = [
       `api cam.GetRole {"RoleName":"${stack.role.name}"}`,
       `api cam.CreateRole {"RoleName":"${stack.role.name}","PolicyDocument":${JSON.stringify(JSON.stringify(SCF_TRUST_POLICY))}}   (if missing)`,
@@ -238,7 +238,7 @@ const functions: Phase = {
         `api scf.GetFunction {"FunctionName":"${fn.functionName}","Namespace":"${fn.namespace}"}`,
         `api scf.CreateFunction {"FunctionName":"${fn.functionName}","Runtime":"${fn.runtime}","Handler":"${fn.handler}",` +
           `"MemorySize":${fn.memorySize},"Timeout":${fn.timeoutSeconds},"Role":"${stack.role.name}","VpcConfig":{...},` +
-          `"PublicNetConfig":{"PublicNetStatus":"ENABLE"},"Code":{"ZipFile":<${shown(_ctx, fn.codeDir)} zipped>},` +
+          `"PublicNetConfig":{"PublicNetStatus":"ENABLE"},"Code":{"ZipFile":<${shown(ctx, fn.codeDir)} zipped>},` +
           `"Environment":{"Variables":[${Object.keys(fn.variables).join(', ')}]}}   (if missing; else UpdateFunctionCode ` +
           'when the code changed, UpdateFunctionConfiguration when a setting differs, other variables kept)',
         `api scf.ListTriggers {"FunctionName":"${fn.functionName}"}`,
@@ -291,7 +291,7 @@ function printHost(ctx: DeployContext, stack: Stack, host: GatewayHost): void {
 const gateway: Phase = {
   number: 4,
   title: 'the gateway host (deploy phase one)',
-  plan(_ctx, stack) {
+  plan(ctx, stack) {
     const g = stack.gateway;
     return [
       ...Object.values(GATEWAY_FUNCTION_URL_VARS).map(
@@ -302,7 +302,7 @@ const gateway: Phase = {
       `api vpc.CreateSecurityGroup {"GroupName":"${g.securityGroupName}"}   (if missing)`,
       'api vpc.DescribeSecurityGroupPolicies',
       `api vpc.ModifySecurityGroupPolicies {Ingress: TCP ${g.publicPort} from 0.0.0.0/0, TCP ${g.pushPort} from the VPC CIDR; Egress: ALL}   (if they differ)`,
-      `cos putObject ${stack.bucket.deployPrefix}gateway/release.tgz   (${shown(_ctx, g.bundle)} + dist/web, if changed)`,
+      `cos putObject ${stack.bucket.deployPrefix}gateway/release.tgz   (${shown(ctx, g.bundle)} + dist/web, if changed)`,
       `cos putObject ${stack.bucket.deployPrefix}gateway/gateway.env   (the gateway's environment, if changed)`,
       `api cvm.DescribeInstances {"Filters":[{"Name":"tag:${STACK_TAG}","Values":["${stack.tag}"]},{"Name":"instance-name","Values":["${g.name}"]}]}`,
       `api cvm.DescribeImages {"Filters":[{"Name":"image-type","Values":["PUBLIC_IMAGE"]},{"Name":"platform","Values":["${g.imageName.split(' ')[0] ?? ''}"]}]}   (if no instance and no imageId; picks the newest x86_64 "${g.imageName}")`,
