@@ -11,6 +11,9 @@ export const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'
 export interface GatewayLimits {
   maxConnections: number;
   maxConnectionsPerIp: number;
+  /** Handshakes and /publish, /token requests per client address: each one costs an invocation. */
+  requestsPerSecondPerIp: number;
+  requestBurstPerIp: number;
   /** A client frame above this closes the socket with 1009 (ws does it before buffering the rest). */
   maxFrameBytes: number;
   /** Token bucket per connection: frames over the rate wait in the connection's queue. */
@@ -225,6 +228,8 @@ export function loadLimits(env: Env): GatewayLimits {
   return {
     maxConnections: integerEnv(env, 'GATEWAY_MAX_CONNECTIONS', 20000, 1, 10_000_000),
     maxConnectionsPerIp: integerEnv(env, 'GATEWAY_MAX_CONNECTIONS_PER_IP', 200, 1, 10_000_000),
+    requestsPerSecondPerIp: integerEnv(env, 'GATEWAY_REQUESTS_PER_SECOND_PER_IP', 10, 1, 1_000_000),
+    requestBurstPerIp: integerEnv(env, 'GATEWAY_REQUEST_BURST_PER_IP', 30, 1, 1_000_000),
     maxFrameBytes: integerEnv(env, 'GATEWAY_MAX_FRAME_BYTES', 65536, 128, 6 * 1024 * 1024),
     framesPerSecond: integerEnv(env, 'GATEWAY_FRAMES_PER_SECOND', 20, 1, 100000),
     frameBurst: integerEnv(env, 'GATEWAY_FRAME_BURST', 40, 1, 100000),

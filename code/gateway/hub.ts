@@ -16,6 +16,7 @@ import { clientAddress, refuseUpgrade } from './http';
 import { InvocationError, type FunctionName, type Invoker } from './invoker';
 import { shortId, type GatewayLog } from './log';
 import type { Metrics } from './metrics';
+import { RateByKey } from './rate';
 
 /**
  * The heart of the gateway: the table of connections, the handshake (register decides), frames (transport, in
@@ -78,6 +79,7 @@ export function createHub(options: HubOptions) {
   const emit = options.onEvent ?? (() => undefined);
   const table = new Map<string, Connection>();
   const perIp = new Map<string, number>();
+  const requestRate = new RateByKey(limits.requestsPerSecondPerIp, limits.requestBurstPerIp);
   let pending = 0;
   let draining = false;
   let inflight = 0;
@@ -104,6 +106,19 @@ export function createHub(options: HubOptions) {
     else perIp.set(ip, next);
   };
 
+  const isSettled = () =>
+    inflight === 0 && waiting.length === 0 && cleanupsRunning === 0 && cleanupQueue.length === 0;
+  /**
+   * Checked on the next turn, not now: what an invocation's caller does with its result (queue a cleanup, say)
+   * runs after the invocation itself ends, and belongs to the same unit of work.
+   */
+  function wakeIfSettled(): void {
+    if (idle.length === 0) return;
+    setImmediate(() => {
+      if (isSettled()) idle.splice(0).forEach((wake) => wake());
+    });
+  }
+
   /** A global bound on invocations, so a burst across many connections queues instead of piling up. */
   async function slot<T>(run: () => Promise<T>): Promise<T> {
     if (inflight >= limits.maxInflight) await new Promise<void>((resolve) => waiting.push(resolve));
@@ -113,7 +128,7 @@ export function createHub(options: HubOptions) {
     } finally {
       inflight -= 1;
       waiting.shift()?.();
-      if (inflight === 0 && waiting.length === 0) idle.splice(0).forEach((wake) => wake());
+      wakeIfSettled();
     }
   }
 
@@ -180,7 +195,7 @@ export function createHub(options: HubOptions) {
       void runCleanup(id).finally(() => {
         cleanupsRunning -= 1;
         pumpCleanups();
-        if (cleanupsRunning === 0 && cleanupQueue.length === 0) idle.splice(0).forEach((wake) => wake());
+        wakeIfSettled();
       });
     }
   }
@@ -328,6 +343,7 @@ export function createHub(options: HubOptions) {
       const ip = clientAddress(req, config.trustProxy);
       if ((perIp.get(ip) ?? 0) >= limits.maxConnectionsPerIp)
         return refuse(socket, 429, 'too many connections from this address');
+      if (!requestRate.take(ip)) return refuse(socket, 429, 'too many handshakes from this address');
       const id = newConnectionId(config.nodeId);
       pending += 1;
       countIp(ip, 1);
@@ -356,10 +372,16 @@ export function createHub(options: HubOptions) {
         (reply) => {
           clearTimeout(timer);
           const verdict = readRegisterReply(reply);
-          if (!settle() || gone || socket.destroyed) {
-            // The client left (or we gave up) while register ran: undo what register stored.
+          if (!settle()) {
+            // We answered 504 already (and released the address); undo what a late register stored.
             if (verdict.accepted) queueCleanup(id);
-            if (settled && !gone) countIp(ip, -1);
+            return;
+          }
+          if (gone || socket.destroyed || !socket.readable || !socket.writable) {
+            // The client left while register ran: release its address and undo what register stored.
+            socket.destroy();
+            countIp(ip, -1);
+            if (verdict.accepted) queueCleanup(id);
             return;
           }
           if (!verdict.accepted) {
@@ -376,6 +398,15 @@ export function createHub(options: HubOptions) {
           refuse(socket, 502, 'register function failed', id);
         },
       );
+    },
+
+    /** Public listener: may this address make one more request that costs an invocation? */
+    allowRequest(ip: string): boolean {
+      return requestRate.take(ip);
+    },
+    /** Connections counted against an address (live and in handshake); for tests and metrics. */
+    connectionsFrom(ip: string): number {
+      return perIp.get(ip) ?? 0;
     },
 
     /** Push listener: a verified push for a connection of this node. */
@@ -416,8 +447,7 @@ export function createHub(options: HubOptions) {
     },
     /** Resolves when no invocation runs and no cleanup waits: the settle point tests wait for. */
     settled(): Promise<void> {
-      if (inflight === 0 && waiting.length === 0 && cleanupsRunning === 0 && cleanupQueue.length === 0)
-        return Promise.resolve();
+      if (isSettled()) return Promise.resolve();
       return new Promise((resolve) => idle.push(resolve));
     },
     /** Stop admitting; tell every client 1001; let running invocations and cleanups finish (bounded). */

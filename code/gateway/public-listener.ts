@@ -1,7 +1,16 @@
 import http from 'http';
 import { buildHttpEvent } from '../tencent/gateway';
 import { readHttpReply } from '../tencent/function-url';
-import { BodyTooLarge, hardenServer, parseTarget, readBody, refuseUpgrade, sendJson, sendText } from './http';
+import {
+  BodyTooLarge,
+  clientAddress,
+  hardenServer,
+  parseTarget,
+  readBody,
+  refuseUpgrade,
+  sendJson,
+  sendText,
+} from './http';
 import type { Hub } from './hub';
 import type { GatewayLog } from './log';
 import type { Metrics } from './metrics';
@@ -72,6 +81,11 @@ export function createPublicListener(options: PublicListenerOptions): http.Serve
       if (!options.publish)
         return sendJson(res, 404, { error: 'not_found', message: 'publishing is not set up' });
       if (method !== 'POST') return sendJson(res, 405, { error: 'method_not_allowed', message: 'use POST' });
+      if (!hub.allowRequest(clientAddress(req, config.trustProxy))) {
+        metrics.inc('refusals_total', { reason: 'request_rate' });
+        res.setHeader('Retry-After', '1');
+        return sendJson(res, 429, { error: 'rate_limited', message: 'too many requests from this address' });
+      }
       return publish(req, res, pathname);
     }
     if (!readable) return sendText(res, 405, 'method not allowed\n');

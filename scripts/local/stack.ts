@@ -131,7 +131,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const cosPort = await listenLoopback(cosServer);
 
   const gatewayEnv = defined(options.gatewayEnv);
-  const base = loadGatewayBase({ GATEWAY_NODE_ID: 'local', GATEWAY_LOG_LEVEL: 'info', ...gatewayEnv });
+  const base = loadGatewayBase({
+    GATEWAY_NODE_ID: 'local',
+    GATEWAY_LOG_LEVEL: 'info',
+    // Locally every client is 127.0.0.1, so per-address limits would only throttle you; set them to try them.
+    GATEWAY_MAX_CONNECTIONS_PER_IP: '1000000',
+    GATEWAY_REQUESTS_PER_SECOND_PER_IP: '1000000',
+    GATEWAY_REQUEST_BURST_PER_IP: '1000000',
+    ...gatewayEnv,
+  });
   const config: GatewayConfig = {
     ...base,
     publicHost: host,

@@ -82,7 +82,7 @@ describe('the gateway under attack', () => {
         const clean = target.replace(/[\r\n\s]/g, '');
         const raw = upgrade ? UPGRADE(clean || '/') : `GET ${clean || '/'} HTTP/1.1\r\nHost: x\r\n\r\n`;
         const line = await rawRequest(portOf(stack.url), raw);
-        expect(line).toMatch(/^HTTP\/1\.1 (101|200|400|403|404|426) /);
+        expect(line).toMatch(/^HTTP\/1\.1 (101|200|400|403|404|426|429) /);
       }),
       { numRuns: 150 },
     );
@@ -305,7 +305,7 @@ describe('a mass disconnect', () => {
     let peak = 0;
     const stack = await startLocalStack({
       port: 0,
-      gatewayEnv: { GATEWAY_CLEANUP_CONCURRENCY: '8', GATEWAY_MAX_CONNECTIONS_PER_IP: '1000' },
+      gatewayEnv: { GATEWAY_CLEANUP_CONCURRENCY: '8' },
       wrapFunction: (name, fn): ScfFunction =>
         name !== 'cleanup'
           ? fn
@@ -338,6 +338,85 @@ describe('a mass disconnect', () => {
       expect(peak).toBeLessThanOrEqual(8);
       expect(peak).toBeGreaterThan(1);
       expect(stack.cos.keys(stack.bucket, 'wschat/room/')).toEqual([]);
+      expect(stack.cos.keys(stack.bucket, 'wschat/conn/')).toEqual([]);
+    } finally {
+      await stack.close();
+    }
+  });
+});
+
+describe('per-address request limits', () => {
+  it('refuses handshakes and /publish calls over the rate with 429, before any function runs', async () => {
+    let registers = 0;
+    const stack = await startLocalStack({
+      port: 0,
+      env: { PUBLISH_TOKEN: 'tok' },
+      gatewayEnv: { GATEWAY_REQUESTS_PER_SECOND_PER_IP: '1', GATEWAY_REQUEST_BURST_PER_IP: '2' },
+      wrapFunction: (name, fn): ScfFunction =>
+        name === 'register'
+          ? (event, context) => {
+              registers += 1;
+              return fn(event, context);
+            }
+          : fn,
+    });
+    const open = () =>
+      new Promise<number>((resolve) => {
+        const socket = new WebSocket(stack.wsUrl);
+        socket.once('open', () => {
+          socket.close();
+          resolve(101);
+        });
+        socket.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+        socket.once('error', () => undefined);
+      });
+    try {
+      // Ten at once against a burst of two (refilled at one a second): most are refused, none of those runs register.
+      const statuses = await Promise.all(Array.from({ length: 10 }, open));
+      const admitted = statuses.filter((s) => s === 101).length;
+      expect(statuses.filter((s) => s === 429).length).toBe(10 - admitted);
+      expect(admitted).toBeLessThan(10);
+      expect(registers).toBe(admitted);
+      const publish = () =>
+        request(`${stack.url}publish`, {
+          method: 'POST',
+          headers: { Authorization: 'Bearer tok', 'Content-Type': 'application/json' },
+          body: JSON.stringify({ text: 'x' }),
+        });
+      expect((await publish()).status).toBe(429); // the handshakes spent this address's burst
+    } finally {
+      await stack.close();
+    }
+  });
+
+  it('releases the address of a client that leaves during its handshake', async () => {
+    let release: (() => void) | undefined;
+    const registered = new Promise<void>((resolve) => (release = resolve));
+    let entered: (() => void) | undefined;
+    const inRegister = new Promise<void>((resolve) => (entered = resolve));
+    const stack = await startLocalStack({
+      port: 0,
+      gatewayEnv: { GATEWAY_MAX_CONNECTIONS_PER_IP: '5' },
+      wrapFunction: (name, fn): ScfFunction =>
+        name !== 'register'
+          ? fn
+          : async (event, context) => {
+              entered?.();
+              await registered;
+              return fn(event, context);
+            },
+    });
+    try {
+      const socket = new WebSocket(stack.wsUrl);
+      socket.on('error', () => undefined);
+      await inRegister;
+      expect(stack.gateway.hub.connectionsFrom('127.0.0.1')).toBe(1);
+      const closed = new Promise((resolve) => socket.once('close', resolve));
+      socket.terminate();
+      await closed;
+      release?.();
+      await stack.gateway.settled();
+      expect(stack.gateway.hub.connectionsFrom('127.0.0.1')).toBe(0);
       expect(stack.cos.keys(stack.bucket, 'wschat/conn/')).toEqual([]);
     } finally {
       await stack.close();
