@@ -1,7 +1,6 @@
 import { randomBytes } from 'crypto';
 import type { ChatLimits } from '../config';
 import { StoreError } from '../util/store-error';
-import type { ConnectRequest, FrameRequest } from '../tencent/gateway';
 import type { Connection, ConnectionRegistry } from '../registry/registry';
 import type { HistoryStore } from '../history/history';
 import type { PushClient } from '../push/push-client';
@@ -18,6 +17,7 @@ import {
 } from './protocol';
 import type { RateLimiter } from './rate-limiter';
 import { checkText, guestNick, normalizeNick, normalizeRoom, tagOf } from './rules';
+import type { ConnectOutcome, ConnectRequest, FrameRequest, PublishRequest } from './requests';
 import { verifyToken } from './token';
 
 export interface ChatSettings {
@@ -39,7 +39,7 @@ export interface ChatDeps {
   clock?: () => number;
 }
 
-export type ConnectOutcome = { ok: true; protocol?: string } | { ok: false; errNo: number; errMsg: string };
+export type { ConnectOutcome };
 
 export interface PublishResult extends BroadcastResult {
   id: string;
@@ -345,7 +345,7 @@ export function createChatService(deps: ChatDeps) {
         const check = verifyToken(settings.authSecret, options.token, clock());
         if (!check.ok) {
           log.warn('connect_refused', { connection: request.connectionId, reason: check.reason });
-          return { ok: false, errNo: 401, errMsg: `unauthorized: ${check.reason}` };
+          return { ok: false, refusal: 'unauthorized', message: `unauthorized: ${check.reason}` };
         }
         // The token decides who you are and where you may be, not the client.
         room = check.claims.room;
@@ -361,14 +361,14 @@ export function createChatService(deps: ChatDeps) {
         };
       } catch (error) {
         log.warn('connect_refused', { connection: request.connectionId, reason: errorMessage(error) });
-        return { ok: false, errNo: 400, errMsg: errorMessage(error) };
+        return { ok: false, refusal: 'invalid', message: errorMessage(error) };
       }
       try {
         await registry.add(connection);
       } catch (error) {
         // Refuse rather than admit a client nobody could reach.
         log.error('register_failed', { connection: request.connectionId, error: errorMessage(error) });
-        return { ok: false, errNo: 503, errMsg: 'connection registry unavailable, try again' };
+        return { ok: false, refusal: 'unavailable', message: 'connection registry unavailable, try again' };
       }
       log.info('connected', { connection: connection.id, room: connection.room });
       await announce(connection, 'join');
@@ -428,7 +428,7 @@ export function createChatService(deps: ChatDeps) {
       if (connection) await announce(connection, 'leave');
     },
 
-    async publish(input: { room: string; text: string; from?: string }): Promise<PublishResult> {
+    async publish(input: PublishRequest): Promise<PublishResult> {
       const room = normalizeRoom(input.room);
       const text = checkText(input.text, settings.limits.maxMessageBytes);
       const from = normalizeNick(input.from ?? 'api', settings.limits.maxNickLength);

@@ -8,26 +8,17 @@
  * gateway emulator and the tests so that the three cannot drift apart.
  */
 
-export type FrameType = 'text' | 'binary';
+import type {
+  CloseRequest,
+  ConnectOutcome,
+  ConnectRefusal,
+  ConnectRequest,
+  FrameRequest,
+  FrameType,
+} from '../chat/requests';
 
-export interface ConnectRequest {
-  connectionId: string;
-  /** Sub-protocols the client offered (Sec-WebSocket-Protocol), in order. Empty when it offered none. */
-  protocols: string[];
-  sourceIp?: string;
-  requestId?: string;
-}
-
-export interface FrameRequest {
-  connectionId: string;
-  frameType: FrameType;
-  /** Text as sent, or base64 for binary frames (as the gateway delivers them). */
-  data: string;
-}
-
-export interface CloseRequest {
-  connectionId: string;
-}
+// The core owns these types; they are re-exported so that the emulator and the tests keep one import.
+export type { CloseRequest, ConnectRequest, FrameRequest, FrameType };
 
 export class GatewayEventError extends Error {
   override readonly name = 'GatewayEventError';
@@ -123,19 +114,30 @@ export interface RegisterReply {
 }
 
 /**
+ * The errNo of each refusal. Tencent reads only "0 or not"; distinct values tell the cases apart in logs, and
+ * `unauthorized: …` in errMsg is what clients match to stop retrying.
+ */
+export const REFUSAL_ERR_NO: Readonly<Record<ConnectRefusal, number>> = {
+  invalid: 400,
+  unauthorized: 401,
+  unavailable: 503,
+};
+
+/** A refusal decided before the core was asked (unreadable event, bad configuration). */
+export type EarlyRefusal = { ok: false; errNo: number; errMsg: string };
+
+/**
  * errNo 0 accepts the handshake; any other value refuses it. The gateway passes ONE chosen sub-protocol back
  * to the client, so we answer with the single protocol we accepted (never the offered list).
  */
-export function registerReply(
-  connectionId: string,
-  outcome: { ok: true; protocol?: string } | { ok: false; errNo: number; errMsg: string },
-): RegisterReply {
+export function registerReply(connectionId: string, outcome: ConnectOutcome | EarlyRefusal): RegisterReply {
   const websocket: RegisterReply['websocket'] = { action: 'connecting', secConnectionID: connectionId };
   if (outcome.ok) {
     if (outcome.protocol) websocket.secWebSocketProtocol = outcome.protocol;
     return { errNo: 0, errMsg: 'ok', websocket };
   }
-  return { errNo: outcome.errNo, errMsg: outcome.errMsg, websocket };
+  if ('errNo' in outcome) return { errNo: outcome.errNo, errMsg: outcome.errMsg, websocket };
+  return { errNo: REFUSAL_ERR_NO[outcome.refusal], errMsg: outcome.message, websocket };
 }
 
 export interface PushBody {

@@ -350,8 +350,8 @@ describe('chat service', () => {
     registry.failNext.add = new Error('COS down');
     expect(await connect('a=')).toEqual({
       ok: false,
-      errNo: 503,
-      errMsg: expect.stringContaining('unavailable'),
+      refusal: 'unavailable',
+      message: expect.stringContaining('unavailable'),
     });
   });
 
@@ -396,14 +396,14 @@ describe('chat service', () => {
 
     it('refuses missing, forged and expired tokens with a non-zero errNo', async () => {
       const { connect, registry, advance } = setup({ authSecret: secret });
-      expect(await connect('a=')).toMatchObject({ ok: false, errNo: 401 });
+      expect(await connect('a=')).toMatchObject({ ok: false, refusal: 'unauthorized' });
       const forged = issueToken('wrong', { nick: 'x', room: 'lobby', ttlSeconds: 60 }, 1_800_000_000_000);
-      expect(await connect('b=', { token: forged })).toMatchObject({ ok: false, errNo: 401 });
+      expect(await connect('b=', { token: forged })).toMatchObject({ ok: false, refusal: 'unauthorized' });
       const token = issueToken(secret, { nick: 'x', room: 'lobby', ttlSeconds: 1 }, 1_800_000_000_000);
       advance(1000);
       expect(await connect('c=', { token })).toMatchObject({
         ok: false,
-        errMsg: 'unauthorized: token expired',
+        message: 'unauthorized: token expired',
       });
       expect(registry.records.size).toBe(0);
     });
