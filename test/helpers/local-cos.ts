@@ -38,7 +38,9 @@ export async function startCos(dataDir?: string): Promise<LocalCos> {
       COS_ENDPOINT: `http://127.0.0.1:${port}/_cos`,
       COS_KEY_PREFIX: 'app/',
     },
+    /** Idempotent, so a test may stop the store itself and still leave it to afterEach. */
     async close() {
+      if (!server.listening) return;
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await cos.flush();
