@@ -1,3 +1,6 @@
+import { decodeBase64Url, encodeBase64Url } from '../util/base64url';
+import { isJsonObject, ownField } from '../util/json';
+
 /**
  * The chat protocol, version 1 (documented in docs/protocol.md). Client frames are JSON commands, or plain text,
  * which is a chat message so that wscat and bare HTML clients work. Every server frame is a JSON envelope with
@@ -98,16 +101,12 @@ export class ProtocolError extends Error {
   }
 }
 
-function own(obj: Record<string, unknown>, key: string): unknown {
-  return Object.prototype.hasOwnProperty.call(obj, key) ? obj[key] : undefined;
-}
-
 function optionalString(
   obj: Record<string, unknown>,
   key: string,
   ref: string | undefined,
 ): string | undefined {
-  const value = own(obj, key);
+  const value = ownField(obj, key);
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'string') throw new ProtocolError('bad_frame', `"${key}" must be a string`, ref);
   return value;
@@ -132,12 +131,11 @@ export function parseClientFrame(text: string): ClientCommand {
   } catch {
     return { type: 'message', text };
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
-    return { type: 'message', text };
-  const obj = parsed as Record<string, unknown>;
-  const rawRef = own(obj, 'ref');
+  if (!isJsonObject(parsed)) return { type: 'message', text };
+  const obj = parsed;
+  const rawRef = ownField(obj, 'ref');
   const ref = typeof rawRef === 'string' && rawRef.length <= 64 ? rawRef : undefined;
-  const type = own(obj, 'type');
+  const type = ownField(obj, 'type');
   switch (type) {
     case 'message':
       return { type, text: requiredString(obj, 'text', ref), ref };
@@ -146,7 +144,7 @@ export function parseClientFrame(text: string): ClientCommand {
     case 'join':
       return { type, room: requiredString(obj, 'room', ref), since: optionalString(obj, 'since', ref), ref };
     case 'history': {
-      const limit = own(obj, 'limit');
+      const limit = ownField(obj, 'limit');
       if (limit !== undefined && (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1)) {
         throw new ProtocolError('bad_frame', '"limit" must be a positive integer', ref);
       }
@@ -173,22 +171,6 @@ export interface ConnectOptions {
   protocol?: string;
 }
 
-// Browser-safe (the web client and the terminal client share this module): no Buffer.
-function fromBase64Url(value: string): string | undefined {
-  if (!/^[A-Za-z0-9_-]*$/.test(value)) return undefined;
-  try {
-    const binary = atob(value.replace(/-/g, '+').replace(/_/g, '/'));
-    return new TextDecoder('utf-8', { fatal: true }).decode(Uint8Array.from(binary, (c) => c.charCodeAt(0)));
-  } catch {
-    return undefined;
-  }
-}
-
-export function toBase64Url(value: string): string {
-  const binary = String.fromCharCode(...new TextEncoder().encode(value));
-  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-}
-
 /**
  * `Sec-WebSocket-Protocol: wschat.v1, room.<name>, nick.<base64url>, token.<token>`: browsers only allow
  * token characters there, hence base64url for the nick. Tencent documents this header as the one part of the
@@ -201,7 +183,7 @@ export function readConnectOptions(protocols: string[]): ConnectOptions {
     const name = dot === -1 ? protocol : protocol.slice(0, dot);
     const value = dot === -1 ? '' : protocol.slice(dot + 1);
     if (name === 'room') options.room = value;
-    else if (name === 'nick') options.nick = fromBase64Url(value) ?? '';
+    else if (name === 'nick') options.nick = decodeBase64Url(value) ?? '';
     else if (name === 'token') options.token = value;
   }
   options.protocol = protocols.includes(SUBPROTOCOL) ? SUBPROTOCOL : protocols[0];
@@ -211,7 +193,7 @@ export function readConnectOptions(protocols: string[]): ConnectOptions {
 export function connectProtocols(options: { room?: string; nick?: string; token?: string }): string[] {
   const protocols = [SUBPROTOCOL];
   if (options.room) protocols.push(`room.${options.room}`);
-  if (options.nick) protocols.push(`nick.${toBase64Url(options.nick)}`);
+  if (options.nick) protocols.push(`nick.${encodeBase64Url(options.nick)}`);
   if (options.token) protocols.push(`token.${options.token}`);
   return protocols;
 }

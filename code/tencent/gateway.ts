@@ -16,6 +16,7 @@ import type {
   FrameRequest,
   FrameType,
 } from '../chat/requests';
+import { isJsonObject, ownField, ownString, type JsonObject } from '../util/json';
 
 // The core owns these types; they are re-exported so that the emulator and the tests keep one import.
 export type { CloseRequest, ConnectRequest, FrameRequest, FrameType };
@@ -34,25 +35,10 @@ export class GatewayEventError extends Error {
 /** 128 random bits, base64: 24 characters with padding. The doc says "共32个字符"; we accept any sane length. */
 const CONNECTION_ID = /^[A-Za-z0-9+/]{1,254}={0,2}$/;
 
-type JsonObject = Record<string, unknown>;
-
-function isObject(value: unknown): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function ownField(obj: JsonObject, key: string): unknown {
-  return Object.prototype.hasOwnProperty.call(obj, key) ? obj[key] : undefined;
-}
-
-function optionalString(obj: JsonObject, key: string): string | undefined {
-  const value = ownField(obj, key);
-  return typeof value === 'string' ? value : undefined;
-}
-
 function websocketSection(event: unknown): JsonObject {
-  if (!isObject(event)) throw new GatewayEventError('event is not a JSON object', 100);
+  if (!isJsonObject(event)) throw new GatewayEventError('event is not a JSON object', 100);
   const websocket = ownField(event, 'websocket');
-  if (!isObject(websocket)) throw new GatewayEventError('not found websocket', 102);
+  if (!isJsonObject(websocket)) throw new GatewayEventError('not found websocket', 102);
   return websocket;
 }
 
@@ -67,16 +53,16 @@ function connectionIdOf(websocket: JsonObject): string {
 export function parseConnectEvent(event: unknown): ConnectRequest {
   const websocket = websocketSection(event);
   const connectionId = connectionIdOf(websocket);
-  const context = isObject(event) ? ownField(event, 'requestContext') : undefined;
-  const offered = optionalString(websocket, 'secWebSocketProtocol') ?? '';
+  const context = isJsonObject(event) ? ownField(event, 'requestContext') : undefined;
+  const offered = ownString(websocket, 'secWebSocketProtocol') ?? '';
   return {
     connectionId,
     protocols: offered
       .split(',')
       .map((p) => p.trim())
       .filter((p) => p.length > 0),
-    sourceIp: isObject(context) ? optionalString(context, 'sourceIp') : undefined,
-    requestId: isObject(context) ? optionalString(context, 'requestId') : undefined,
+    sourceIp: isJsonObject(context) ? ownString(context, 'sourceIp') : undefined,
+    requestId: isJsonObject(context) ? ownString(context, 'requestId') : undefined,
   };
 }
 
@@ -238,11 +224,11 @@ export function buildCloseEvent(connectionId: string): WsCloseEvent {
 
 /** Read the register reply the way the gateway does: only errNo 0 admits the client. */
 export function readRegisterReply(reply: unknown): { accepted: boolean; protocol?: string; errMsg: string } {
-  if (!isObject(reply)) return { accepted: false, errMsg: 'register returned no object' };
+  if (!isJsonObject(reply)) return { accepted: false, errMsg: 'register returned no object' };
   const errNo = ownField(reply, 'errNo');
-  const errMsg = optionalString(reply, 'errMsg') ?? '';
+  const errMsg = ownString(reply, 'errMsg') ?? '';
   const websocket = ownField(reply, 'websocket');
-  const protocol = isObject(websocket) ? optionalString(websocket, 'secWebSocketProtocol') : undefined;
+  const protocol = isJsonObject(websocket) ? ownString(websocket, 'secWebSocketProtocol') : undefined;
   return { accepted: errNo === 0, protocol: protocol || undefined, errMsg };
 }
 
@@ -267,19 +253,19 @@ export interface HttpResponse {
  * `path`, `headers` (lower-cased names), `body` (string), `isBase64Encoded`.
  */
 export function parseHttpEvent(event: unknown): HttpRequest {
-  if (!isObject(event)) throw new GatewayEventError('event is not a JSON object', 100);
+  if (!isJsonObject(event)) throw new GatewayEventError('event is not a JSON object', 100);
   const rawHeaders = ownField(event, 'headers');
   const headers: Record<string, string> = Object.create(null) as Record<string, string>;
-  if (isObject(rawHeaders)) {
+  if (isJsonObject(rawHeaders)) {
     for (const [name, value] of Object.entries(rawHeaders)) {
       if (typeof value === 'string') headers[name.toLowerCase()] = value;
     }
   }
-  let body = optionalString(event, 'body') ?? '';
+  let body = ownString(event, 'body') ?? '';
   if (ownField(event, 'isBase64Encoded') === true) body = Buffer.from(body, 'base64').toString('utf8');
   return {
-    method: (optionalString(event, 'httpMethod') ?? 'GET').toUpperCase(),
-    path: optionalString(event, 'path') ?? '/',
+    method: (ownString(event, 'httpMethod') ?? 'GET').toUpperCase(),
+    path: ownString(event, 'path') ?? '/',
     headers,
     body,
   };
