@@ -15,8 +15,8 @@ import prettier from 'eslint-config-prettier';
  *                  code/config; code/push also code/tencent (the push body is Tencent's).
  *   code/functions the SCF entry points: code/tencent, code/chat, code/config and the ports; never the gateway.
  *   code/gateway   our WebSocket gateway: code/tencent and code/util only; never the core or the functions.
- *   web/           code/chat/protocol and code/chat/names (browser-safe), code/chat/message-id, and shared
- *                  client code in code/client/.
+ *   web/           browser-safe shared code only: code/chat/protocol, names, message-id and token-claims,
+ *                  code/util/backoff, and shared client code in code/client/.
  */
 const CODE_DIRS = ['chat', 'tencent', 'functions', 'gateway', 'registry', 'history', 'push', 'cos', 'util'];
 const NETWORK_MODULES = ['http', 'https', 'net', 'ws', 'node:http', 'node:https', 'node:net'];
@@ -105,9 +105,11 @@ const layering = [
         {
           patterns: [
             {
-              regex: '^(\\.\\./)+code/(?!chat/(protocol|names|message-id)$|client/)',
+              regex:
+                '^(\\.\\./)+code/(?!chat/(protocol|names|message-id|token-claims)$|util/backoff$|client/)',
               message:
-                'web/ may import only code/chat/protocol, code/chat/names, code/chat/message-id and code/client/',
+                'web/ may import only browser-safe shared code: code/chat/protocol, names, message-id, ' +
+                'token-claims, code/util/backoff and code/client/',
             },
           ],
         },
