@@ -15,26 +15,24 @@ export interface ChatSettings {
   broadcastBudgetMs: number;
 }
 
-export interface ChatDeps {
+/** The ports and settings of one chat service. */
+export interface ChatPorts {
   registry: ConnectionRegistry;
   history: HistoryStore;
   push: PushClient;
   rateLimiter: RateLimiter;
   settings: ChatSettings;
   log: Logger;
+}
+
+export interface ChatDeps extends ChatPorts {
   clock?: () => number;
   /** Random lowercase hex ending each message ID; defaults to 4 random bytes. */
   randomSuffix?: () => string;
 }
 
 /** What every use case of the core works with: the ports, the settings, the clock and message IDs. */
-export interface ChatContext {
-  registry: ConnectionRegistry;
-  history: HistoryStore;
-  push: PushClient;
-  rateLimiter: RateLimiter;
-  settings: ChatSettings;
-  log: Logger;
+export interface ChatContext extends ChatPorts {
   clock: () => number;
   messageIds: MessageIdSource;
   /**

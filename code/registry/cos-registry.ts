@@ -1,5 +1,6 @@
 import { createHash } from 'crypto';
 import type { ObjectStore } from '../cos/object-store';
+import { ownField, ownString, parseJsonObject } from '../util/json';
 import type { Connection, ConnectionRegistry, Member } from './registry';
 import {
   ALL_CONNECTIONS_PREFIX,
@@ -11,14 +12,14 @@ import {
   roomPrefix,
 } from './keys';
 
+/** A damaged record reads as unknown; the next register or join writes a good one. */
 function parseRecord(id: string, body: string): Connection | undefined {
-  try {
-    const parsed = JSON.parse(body) as Partial<Connection> | null;
-    if (typeof parsed?.room !== 'string' || typeof parsed.nick !== 'string') return undefined;
-    return { id, room: parsed.room, nick: parsed.nick, connectedAt: Number(parsed.connectedAt) || 0 };
-  } catch {
-    return undefined; // A damaged record reads as unknown; the next register or join writes a good one.
-  }
+  const record = parseJsonObject(body);
+  if (!record) return undefined;
+  const room = ownString(record, 'room');
+  const nick = ownString(record, 'nick');
+  if (room === undefined || nick === undefined) return undefined;
+  return { id, room, nick, connectedAt: Number(ownField(record, 'connectedAt')) || 0 };
 }
 
 /**
