@@ -1,35 +1,12 @@
-import { createChatService } from '../../../code/chat/chat-service';
 import { connectProtocols } from '../../../code/chat/protocol';
-import { createRateLimiter } from '../../../code/chat/rate-limiter';
-import { silentLogger } from '../../../code/chat/log';
-import { loadConfig } from '../../../code/config';
-import type { Container } from '../../../code/functions/container';
 import { createPublishHandler } from '../../../code/functions/publish';
 import { buildHttpEvent } from '../../../code/tencent/gateway';
-import { MemoryHistory, MemoryRegistry, RecordingPush, TEST_LIMITS } from '../../helpers/fakes';
+import { fakeContainer } from '../../helpers/fake-container';
 
 const PUBLISH_TOKEN = 'publish-secret';
 
 function setup() {
-  const registry = new MemoryRegistry();
-  const history = new MemoryHistory();
-  const push = new RecordingPush();
-  const config = loadConfig({
-    COS_BUCKET: 'x-1250000000',
-    COS_REGION: 'ap-guangzhou',
-    COS_ENDPOINT: 'http://127.0.0.1:1',
-    PUSH_URL: 'http://127.0.0.1:1/push',
-    PUBLISH_TOKEN,
-  });
-  const chat = createChatService({
-    registry,
-    history,
-    push,
-    rateLimiter: createRateLimiter(1000, 1000),
-    settings: { limits: TEST_LIMITS, defaultRoom: 'lobby', pushConcurrency: 4, broadcastBudgetMs: 1000 },
-    log: silentLogger,
-  });
-  const container: Container = { config, chat, log: silentLogger };
+  const { chat, registry, history, push, container } = fakeContainer({ PUBLISH_TOKEN });
   const publish = createPublishHandler(() => container);
   const post = (body: unknown) =>
     publish(
