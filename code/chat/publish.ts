@@ -29,7 +29,7 @@ export async function publish(ctx: ChatContext, request: PublishRequest): Promis
     ts: now,
     source: 'api',
   };
-  const { roster: _roster, ...posted } = await postToRoom(ctx, message);
-  ctx.log.info('published', { room, id: message.id, delivered: posted.delivered, stored: posted.stored });
-  return { id: message.id, ...posted };
+  const { delivered, gone, failed, online, stored } = await postToRoom(ctx, message);
+  ctx.log.info('published', { room, id: message.id, delivered, stored });
+  return { id: message.id, delivered, gone, failed, online, stored };
 }
