@@ -164,6 +164,7 @@ export class RecordingPush implements PushClient {
     return 'delivered';
   }
   async close(connectionId: string): Promise<PushOutcome> {
+    if (this.gone.has(connectionId)) return 'gone';
     this.closed.push(connectionId);
     return 'delivered';
   }
