@@ -4,6 +4,7 @@ import path from 'path';
 import { createObjectStore, StoreError, type ObjectStore } from '../../code/cos/object-store';
 import { createCosRegistry } from '../../code/registry/cos-registry';
 import { createCosHistory } from '../../code/history/cos-history';
+import { createMessageIdSource } from '../../code/chat/message-id';
 
 /** The real cos-nodejs-sdk-v5 over HTTP against the local COS server. */
 
@@ -101,9 +102,10 @@ describe('COS registry with the real SDK', () => {
     const store = createObjectStore(local.settings);
     const history = createCosHistory(store, { limit: 3, maxAgeMs: 60_000 });
     const now = Date.now();
+    const ids = createMessageIdSource(() => 'aaaa');
     for (let i = 0; i < 5; i += 1) {
       await history.append({
-        id: `${(now + i).toString(36)}000aaaa`,
+        id: ids.next(now + i),
         room: 'r',
         from: 'a',
         tag: 't',
