@@ -15,7 +15,7 @@ import prettier from 'eslint-config-prettier';
  *                  code/config; code/push also code/tencent (the push body is Tencent's).
  *   code/functions the SCF entry points: code/tencent, code/chat, code/config and the ports; never the gateway.
  *   code/gateway   our WebSocket gateway: code/tencent and code/util only; never the core or the functions.
- *   web/           browser-safe shared code only: code/chat/protocol, names, message-id and token-claims,
+ *   web/           browser-safe shared code only: code/chat/protocol, names, message-id, token-claims, base64url,
  *                  code/util/backoff, and shared client code in code/client/.
  */
 const CODE_DIRS = ['chat', 'tencent', 'functions', 'gateway', 'registry', 'history', 'push', 'cos', 'util'];
@@ -106,10 +106,10 @@ const layering = [
           patterns: [
             {
               regex:
-                '^(\\.\\./)+code/(?!chat/(protocol|names|message-id|token-claims)$|util/backoff$|client/)',
+                '^(\\.\\./)+code/(?!chat/(protocol|names|message-id|token-claims|base64url)$|util/backoff$|client/)',
               message:
                 'web/ may import only browser-safe shared code: code/chat/protocol, names, message-id, ' +
-                'token-claims, code/util/backoff and code/client/',
+                'token-claims, base64url, code/util/backoff and code/client/',
             },
           ],
         },

@@ -1,4 +1,3 @@
-import { decodeBase64Url, encodeBase64Url } from '../util/base64url';
 import { isJsonObject, ownField } from '../util/json';
 
 /**
@@ -171,6 +170,22 @@ export interface ConnectOptions {
   protocol?: string;
 }
 
+// Browser-safe (the web client and the terminal client share this module): no Buffer.
+function fromBase64Url(value: string): string | undefined {
+  if (!/^[A-Za-z0-9_-]*$/.test(value)) return undefined;
+  try {
+    const binary = atob(value.replace(/-/g, '+').replace(/_/g, '/'));
+    return new TextDecoder('utf-8', { fatal: true }).decode(Uint8Array.from(binary, (c) => c.charCodeAt(0)));
+  } catch {
+    return undefined;
+  }
+}
+
+export function toBase64Url(value: string): string {
+  const binary = String.fromCharCode(...new TextEncoder().encode(value));
+  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
 /**
  * `Sec-WebSocket-Protocol: wschat.v1, room.<name>, nick.<base64url>, token.<token>`: browsers only allow
  * token characters there, hence base64url for the nick. Tencent documents this header as the one part of the
@@ -183,7 +198,7 @@ export function readConnectOptions(protocols: string[]): ConnectOptions {
     const name = dot === -1 ? protocol : protocol.slice(0, dot);
     const value = dot === -1 ? '' : protocol.slice(dot + 1);
     if (name === 'room') options.room = value;
-    else if (name === 'nick') options.nick = decodeBase64Url(value) ?? '';
+    else if (name === 'nick') options.nick = fromBase64Url(value) ?? '';
     else if (name === 'token') options.token = value;
   }
   options.protocol = protocols.includes(SUBPROTOCOL) ? SUBPROTOCOL : protocols[0];
@@ -193,7 +208,7 @@ export function readConnectOptions(protocols: string[]): ConnectOptions {
 export function connectProtocols(options: { room?: string; nick?: string; token?: string }): string[] {
   const protocols = [SUBPROTOCOL];
   if (options.room) protocols.push(`room.${options.room}`);
-  if (options.nick) protocols.push(`nick.${encodeBase64Url(options.nick)}`);
+  if (options.nick) protocols.push(`nick.${toBase64Url(options.nick)}`);
   if (options.token) protocols.push(`token.${options.token}`);
   return protocols;
 }

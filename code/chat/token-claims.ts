@@ -1,5 +1,5 @@
-import { decodeBase64Url } from '../util/base64url';
 import { ownField, ownString, parseJsonObject } from '../util/json';
+import { decodeTextBase64Url } from './base64url';
 
 /**
  * What a connect token (`<base64url JSON claims>.<signature>`, see token.ts) says, read WITHOUT checking its
@@ -15,7 +15,8 @@ export interface UnverifiedClaims {
 
 /** The claims, each only when present and of the right type; undefined when the token cannot be read. */
 export function readTokenClaims(token: string): UnverifiedClaims | undefined {
-  const payload = decodeBase64Url(token.split('.')[0] ?? '');
+  // The server's strict codec: what it would refuse as malformed is not read here either.
+  const payload = decodeTextBase64Url(token.split('.')[0] ?? '');
   const claims = payload === undefined ? undefined : parseJsonObject(payload);
   if (!claims) return undefined;
   const nick = ownString(claims, 'nick');

@@ -46,8 +46,9 @@ export function createPublishHandler(getContainer: () => Container) {
         // Validated here, so a backend never holds a token that register would refuse.
         const nick = normalizeNick(ownString(body, 'nick') ?? '', config.limits.maxNickLength);
         const room = normalizeRoom(ownString(body, 'room') ?? config.defaultRoom);
-        const ttl = Number(ownField(body, 'ttlSeconds') ?? DEFAULT_TOKEN_TTL_SECONDS);
-        if (!isTokenTtl(ttl)) {
+        // A JSON number only: Number() would read `true` as 1 s and "60" as 60 s.
+        const ttl = ownField(body, 'ttlSeconds') ?? DEFAULT_TOKEN_TTL_SECONDS;
+        if (typeof ttl !== 'number' || !isTokenTtl(ttl)) {
           return httpResponse(400, {
             error: 'bad_request',
             message: `"ttlSeconds" must be an integer from 1 to ${MAX_TOKEN_TTL_SECONDS}`,
