@@ -21,6 +21,8 @@ export interface CosSettings {
 
 export interface PushSettings {
   url: string;
+  /** Shared with the gateway: every push is signed with it (code/util/signature.ts). */
+  secret: string;
   concurrency: number;
   timeoutMs: number;
   retries: number;
@@ -112,6 +114,21 @@ function credentials(env: Env, local: boolean): Pick<CosSettings, 'secretId' | '
   );
 }
 
+const MIN_SECRET_LENGTH = 32;
+
+function gatewaySecret(env: Env): string {
+  const secret = required(
+    env,
+    'GATEWAY_SECRET',
+    'the secret shared with the gateway; `npm run deploy` sets it',
+  );
+  if (secret.length < MIN_SECRET_LENGTH)
+    throw new ConfigError(
+      `Environment variable GATEWAY_SECRET must be at least ${MIN_SECRET_LENGTH} characters`,
+    );
+  return secret;
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const endpoint = read(env, 'COS_ENDPOINT');
   const keyPrefix = read(env, 'COS_KEY_PREFIX') ?? 'wschat/';
@@ -136,8 +153,9 @@ export function loadConfig(env: Env = process.env): Config {
       url: url(
         env,
         'PUSH_URL',
-        required(env, 'PUSH_URL', 'the API Gateway WebSocket push (反向推送) URL; `npm run deploy` sets it'),
+        required(env, 'PUSH_URL', "the gateway's push URL (its private listener); `npm run deploy` sets it"),
       ),
+      secret: gatewaySecret(env),
       concurrency: integer(env, 'PUSH_CONCURRENCY', 48, 1, 1024),
       timeoutMs: integer(env, 'PUSH_TIMEOUT_MS', 3000, 50, 60000),
       retries: integer(env, 'PUSH_RETRIES', 2, 0, 5),

@@ -1,6 +1,7 @@
 // Builds everything with esbuild:
 //   dist/functions/<name>/index.js  one self-contained SCF bundle per function (node16, minified, SDKs inside:
 //                                   SCF's Node 16 runtime ships no libraries), handler `index.main_handler`;
+//   dist/gateway/index.js           the production WebSocket gateway (self-contained, `ws` inside; node18+);
 //   dist/web/                       the static web client;
 //   dist/tools/*.js                 the local stack, terminal client, benchmarks and helpers.
 import { build } from 'esbuild';
@@ -33,6 +34,19 @@ const FUNCTION_ALIASES = {
 
 const started = Date.now();
 await Promise.all([
+  build({
+    entryPoints: [path.join(root, 'code/gateway/main.ts')],
+    outfile: path.join(dist, 'gateway', 'index.js'),
+    bundle: true,
+    platform: 'node',
+    target: 'node18',
+    format: 'cjs',
+    minify: true,
+    // ws loads these optional native accelerators when present; the gateway runs without them.
+    external: ['bufferutil', 'utf-8-validate'],
+    legalComments: 'none',
+    logLevel: 'warning',
+  }),
   ...FUNCTIONS.map((name) =>
     build({
       entryPoints: [path.join(root, 'code/functions', `${name}.ts`)],

@@ -1,23 +1,27 @@
 import { parseCloseEvent } from '../tencent/gateway';
 import { errorMessage } from '../chat/log';
-import { containerFromEnv, releaseEventLoop, type Container } from './container';
+import { containerFromEnv, type Container } from './container';
+import { scfHandler } from './shell';
 
 /**
- * SCF cleanup function: the gateway calls it when a client closes. Failures are logged, not thrown: the
- * gateway does nothing useful with an error, and the sweep removes whatever is left behind.
+ * SCF cleanup function: the gateway calls it when a connection ends. Failures are logged, not thrown: the gateway
+ * retries once, and the sweep removes whatever is left behind.
  */
 export function createCleanupHandler(getContainer: () => Container) {
-  return async (event: unknown, context?: unknown): Promise<{ errNo: number; errMsg: string }> => {
-    releaseEventLoop(context);
-    try {
-      const request = parseCloseEvent(event);
-      await getContainer().chat.disconnect(request.connectionId);
-      return { errNo: 0, errMsg: 'ok' };
-    } catch (error) {
-      console.error(JSON.stringify({ level: 'error', event: 'cleanup_failed', error: errorMessage(error) }));
-      return { errNo: 1, errMsg: errorMessage(error) };
-    }
-  };
+  return scfHandler(getContainer, {
+    name: 'cleanup',
+    async run(event, container) {
+      try {
+        const request = parseCloseEvent(event);
+        await container.chat.disconnect(request.connectionId);
+        return { errNo: 0, errMsg: 'ok' };
+      } catch (error) {
+        container.log.error('cleanup_failed', { error: errorMessage(error) });
+        return { errNo: 1, errMsg: errorMessage(error) };
+      }
+    },
+    misconfigured: () => ({ errNo: 500, errMsg: 'server misconfigured' }),
+  });
 }
 
 export const main_handler = createCleanupHandler(containerFromEnv);

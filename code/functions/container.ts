@@ -43,10 +43,3 @@ export function containerFromEnv(): Container {
   container ??= createContainer(loadConfig(process.env));
   return container;
 }
-
-/** SCF passes a context; with keep-alive sockets open, do not wait for an empty event loop. */
-export function releaseEventLoop(context: unknown): void {
-  if (typeof context === 'object' && context !== null) {
-    (context as { callbackWaitsForEmptyEventLoop?: boolean }).callbackWaitsForEmptyEventLoop = false;
-  }
-}

@@ -5,7 +5,8 @@ import { issueToken, secretsEqual } from '../chat/token';
 import { normalizeNick, normalizeRoom } from '../chat/rules';
 import { DEFAULT_TOKEN_TTL_SECONDS, isTokenTtl, MAX_TOKEN_TTL_SECONDS } from '../chat/token-ttl';
 import { ownField, ownString, parseJsonObject } from '../util/json';
-import { containerFromEnv, releaseEventLoop, type Container } from './container';
+import { containerFromEnv, type Container } from './container';
+import { scfHandler } from './shell';
 
 const MAX_BODY = 64 * 1024;
 
@@ -16,65 +17,71 @@ const MAX_BODY = 64 * 1024;
  * Both require `Authorization: Bearer <PUBLISH_TOKEN>`.
  */
 export function createPublishHandler(getContainer: () => Container) {
-  return async (event: unknown, context?: unknown): Promise<HttpResponse> => {
-    releaseEventLoop(context);
-    try {
-      const { config, chat } = getContainer();
-      const request = parseHttpEvent(event);
-      if (request.method !== 'POST')
-        return httpResponse(405, { error: 'method_not_allowed', message: 'use POST' });
-      if (config.publishToken === undefined) {
-        return httpResponse(503, {
-          error: 'publish_disabled',
-          message: 'set PUBLISH_TOKEN to enable this API',
+  return scfHandler(getContainer, {
+    name: 'publish',
+    run: (event, container) => publish(event, container),
+    misconfigured: () =>
+      httpResponse(503, { error: 'misconfigured', message: 'the server is misconfigured' }),
+  });
+}
+
+async function publish(event: unknown, { config, chat, log }: Container): Promise<HttpResponse> {
+  try {
+    const request = parseHttpEvent(event);
+
+    if (request.method !== 'POST')
+      return httpResponse(405, { error: 'method_not_allowed', message: 'use POST' });
+    if (config.publishToken === undefined) {
+      return httpResponse(503, {
+        error: 'publish_disabled',
+        message: 'set PUBLISH_TOKEN to enable this API',
+      });
+    }
+    const bearer = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1] ?? '';
+    if (!secretsEqual(bearer, config.publishToken)) {
+      return httpResponse(401, { error: 'unauthorized', message: 'missing or wrong bearer token' });
+    }
+    if (request.body.length > MAX_BODY)
+      return httpResponse(413, { error: 'too_large', message: 'body too large' });
+    const body = parseJsonObject(request.body);
+    if (body === undefined) {
+      return httpResponse(400, { error: 'bad_request', message: 'body must be a JSON object' });
+    }
+    if (request.path.endsWith('/token')) {
+      if (config.authSecret === undefined) {
+        return httpResponse(503, { error: 'auth_disabled', message: 'set AUTH_SECRET to issue tokens' });
+      }
+      // Validated here, so a backend never holds a token that register would refuse.
+      const nick = normalizeNick(ownString(body, 'nick') ?? '', config.limits.maxNickLength);
+      const room = normalizeRoom(ownString(body, 'room') ?? config.defaultRoom);
+      // A JSON number only: Number() would read `true` as 1 s and "60" as 60 s.
+      const ttl = ownField(body, 'ttlSeconds') ?? DEFAULT_TOKEN_TTL_SECONDS;
+      if (typeof ttl !== 'number' || !isTokenTtl(ttl)) {
+        return httpResponse(400, {
+          error: 'bad_request',
+          message: `"ttlSeconds" must be an integer from 1 to ${MAX_TOKEN_TTL_SECONDS}`,
         });
       }
-      const bearer = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1] ?? '';
-      if (!secretsEqual(bearer, config.publishToken)) {
-        return httpResponse(401, { error: 'unauthorized', message: 'missing or wrong bearer token' });
-      }
-      if (request.body.length > MAX_BODY)
-        return httpResponse(413, { error: 'too_large', message: 'body too large' });
-      const body = parseJsonObject(request.body);
-      if (body === undefined) {
-        return httpResponse(400, { error: 'bad_request', message: 'body must be a JSON object' });
-      }
-      if (request.path.endsWith('/token')) {
-        if (config.authSecret === undefined) {
-          return httpResponse(503, { error: 'auth_disabled', message: 'set AUTH_SECRET to issue tokens' });
-        }
-        // Validated here, so a backend never holds a token that register would refuse.
-        const nick = normalizeNick(ownString(body, 'nick') ?? '', config.limits.maxNickLength);
-        const room = normalizeRoom(ownString(body, 'room') ?? config.defaultRoom);
-        // A JSON number only: Number() would read `true` as 1 s and "60" as 60 s.
-        const ttl = ownField(body, 'ttlSeconds') ?? DEFAULT_TOKEN_TTL_SECONDS;
-        if (typeof ttl !== 'number' || !isTokenTtl(ttl)) {
-          return httpResponse(400, {
-            error: 'bad_request',
-            message: `"ttlSeconds" must be an integer from 1 to ${MAX_TOKEN_TTL_SECONDS}`,
-          });
-        }
-        return httpResponse(200, { token: issueToken(config.authSecret, { nick, room, ttlSeconds: ttl }) });
-      }
-      if (!request.path.endsWith('/publish'))
-        return httpResponse(404, { error: 'not_found', message: request.path });
-      const result = await chat.publish({
-        room: ownString(body, 'room') ?? config.defaultRoom,
-        text: ownString(body, 'text') ?? '',
-        from: ownString(body, 'from'),
-      });
-      return httpResponse(200, result);
-    } catch (error) {
-      if (error instanceof ProtocolError) {
-        return httpResponse(400, { error: error.code, message: error.message });
-      }
-      if (error instanceof GatewayEventError) {
-        return httpResponse(400, { error: 'bad_event', message: error.message });
-      }
-      console.error(JSON.stringify({ level: 'error', event: 'publish_failed', error: errorMessage(error) }));
-      return httpResponse(500, { error: 'internal', message: 'could not publish; try again' });
+      return httpResponse(200, { token: issueToken(config.authSecret, { nick, room, ttlSeconds: ttl }) });
     }
-  };
+    if (!request.path.endsWith('/publish'))
+      return httpResponse(404, { error: 'not_found', message: request.path });
+    const result = await chat.publish({
+      room: ownString(body, 'room') ?? config.defaultRoom,
+      text: ownString(body, 'text') ?? '',
+      from: ownString(body, 'from'),
+    });
+    return httpResponse(200, result);
+  } catch (error) {
+    if (error instanceof ProtocolError) {
+      return httpResponse(400, { error: error.code, message: error.message });
+    }
+    if (error instanceof GatewayEventError) {
+      return httpResponse(400, { error: 'bad_event', message: error.message });
+    }
+    log.error('publish_failed', { error: errorMessage(error) });
+    return httpResponse(500, { error: 'internal', message: 'could not publish; try again' });
+  }
 }
 
 export const main_handler = createPublishHandler(containerFromEnv);

@@ -3,6 +3,7 @@ import https from 'https';
 import type { PushSettings } from '../config';
 import { pushCloseBody, pushDataBody, type PushBody } from '../tencent/gateway';
 import { backoffDelay } from '../util/backoff';
+import { SIGNATURE_HEADER, signBody } from '../util/signature';
 import type { PushClient, PushOutcome } from './push-client';
 
 /**
@@ -81,7 +82,12 @@ export function createHttpPushClient(settings: PushSettings): PushClient {
   /** One attempt. Rejects on a network error or when the socket stays silent for timeoutMs. */
   const attempt = (payload: string) =>
     new Promise<Answer>((resolve, reject) => {
-      const headers = { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(payload) };
+      // Signed per attempt, so a retry after a long backoff still falls inside the gateway's window.
+      const headers = {
+        'Content-Type': 'application/json',
+        'Content-Length': Buffer.byteLength(payload),
+        [SIGNATURE_HEADER]: signBody(settings.secret, 'push', payload),
+      };
       const req = request({ ...base, headers }, (res) => {
         let body = '';
         res.setEncoding('utf8');

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'child_process';
 import path from 'path';
-import type { ScfFunction } from './gateway';
+import type { ScfFunction } from './local-invoker';
 
 /**
  * Runs a built SCF bundle (dist/functions/<name>/index.js) in its own Node process, as an SCF container would:

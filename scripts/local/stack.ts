@@ -1,7 +1,7 @@
+import { randomBytes } from 'crypto';
 import http from 'http';
 import type { AddressInfo } from 'net';
 import path from 'path';
-import { promises as fs } from 'fs';
 import { loadConfig } from '../../code/config';
 import { createContainer, type Container } from '../../code/functions/container';
 import { createRegisterHandler } from '../../code/functions/register';
@@ -9,18 +9,24 @@ import { createTransportHandler } from '../../code/functions/transport';
 import { createCleanupHandler } from '../../code/functions/cleanup';
 import { createPublishHandler } from '../../code/functions/publish';
 import { createSweepHandler } from '../../code/functions/sweep';
-import { buildHttpEvent, buildTimerEvent, type HttpResponse } from '../../code/tencent/gateway';
+import { buildTimerEvent } from '../../code/tencent/gateway';
+import { loadGatewayBase, type GatewayConfig } from '../../code/gateway/config';
+import { startGateway, type RunningGateway } from '../../code/gateway/gateway';
+import type { Hub } from '../../code/gateway/hub';
+import { createGatewayLog } from '../../code/gateway/log';
 import type { Logger } from '../../code/chat/log';
 import { createCosServer, type CosServer } from './cos-server';
-import { createGateway, type Gateway, type GatewayEvent, type ScfFunction } from './gateway';
 import { startBundleContainer, type BundleContainer } from './bundle-container';
+import { createDevPushHook, type PushFault, type PushStats } from './dev-push-hook';
+import { createLocalInvoker, type ScfFunction } from './local-invoker';
 
 type FunctionName = 'register' | 'transport' | 'cleanup' | 'publish' | 'sweep';
 
 /**
- * The whole chat on one port: the web page at `/`, the WebSocket at `/ws`, the push URL at `/_push`, the COS
- * store at `/_cos`, the publish API at `/publish` and `/token`. The handlers are the same modules the SCF
- * bundles export; each function gets its own container, as separate SCF functions would.
+ * `npm start`: the production gateway (code/gateway) in dev mode, the handlers it calls running in this process
+ * (or as bundles), a COS-compatible server the real SDK talks to, and the page. Three listeners, and only one of
+ * them public: the page, `/ws`, `/publish` and `/token` on PORT; the push listener and the COS server on loopback
+ * ports of their own, as they would be private in the cloud.
  */
 
 export interface LocalStackOptions {
@@ -32,6 +38,8 @@ export interface LocalStackOptions {
   webDir?: string;
   /** Extra environment for the functions (limits, AUTH_SECRET, PUBLISH_TOKEN, ...). */
   env?: Record<string, string | undefined>;
+  /** Gateway settings (GATEWAY_* variables: limits, origins, log level); see docs/gateway.md. */
+  gatewayEnv?: Record<string, string | undefined>;
   idleTimeoutMs?: number;
   functionTimeoutMs?: number;
   /** Run the sweep function this often; never when 0. */
@@ -45,8 +53,24 @@ export interface LocalStackOptions {
   bundlesDir?: string;
   /** Wraps each function as the gateway sees it, so tests can make one fail or stall. */
   wrapFunction?: (name: 'register' | 'transport' | 'cleanup', fn: ScfFunction) => ScfFunction;
-  /** Receives every gateway event and handler log line; silent when omitted. */
+  /** Receives every gateway log line and handler log line; silent when omitted. */
   log?: (line: string) => void;
+}
+
+/** The dev stack's view of its gateway: the production hub plus the dev push hooks. */
+export interface LocalGateway {
+  hub: Hub;
+  connectionIds(): string[];
+  /** Drops a connection as a network failure would. */
+  drop(connectionId: string): boolean;
+  addVirtualConnections(ids: string[]): void;
+  setPushLatency(ms: number): void;
+  injectPushFault(fault: PushFault): void;
+  clearPushFaults(): void;
+  pushStats(): PushStats;
+  resetPushStats(): void;
+  /** Resolves once no invocation runs and no cleanup waits. */
+  settled(): Promise<void>;
 }
 
 export interface LocalStack {
@@ -56,7 +80,8 @@ export interface LocalStack {
   cosEndpoint: string;
   bucket: string;
   cos: CosServer;
-  gateway: Gateway;
+  gateway: LocalGateway;
+  running: RunningGateway;
   /** The environment the functions run with. */
   env: Record<string, string>;
   /** Runs the sweep function once, as its timer trigger would. */
@@ -66,16 +91,6 @@ export interface LocalStack {
 
 export const LOCAL_BUCKET = 'wschat-1250000000';
 const LOCAL_REGION = 'ap-guangzhou';
-
-const CONTENT_TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-};
 
 function handlerLogger(name: string, write: (line: string) => void): Logger {
   const emit =
@@ -92,142 +107,100 @@ function handlerLogger(name: string, write: (line: string) => void): Logger {
   return { info: emit('info'), warn: emit('warn'), error: emit('error') };
 }
 
-function describeGatewayEvent(event: GatewayEvent): string {
-  return `gateway   ${event.kind} ${event.connectionId.slice(0, 8)}…${event.detail ? ` ${event.detail}` : ''}`;
-}
-
-async function serveStatic(webDir: string, pathname: string, res: http.ServerResponse): Promise<boolean> {
-  const relative = pathname === '/' ? 'index.html' : decodeURIComponent(pathname).replace(/^\/+/, '');
-  const file = path.resolve(webDir, relative);
-  if (!file.startsWith(path.resolve(webDir) + path.sep)) return false;
-  try {
-    const body = await fs.readFile(file);
-    res.writeHead(200, {
-      'Content-Type': CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream',
-      'Cache-Control': 'no-cache',
-    });
-    res.end(body);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function readRequestBody(req: http.IncomingMessage, limit: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) reject(new Error('body too large'));
-      else chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
+async function listenLoopback(server: http.Server): Promise<number> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
   });
+  return (server.address() as AddressInfo).port;
+}
+
+function defined(env: Record<string, string | undefined> | undefined): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(env ?? {}).filter((e): e is [string, string] => e[1] !== undefined),
+  );
 }
 
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   const host = options.host ?? '127.0.0.1';
   const write = options.log ?? (() => undefined);
-  const idleTimeoutMs = options.idleTimeoutMs ?? 600_000;
-  const heartbeatSeconds = options.heartbeatSeconds ?? Math.max(5, Math.floor(idleTimeoutMs / 1000 / 3));
   const cos = createCosServer({ dataDir: options.dataDir, buckets: [LOCAL_BUCKET], mountPath: '/_cos' });
-
-  // Functions are created after listen(), once the port (and so the push URL) is known.
-  const wired: { gateway?: Gateway; publish?: (event: unknown) => Promise<HttpResponse> } = {};
-
-  const server = http.createServer((req, res) => {
-    const { pathname } = new URL(req.url ?? '/', 'http://local');
-    if (cos.handle(req, res)) return;
-    if (pathname === '/_push' && wired.gateway) return wired.gateway.handlePush(req, res);
-    if ((pathname === '/publish' || pathname === '/token') && wired.publish) {
-      const run = wired.publish;
-      void readRequestBody(req, 128 * 1024)
-        .then((body) =>
-          run(
-            buildHttpEvent({
-              method: req.method ?? 'GET',
-              path: pathname,
-              headers: Object.fromEntries(
-                Object.entries(req.headers).flatMap(([k, v]) => (typeof v === 'string' ? [[k, v]] : [])),
-              ),
-              body,
-            }),
-          ),
-        )
-        .then((reply) => {
-          res.writeHead(reply.statusCode, reply.headers);
-          res.end(reply.body);
-        })
-        .catch(() => {
-          res.writeHead(413);
-          res.end();
-        });
-      return;
-    }
-    if (pathname === '/config.json') {
-      const wsUrl = `ws://${req.headers.host ?? `${host}:${port}`}/ws`;
-      res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache' });
-      res.end(JSON.stringify({ wsUrl, heartbeatSeconds, authRequired: Boolean(options.env?.AUTH_SECRET) }));
-      return;
-    }
-    const webDir = options.webDir;
-    void (async () => {
-      if (webDir && req.method === 'GET' && (await serveStatic(webDir, pathname, res))) return;
-      res.writeHead(404, { 'Content-Type': 'text/plain' });
-      res.end('not found');
-    })();
+  const cosServer = http.createServer((req, res) => {
+    if (!cos.handle(req, res)) res.writeHead(404).end();
   });
+  const cosPort = await listenLoopback(cosServer);
 
-  await new Promise<void>((resolve) => server.listen(options.port ?? 3000, host, resolve));
-  const port = (server.address() as AddressInfo).port;
-  const base = `http://${host}:${port}`;
+  const gatewayEnv = defined(options.gatewayEnv);
+  const base = loadGatewayBase({ GATEWAY_NODE_ID: 'local', GATEWAY_LOG_LEVEL: 'info', ...gatewayEnv });
+  const config: GatewayConfig = {
+    ...base,
+    publicHost: host,
+    publicPort: options.port ?? 3000,
+    pushHost: '127.0.0.1',
+    pushPort: 0,
+    webDir: options.webDir,
+    // A fresh secret per start: the dev stack signs pushes and would sign invocations exactly as production does.
+    secret: randomBytes(32).toString('base64url'),
+    limits: {
+      ...base.limits,
+      ...(options.idleTimeoutMs !== undefined && !gatewayEnv.GATEWAY_IDLE_TIMEOUT_SECONDS
+        ? { idleTimeoutMs: options.idleTimeoutMs }
+        : {}),
+      ...(options.functionTimeoutMs !== undefined ? { functionTimeoutMs: options.functionTimeoutMs } : {}),
+    },
+  };
+
+  // The push listener's port is known only once it listens; the functions need it, so they are wired lazily.
+  const functions: Partial<Record<FunctionName, ScfFunction>> = {};
+  const hooks = createDevPushHook();
+  const heartbeatSeconds =
+    options.heartbeatSeconds ?? Math.max(5, Math.floor(config.limits.idleTimeoutMs / 1000 / 3));
+  const running = await startGateway({
+    config,
+    invoker: createLocalInvoker({
+      register: (e, c) => functions.register!(e, c),
+      transport: (e, c) => functions.transport!(e, c),
+      cleanup: (e, c) => functions.cleanup!(e, c),
+      publish: (e, c) => functions.publish!(e, c),
+    }),
+    log: createGatewayLog(config.logLevel, (line) => write(`gateway   ${line.slice(25)}`)),
+    onEvent: hooks.observe,
+    pushHook: hooks.hook,
+    publish: true,
+    webConfig: () => ({ wsUrl: '/ws', heartbeatSeconds, authRequired: Boolean(options.env?.AUTH_SECRET) }),
+  }).catch(async (error: unknown) => {
+    await new Promise<void>((resolve) => cosServer.close(() => resolve()));
+    throw error;
+  });
 
   const env: Record<string, string> = {
     COS_BUCKET: LOCAL_BUCKET,
     COS_REGION: LOCAL_REGION,
-    COS_ENDPOINT: `${base}/_cos`,
-    PUSH_URL: `${base}/_push`,
-    ...Object.fromEntries(
-      Object.entries(options.env ?? {}).filter((e): e is [string, string] => e[1] !== undefined),
-    ),
+    COS_ENDPOINT: `http://127.0.0.1:${cosPort}/_cos`,
+    PUSH_URL: running.pushUrl,
+    GATEWAY_SECRET: config.secret,
+    ...defined(options.env),
   };
-  const config = loadConfig(env);
-  const containerFor = (name: string): (() => Container) => {
-    const container = createContainer(config, handlerLogger(name, write));
-    return () => container;
-  };
+  const functionConfig = loadConfig(env);
   const bundles: BundleContainer[] = [];
   /** The function as SCF would run it: a bundle in its own process, or the same modules in this one. */
-  function scf<T>(name: FunctionName, inProcess: (get: () => Container) => T): T | ScfFunction {
-    if (!options.bundlesDir) return inProcess(containerFor(name));
-    const container = startBundleContainer(path.join(options.bundlesDir, name, 'index.js'), env);
-    bundles.push(container);
-    return container.invoke;
+  function scf(name: FunctionName, inProcess: (get: () => Container) => ScfFunction): ScfFunction {
+    if (options.bundlesDir) {
+      const container = startBundleContainer(path.join(options.bundlesDir, name, 'index.js'), env);
+      bundles.push(container);
+      return container.invoke;
+    }
+    const container = createContainer(functionConfig, handlerLogger(name, write));
+    return inProcess(() => container);
   }
-
   const wrap = (name: 'register' | 'transport' | 'cleanup', fn: ScfFunction) =>
     options.wrapFunction ? options.wrapFunction(name, fn) : fn;
-  const gateway = createGateway({
-    functions: {
-      register: wrap('register', scf('register', createRegisterHandler)),
-      transport: wrap('transport', scf('transport', createTransportHandler)),
-      cleanup: wrap('cleanup', scf('cleanup', createCleanupHandler)),
-    },
-    idleTimeoutMs,
-    functionTimeoutMs: options.functionTimeoutMs ?? 30_000,
-    onEvent: (event) => write(describeGatewayEvent(event)),
-  });
-  wired.gateway = gateway;
-  wired.publish = scf('publish', createPublishHandler) as (event: unknown) => Promise<HttpResponse>;
+  functions.register = wrap('register', scf('register', createRegisterHandler));
+  functions.transport = wrap('transport', scf('transport', createTransportHandler));
+  functions.cleanup = wrap('cleanup', scf('cleanup', createCleanupHandler));
+  functions.publish = scf('publish', createPublishHandler);
   const sweepHandler = scf('sweep', createSweepHandler);
   const sweep = () => sweepHandler(buildTimerEvent(new Date()), {});
-
-  server.on('upgrade', (req, socket, head) => {
-    if (new URL(req.url ?? '/', 'http://local').pathname === '/ws') gateway.handleUpgrade(req, socket, head);
-    else socket.destroy();
-  });
 
   const sweepTimer =
     options.sweepIntervalMs && options.sweepIntervalMs > 0
@@ -238,22 +211,35 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       : undefined;
   sweepTimer?.unref();
 
+  const { hub } = running;
   return {
-    url: `${base}/`,
-    wsUrl: `ws://${host}:${port}/ws`,
-    pushUrl: env.PUSH_URL!,
+    url: running.publicUrl,
+    wsUrl: running.wsUrl,
+    pushUrl: running.pushUrl,
     cosEndpoint: env.COS_ENDPOINT!,
     bucket: LOCAL_BUCKET,
     cos,
-    gateway,
+    running,
+    gateway: {
+      hub,
+      connectionIds: () => hub.connectionIds(),
+      drop: (id) => hub.drop(id),
+      addVirtualConnections: hooks.addVirtualConnections,
+      setPushLatency: hooks.setPushLatency,
+      injectPushFault: hooks.injectPushFault,
+      clearPushFaults: hooks.clearPushFaults,
+      pushStats: hooks.pushStats,
+      resetPushStats: hooks.resetPushStats,
+      settled: () => hub.settled(),
+    },
     env,
     sweep,
     async close() {
       if (sweepTimer) clearInterval(sweepTimer);
-      await gateway.close();
+      await running.stop();
       await Promise.all(bundles.map((b) => b.close()));
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      cosServer.closeAllConnections();
+      await new Promise<void>((resolve) => cosServer.close(() => resolve()));
       await cos.flush();
     },
   };

@@ -61,9 +61,9 @@ async function main(): Promise<void> {
   console.log(`
   Chat        ${stack.url}          (open it in two tabs)
   WebSocket   ${stack.wsUrl}
-  Push URL    ${stack.pushUrl}
+  Push URL    ${stack.pushUrl}   (private: loopback only, signed pushes)
   Publish API POST ${stack.url}publish  ${process.env.PUBLISH_TOKEN ? '(Bearer $PUBLISH_TOKEN)' : '(set PUBLISH_TOKEN to enable)'}
-  Local COS   ${stack.cosEndpoint}  bucket ${stack.bucket}, data in ${process.env.DATA_DIR ?? '.data'}/
+  Local COS   ${stack.cosEndpoint}   (private: loopback only) bucket ${stack.bucket}, data in ${process.env.DATA_DIR ?? '.data'}/
   Access      ${process.env.AUTH_SECRET ? 'signed tokens required (AUTH_SECRET is set)' : 'open: anyone who can reach the port can chat'}
 
   Ctrl-C to stop.

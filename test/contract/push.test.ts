@@ -56,6 +56,7 @@ function http(): PushImplementation {
       return {
         client: createHttpPushClient({
           url: endpoint.url,
+          secret: 'push-contract-secret-0123456789abcdef',
           concurrency: 4,
           timeoutMs: 2000,
           retries: 0,

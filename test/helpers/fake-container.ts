@@ -16,6 +16,7 @@ export function fakeContainer(env: Record<string, string> = {}) {
     // Never reached: the ports are in memory.
     COS_ENDPOINT: 'http://127.0.0.1:1',
     PUSH_URL: 'http://127.0.0.1:1/push',
+    GATEWAY_SECRET: 'fake-container-gateway-secret-0123456789',
     ...env,
   });
   const chat = createChatService({

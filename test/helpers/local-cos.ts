@@ -37,6 +37,7 @@ export async function startCos(dataDir?: string): Promise<LocalCos> {
       COS_REGION: 'ap-guangzhou',
       COS_ENDPOINT: `http://127.0.0.1:${port}/_cos`,
       COS_KEY_PREFIX: 'app/',
+      GATEWAY_SECRET: 'local-cos-helper-gateway-secret-0123456789',
     },
     /** Idempotent, so a test may stop the store itself and still leave it to afterEach. */
     async close() {

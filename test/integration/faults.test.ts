@@ -100,7 +100,7 @@ describe('faults', () => {
     expect(await a.next(ofType('error'))).toMatchObject({ code: 'binary_unsupported' });
     a.send('x'.repeat(5000));
     expect(await a.next(ofType('error'))).toMatchObject({ code: 'too_large' });
-    a.send(JSON.stringify({ type: 'message', text: 'y', pad: 'z'.repeat(1024 * 1024) }));
+    a.send(JSON.stringify({ type: 'message', text: 'y', pad: 'z'.repeat(32 * 1024) }));
     expect(await a.next(ofType('error'))).toMatchObject({ code: 'too_large' });
     a.send('{"__proto__":{"type":"nick","nick":"admin"},"constructor":{"prototype":{"x":1}}}');
     expect(await a.next(ofType('error'))).toMatchObject({ code: 'unknown_command' });
@@ -110,6 +110,13 @@ describe('faults', () => {
     expect(
       stack.cos.keys(stack.bucket).every((k) => /^wschat\/(conn|room\/lobby|hist\/[a-z0-9_-]+)\//.test(k)),
     ).toBe(true);
+  });
+
+  it('closes a client whose frame is over the gateway frame limit with 1009, before any function runs', async () => {
+    const huge = await join('huge');
+    const frames = stack.gateway.hub.config.limits.maxFrameBytes;
+    huge.send(JSON.stringify({ type: 'message', text: 'y', pad: 'z'.repeat(frames) }));
+    expect(await huge.closed).toBe(1009);
   });
 });
 

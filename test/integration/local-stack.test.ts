@@ -3,7 +3,7 @@ import { startLocalStack, type LocalStack } from '../../scripts/local/stack';
 import { connectClient, eventually, ofType, type TestClient } from '../helpers/ws-client';
 import { connectProtocols } from '../../code/chat/protocol';
 import { encodeConnectionId } from '../../code/registry/keys';
-import type { ScfFunction } from '../../scripts/local/gateway';
+import type { ScfFunction } from '../../scripts/local/local-invoker';
 
 /** The local stack with real `ws` clients: the gateway emulator, the real handlers, the local COS store. */
 
@@ -87,7 +87,7 @@ describe('local stack', () => {
     expect(registeredIds(stack)).toEqual([]);
   });
 
-  it('drops only the client whose transport invocation fails, without calling cleanup', async () => {
+  it('drops only the client whose transport invocation fails, and cleans up after it', async () => {
     const a = await join(stack, { nick: 'a' });
     const b = await join(stack, { nick: 'b' });
     clients.push(a, b);
@@ -96,9 +96,9 @@ describe('local stack', () => {
     await a.closed;
     failTransportFor = undefined;
     await eventually(() => stack.gateway.connectionIds().length === 1, 3000, 'one connection left');
-    // The gateway closed it, so no cleanup ran: the stale entry is still registered...
-    expect(registeredIds(stack)).toHaveLength(2);
-    // ...until the next broadcast finds it gone and prunes it.
+    // Our gateway knows every close, so it calls cleanup for server-side closes too (docs/gateway.md).
+    await stack.gateway.settled();
+    expect(registeredIds(stack)).toEqual(liveIds(stack));
     b.send('still working?');
     expect(await b.next(ofType('ack'))).toMatchObject({ delivered: 0, online: 1 });
     expect(registeredIds(stack)).toEqual(liveIds(stack));
@@ -141,15 +141,16 @@ describe('local stack', () => {
 });
 
 describe('local stack idle timeout', () => {
-  it('closes an idle client without cleanup, and the next broadcast prunes it', async () => {
+  it('closes an idle client with 1001 and calls cleanup for it', async () => {
     const stack = await startLocalStack({ port: 0, idleTimeoutMs: 400, env: { HANDSHAKE_GRACE_MS: '0' } });
     const idle = await join(stack, { nick: 'idle' });
     const chatty = await join(stack, { nick: 'chatty' });
     const keepAlive = setInterval(() => chatty.send({ type: 'ping' }), 100);
     try {
-      await idle.closed;
+      expect(await idle.closed).toBe(1001);
       await eventually(() => stack.gateway.connectionIds().length === 1, 3000, 'one connection left');
-      expect(registeredIds(stack)).toHaveLength(2); // no cleanup on a server-side close
+      await stack.gateway.settled();
+      expect(registeredIds(stack)).toEqual(liveIds(stack));
       chatty.send('after the timeout');
       expect(await chatty.next(ofType('ack'))).toMatchObject({ delivered: 0, online: 1 });
       expect(registeredIds(stack)).toEqual(liveIds(stack));

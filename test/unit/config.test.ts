@@ -3,7 +3,8 @@ import { ConfigError, loadConfig } from '../../code/config';
 const base = {
   COS_BUCKET: 'chat-1250000000',
   COS_REGION: 'ap-guangzhou',
-  PUSH_URL: 'http://set-x.cb-guangzhou.apigateway.tencentyun.com/api-abc',
+  PUSH_URL: 'http://10.0.0.8:8081/push',
+  GATEWAY_SECRET: 'config-test-gateway-secret-0123456789',
   TENCENTCLOUD_SECRETID: 'id',
   TENCENTCLOUD_SECRETKEY: 'key',
   TENCENTCLOUD_SESSIONTOKEN: 'token',
@@ -35,12 +36,16 @@ describe('loadConfig', () => {
     expect(loadConfig({ ...base, PRESENCE_MAX_ONLINE: '0' }).limits.presenceMaxOnline).toBe(0);
   });
 
-  it.each(['COS_BUCKET', 'COS_REGION', 'PUSH_URL', 'TENCENTCLOUD_SECRETID', 'TENCENTCLOUD_SECRETKEY'])(
-    'names %s when it is missing',
-    (name) => {
-      expect(errorOf({ ...base, [name]: undefined })).toContain(name);
-    },
-  );
+  it.each([
+    'COS_BUCKET',
+    'COS_REGION',
+    'PUSH_URL',
+    'GATEWAY_SECRET',
+    'TENCENTCLOUD_SECRETID',
+    'TENCENTCLOUD_SECRETKEY',
+  ])('names %s when it is missing', (name) => {
+    expect(errorOf({ ...base, [name]: undefined })).toContain(name);
+  });
 
   it('accepts explicit keys instead of a role, and a local endpoint without keys', () => {
     const explicit = { ...base, TENCENTCLOUD_SECRETID: undefined, TENCENTCLOUD_SECRETKEY: undefined };

@@ -4,9 +4,16 @@ import { createRegisterHandler } from '../../code/functions/register';
 import { createTransportHandler } from '../../code/functions/transport';
 import { createCleanupHandler } from '../../code/functions/cleanup';
 import { createPublishHandler } from '../../code/functions/publish';
+import type { FunctionUrlReply } from '../../code/tencent/function-url';
 import { fakeContainer } from '../helpers/fake-container';
 
 /** Random and malformed events against every handler, with in-memory ports. */
+
+/** A plain (not function-URL) event gets the handler's own reply back, never the HTTP wrapping. */
+function plainReply<R extends object>(reply: R | FunctionUrlReply): R {
+  if ('statusCode' in reply && 'body' in reply) throw new Error('unexpected function-URL reply');
+  return reply as R;
+}
 
 function world() {
   const { registry, push, container } = fakeContainer({ PUBLISH_TOKEN: 'tok' });
@@ -99,7 +106,7 @@ describe('handlers under random input', () => {
     await fc.assert(
       fc.asyncProperty(connectEvent, async (event) => {
         const w = world();
-        const reply = await w.register(event, {});
+        const reply = plainReply(await w.register(event, {}));
         const id = (event as { websocket?: { secConnectionID?: unknown } } | null)?.websocket
           ?.secConnectionID;
         const valid = typeof id === 'string' && /^[A-Za-z0-9+/]{1,254}={0,2}$/.test(id);
@@ -169,15 +176,17 @@ describe('registry consistency', () => {
         for (const s of steps) {
           const id = idOf(s.id);
           if (s.kind === 'connect' && !live.has(id)) {
-            const reply = await w.register(
-              {
-                websocket: {
-                  action: 'connecting',
-                  secConnectionID: id,
-                  secWebSocketProtocol: connectProtocols({ room: s.room, nick: s.nick }).join(','),
+            const reply = plainReply(
+              await w.register(
+                {
+                  websocket: {
+                    action: 'connecting',
+                    secConnectionID: id,
+                    secWebSocketProtocol: connectProtocols({ room: s.room, nick: s.nick }).join(','),
+                  },
                 },
-              },
-              {},
+                {},
+              ),
             );
             if (reply.errNo === 0) live.add(id);
           } else if (s.kind === 'send' && live.has(id)) {

@@ -67,6 +67,7 @@ afterEach(async () => {
 
 const settings = (url: string, extra: Partial<PushSettings> = {}): PushSettings => ({
   url,
+  secret: 'push-client-test-secret-0123456789abcdef',
   concurrency: 4,
   timeoutMs: 300,
   retries: 2,

@@ -1,0 +1,151 @@
+import type { IncomingMessage, ServerResponse } from 'http';
+import type { Duplex } from 'stream';
+
+/**
+ * Small HTTP helpers for both listeners. Everything here assumes the request is hostile: targets are parsed
+ * without throwing, bodies are capped before a byte is buffered, and raw-socket answers are complete responses.
+ */
+
+export interface Target {
+  pathname: string;
+  query: URLSearchParams;
+}
+
+/**
+ * Origin-form targets only (`/path?query`): absolute-form, authority-form and `//host` targets are refused, and
+ * a path whose percent-encoding does not decode is refused too, so no later decode can throw.
+ */
+export function parseTarget(raw: string | undefined): Target | undefined {
+  if (raw === undefined || raw.length === 0 || raw.length > 8192 || raw[0] !== '/' || raw.startsWith('//'))
+    return undefined;
+  try {
+    const url = new URL(raw, 'http://gateway.invalid');
+    if (url.host !== 'gateway.invalid') return undefined;
+    decodeURIComponent(url.pathname);
+    return { pathname: url.pathname, query: url.searchParams };
+  } catch {
+    return undefined;
+  }
+}
+
+const REASONS: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  408: 'Request Timeout',
+  410: 'Gone',
+  413: 'Payload Too Large',
+  426: 'Upgrade Required',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+  504: 'Gateway Timeout',
+};
+
+export function sendJson(res: ServerResponse, status: number, payload: unknown, head = false): void {
+  const body = JSON.stringify(payload);
+  if (res.headersSent) return void res.end();
+  res.writeHead(status, {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': Buffer.byteLength(body),
+    'Cache-Control': 'no-store',
+    'X-Content-Type-Options': 'nosniff',
+  });
+  res.end(head ? undefined : body);
+}
+
+export function sendText(res: ServerResponse, status: number, text: string, head = false): void {
+  if (res.headersSent) return void res.end();
+  res.writeHead(status, {
+    'Content-Type': 'text/plain; charset=utf-8',
+    'Content-Length': Buffer.byteLength(text),
+    'Cache-Control': 'no-store',
+    'X-Content-Type-Options': 'nosniff',
+  });
+  res.end(head ? undefined : text);
+}
+
+/** A complete HTTP/1.1 answer on a raw socket (an upgrade we refuse), then the socket is closed. */
+export function refuseUpgrade(
+  socket: Duplex,
+  status: number,
+  message: string,
+  extra: Record<string, string> = {},
+): void {
+  if (socket.destroyed) return;
+  const body = JSON.stringify({ errMsg: message });
+  const headers = {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': String(Buffer.byteLength(body)),
+    Connection: 'close',
+    ...extra,
+  };
+  socket.end(
+    `HTTP/1.1 ${status} ${REASONS[status] ?? 'Error'}\r\n` +
+      Object.entries(headers)
+        .map(([k, v]) => `${k}: ${v}\r\n`)
+        .join('') +
+      `\r\n${body}`,
+  );
+  // A peer that never reads must not hold the socket: end() flushes, destroy() follows shortly.
+  setTimeout(() => socket.destroy(), 1000).unref();
+}
+
+export class BodyTooLarge extends Error {}
+
+/**
+ * Reads a body of at most `limit` bytes. A declared Content-Length above it is refused before reading; a
+ * chunked body is cut off at the limit. Rejects with BodyTooLarge, or with the socket's error.
+ */
+export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length'] ?? NaN);
+    if (Number.isFinite(declared) && declared > limit) return reject(new BodyTooLarge());
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        req.off('data', onData);
+        req.pause();
+        return reject(new BodyTooLarge());
+      }
+      chunks.push(chunk);
+    };
+    req.on('data', onData);
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+    req.on('aborted', () => reject(new Error('request aborted')));
+  });
+}
+
+/** The caller's address: the socket's, or the last X-Forwarded-For hop when a trusted proxy sets it. */
+export function clientAddress(req: IncomingMessage, trustProxy: boolean): string {
+  if (trustProxy) {
+    const forwarded = req.headers['x-forwarded-for'];
+    const last = (Array.isArray(forwarded) ? forwarded.join(',') : (forwarded ?? ''))
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)
+      .pop();
+    if (last && /^[0-9a-fA-F:.]{2,45}$/.test(last)) return last;
+  }
+  return (req.socket.remoteAddress ?? 'unknown').replace(/^::ffff:/, '');
+}
+
+/** Node's defaults allow a slow client to hold a request open for minutes; these close it sooner. */
+export function hardenServer(server: import('http').Server): void {
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 30_000;
+  server.keepAliveTimeout = 5_000;
+  server.maxHeadersCount = 64;
+  server.maxRequestsPerSocket = 1000;
+  server.on('clientError', (_error, socket) => {
+    if (socket.writable && !socket.destroyed)
+      socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    socket.destroy();
+  });
+}

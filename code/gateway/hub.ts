@@ -1,0 +1,457 @@
+import { randomBytes, randomUUID } from 'crypto';
+import { isUtf8 } from 'buffer';
+import type { IncomingMessage } from 'http';
+import type { Duplex } from 'stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import {
+  buildCloseEvent,
+  buildConnectEvent,
+  buildFrameEvent,
+  readRegisterReply,
+  type PushRequest,
+} from '../tencent/gateway';
+import type { GatewayConfig } from './config';
+import { Connection, type ClientChannel, type CloseCause } from './connection';
+import { clientAddress, refuseUpgrade } from './http';
+import { InvocationError, type FunctionName, type Invoker } from './invoker';
+import { shortId, type GatewayLog } from './log';
+import type { Metrics } from './metrics';
+
+/**
+ * The heart of the gateway: the table of connections, the handshake (register decides), frames (transport, in
+ * order per connection, within the limits), pushes into sockets, and cleanup on every close. Both listeners call
+ * into it; it calls the functions only through the invoker, never the chat core.
+ */
+
+export type GatewayEvent =
+  | { kind: 'connect'; connectionId: string; protocol?: string }
+  | { kind: 'refused'; connectionId?: string; status: number; reason: string }
+  | { kind: 'frame'; connectionId: string; bytes: number; binary: boolean }
+  | { kind: 'close'; connectionId: string; cause: CloseCause }
+  | { kind: 'push'; connectionId: string; outcome: PushOutcome }
+  | { kind: 'function-error'; connectionId?: string; fn: FunctionName; detail: string }
+  | { kind: 'cleanup'; connectionId: string; ok: boolean };
+
+export type PushOutcome = 'delivered' | 'closed' | 'gone' | 'slow-reader';
+
+export interface HubOptions {
+  config: GatewayConfig;
+  invoker: Invoker;
+  log: GatewayLog;
+  metrics: Metrics;
+  onEvent?: (event: GatewayEvent) => void;
+}
+
+/** `<node>+<24 base64 characters>`: the prefix routes pushes between nodes; all of it passes Tencent's format. */
+export function newConnectionId(nodeId: string): string {
+  return `${nodeId}+${randomBytes(18).toString('base64')}`;
+}
+
+export function nodeOf(connectionId: string): string | undefined {
+  const plus = connectionId.indexOf('+');
+  return plus > 0 ? connectionId.slice(0, plus) : undefined;
+}
+
+const WS_KEY = /^[A-Za-z0-9+/]{22}==$/;
+
+/** The reason a request cannot be a WebSocket handshake, or undefined when it can. */
+export function upgradeProblem(req: IncomingMessage): string | undefined {
+  if (req.method !== 'GET') return 'a WebSocket handshake is a GET';
+  if ((req.headers.upgrade ?? '').toLowerCase() !== 'websocket') return 'Upgrade must be websocket';
+  if (!WS_KEY.test(req.headers['sec-websocket-key'] ?? ''))
+    return 'Sec-WebSocket-Key is missing or malformed';
+  if (req.headers['sec-websocket-version'] !== '13') return 'Sec-WebSocket-Version must be 13';
+  return undefined;
+}
+
+function offeredProtocols(req: IncomingMessage): string[] {
+  return (req.headers['sec-websocket-protocol'] ?? '')
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)
+    .slice(0, 16);
+}
+
+export function createHub(options: HubOptions) {
+  const { config, invoker, log, metrics } = options;
+  const limits = config.limits;
+  const emit = options.onEvent ?? (() => undefined);
+  const table = new Map<string, Connection>();
+  const perIp = new Map<string, number>();
+  let pending = 0;
+  let draining = false;
+  let inflight = 0;
+  const waiting: Array<() => void> = [];
+  const running = new Set<Promise<unknown>>();
+  const cleanupQueue: string[] = [];
+  let cleanupsRunning = 0;
+  const idle: Array<() => void> = [];
+  const emptied: Array<() => void> = [];
+  let killed = false;
+
+  const wss = new WebSocketServer({
+    noServer: true,
+    clientTracking: false,
+    maxPayload: limits.maxFrameBytes,
+    perMessageDeflate: false, // never offered, so secWebSocketExtensions never reaches register
+    skipUTF8Validation: true, // checked per frame below, so bad UTF-8 gets an answer instead of a 1007 close
+    handleProtocols: (_offered, req) => (req as IncomingMessage & { chosen?: string }).chosen ?? false,
+  });
+
+  const countIp = (ip: string, by: number) => {
+    const next = (perIp.get(ip) ?? 0) + by;
+    if (next <= 0) perIp.delete(ip);
+    else perIp.set(ip, next);
+  };
+
+  /** A global bound on invocations, so a burst across many connections queues instead of piling up. */
+  async function slot<T>(run: () => Promise<T>): Promise<T> {
+    if (inflight >= limits.maxInflight) await new Promise<void>((resolve) => waiting.push(resolve));
+    inflight += 1;
+    try {
+      return await run();
+    } finally {
+      inflight -= 1;
+      waiting.shift()?.();
+      if (inflight === 0 && waiting.length === 0) idle.splice(0).forEach((wake) => wake());
+    }
+  }
+
+  function invoke(
+    fn: FunctionName,
+    event: unknown,
+    timeoutMs: number,
+    connectionId?: string,
+  ): Promise<unknown> {
+    const call = slot(async () => {
+      const started = Date.now();
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new InvocationError(`${fn} timed out after ${timeoutMs} ms`, 'timeout')),
+          timeoutMs,
+        );
+      });
+      try {
+        const result = await Promise.race([invoker.invoke(fn, event, timeoutMs), timeout]);
+        metrics.observeInvocation(fn, 'ok', (Date.now() - started) / 1000);
+        log.debug('invoked', { fn, conn: connectionId && shortId(connectionId), ms: Date.now() - started });
+        return result;
+      } catch (error) {
+        const kind = error instanceof InvocationError ? error.kind : 'failed';
+        metrics.observeInvocation(
+          fn,
+          kind === 'timeout' ? 'timeout' : 'error',
+          (Date.now() - started) / 1000,
+        );
+        const detail = error instanceof Error ? error.message : String(error);
+        log.error('invoke_failed', { fn, conn: connectionId && shortId(connectionId), error: detail });
+        emit({ kind: 'function-error', connectionId, fn, detail });
+        throw error;
+      } finally {
+        clearTimeout(timer);
+      }
+    });
+    running.add(call);
+    const forget = () => running.delete(call);
+    call.then(forget, forget);
+    return call;
+  }
+
+  function refuse(socket: Duplex, status: number, reason: string, connectionId?: string): void {
+    metrics.inc('refusals_total', { reason: String(status) });
+    log.warn('refused', { status, reason, conn: connectionId && shortId(connectionId) });
+    emit({ kind: 'refused', connectionId, status, reason });
+    refuseUpgrade(socket, status, reason, status === 503 || status === 429 ? { 'Retry-After': '5' } : {});
+  }
+
+  /* ---------------- cleanup: on every close, bounded, retried once; the sweep is the net ---------------- */
+
+  function queueCleanup(connectionId: string): void {
+    if (killed) return;
+    cleanupQueue.push(connectionId);
+    pumpCleanups();
+  }
+
+  function pumpCleanups(): void {
+    while (cleanupsRunning < limits.cleanupConcurrency && cleanupQueue.length > 0) {
+      const id = cleanupQueue.shift()!;
+      cleanupsRunning += 1;
+      void runCleanup(id).finally(() => {
+        cleanupsRunning -= 1;
+        pumpCleanups();
+        if (cleanupsRunning === 0 && cleanupQueue.length === 0) idle.splice(0).forEach((wake) => wake());
+      });
+    }
+  }
+
+  async function runCleanup(connectionId: string): Promise<void> {
+    for (let attempt = 1; attempt <= 2; attempt += 1) {
+      try {
+        await invoke('cleanup', buildCloseEvent(connectionId), limits.functionTimeoutMs, connectionId);
+        metrics.inc('cleanups_total', { outcome: 'ok' });
+        emit({ kind: 'cleanup', connectionId, ok: true });
+        return;
+      } catch {
+        // One retry: a mass disconnect can time a few out; whatever is left, the sweep removes.
+      }
+    }
+    metrics.inc('cleanups_total', { outcome: 'failed' });
+    log.warn('cleanup_left_to_sweep', { conn: shortId(connectionId) });
+    emit({ kind: 'cleanup', connectionId, ok: false });
+  }
+
+  /* ---------------- frames ---------------- */
+
+  function close(conn: Connection, cause: CloseCause, code: number, reason: string): void {
+    if (conn.closeCause !== undefined) return;
+    conn.closeCause = cause;
+    conn.dropQueue();
+    if (cause === 'slow-reader' || cause === 'no-pong' || cause === 'error') conn.channel.terminate();
+    else {
+      conn.channel.close(code, reason);
+      // A peer that ignores the close handshake is cut off.
+      setTimeout(() => conn.channel.terminate(), 2000).unref();
+    }
+  }
+
+  function pump(conn: Connection): void {
+    if (conn.rateTimer) return;
+    for (;;) {
+      if (conn.closeCause !== undefined) return;
+      const next = conn.take(Date.now());
+      if (typeof next === 'number') {
+        if (next > 0) {
+          conn.rateTimer = setTimeout(() => {
+            conn.rateTimer = undefined;
+            pump(conn);
+          }, next);
+        }
+        return;
+      }
+      conn.inflight += 1;
+      const event = next.binary
+        ? buildFrameEvent(conn.id, 'binary', next.data.toString('base64'))
+        : buildFrameEvent(conn.id, 'text', next.data.toString('utf8'));
+      invoke('transport', event, limits.functionTimeoutMs, conn.id).then(
+        () => {
+          conn.inflight -= 1;
+          pump(conn);
+        },
+        () => {
+          conn.inflight -= 1;
+          // As Tencent's gateway did: a transport that fails or times out ends the client's connection.
+          close(conn, 'transport-failed', 1011, 'transport function failed');
+        },
+      );
+    }
+  }
+
+  function onFrame(conn: Connection, data: Buffer, binary: boolean): void {
+    conn.idleTimer?.refresh();
+    metrics.inc('frames_total');
+    metrics.inc('frame_bytes_total', {}, data.length);
+    emit({ kind: 'frame', connectionId: conn.id, bytes: data.length, binary });
+    if (log.enabled('debug')) log.debug('frame', { conn: shortId(conn.id), bytes: data.length, binary });
+    // A text frame that is not UTF-8 goes on as binary data, so the function can answer it.
+    const asBinary = binary || !isUtf8(data);
+    if (!conn.enqueue({ data, binary: asBinary })) {
+      metrics.inc('refusals_total', { reason: 'flood' });
+      log.warn('flood', { conn: shortId(conn.id), queued: conn.queue.length });
+      return close(conn, 'flood', 1008, 'too many frames');
+    }
+    pump(conn);
+  }
+
+  function attach(id: string, ip: string, ws: WebSocket, protocol: string | undefined): void {
+    const channel: ClientChannel = {
+      kind: 'websocket',
+      send: (data, binary) => ws.send(data, { binary }),
+      bufferedBytes: () => ws.bufferedAmount,
+      close: (code, reason) => ws.close(code, reason),
+      terminate: () => ws.terminate(),
+      ping: () => ws.ping(),
+    };
+    const conn = new Connection(id, ip, channel, limits, Date.now());
+    table.set(id, conn);
+    conn.idleTimer = setTimeout(() => close(conn, 'idle', 1001, 'idle timeout'), limits.idleTimeoutMs);
+    conn.idleTimer.unref();
+    metrics.inc('connections_total');
+    log.info('connect', { conn: shortId(id), ip, protocol });
+    emit({ kind: 'connect', connectionId: id, protocol });
+    ws.on('message', (data, isBinary) =>
+      onFrame(conn, Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer), isBinary),
+    );
+    ws.on('pong', () => (conn.alive = true));
+    ws.on('error', (error) => {
+      const tooBig = /max payload/i.test(error.message);
+      if (conn.closeCause === undefined) conn.closeCause = tooBig ? 'too-large' : 'error';
+    });
+    ws.on('close', () => {
+      clearTimeout(conn.idleTimer);
+      clearTimeout(conn.rateTimer);
+      table.delete(id);
+      countIp(ip, -1);
+      const cause = conn.closeCause ?? 'client';
+      conn.dropQueue();
+      metrics.inc('closes_total', { cause });
+      log.info('close', { conn: shortId(id), cause });
+      emit({ kind: 'close', connectionId: id, cause });
+      queueCleanup(id);
+      if (table.size === 0) emptied.splice(0).forEach((wake) => wake());
+    });
+  }
+
+  const pinger = setInterval(() => {
+    for (const conn of table.values()) {
+      if (!conn.alive) close(conn, 'no-pong', 1001, 'no pong');
+      else {
+        conn.alive = false;
+        conn.channel.ping();
+      }
+    }
+  }, limits.pingIntervalMs);
+  pinger.unref();
+
+  return {
+    config,
+    /** Public listener: an upgrade request on the WebSocket path. Never throws. */
+    handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, path: string): void {
+      socket.on('error', () => undefined);
+      const problem = upgradeProblem(req);
+      if (problem) return refuse(socket, 400, problem);
+      if (draining) return refuse(socket, 503, 'gateway is shutting down');
+      const origin = req.headers.origin;
+      if (config.allowedOrigins && (origin === undefined || !config.allowedOrigins.includes(origin)))
+        return refuse(socket, 403, 'origin not allowed');
+      if (table.size + pending >= limits.maxConnections) return refuse(socket, 503, 'too many connections');
+      const ip = clientAddress(req, config.trustProxy);
+      if ((perIp.get(ip) ?? 0) >= limits.maxConnectionsPerIp)
+        return refuse(socket, 429, 'too many connections from this address');
+      const id = newConnectionId(config.nodeId);
+      pending += 1;
+      countIp(ip, 1);
+      let settled = false;
+      let gone = false;
+      socket.once('close', () => (gone = true));
+      const settle = () => {
+        const first = !settled;
+        settled = true;
+        if (first) pending -= 1;
+        return first;
+      };
+      const timer = setTimeout(() => {
+        if (!settle()) return;
+        countIp(ip, -1);
+        refuse(socket, 504, 'register did not answer in time', id);
+      }, limits.handshakeTimeoutMs);
+      const event = buildConnectEvent({
+        connectionId: id,
+        requestId: randomUUID(),
+        sourceIp: ip,
+        path,
+        protocols: offeredProtocols(req),
+      });
+      invoke('register', event, limits.handshakeTimeoutMs, id).then(
+        (reply) => {
+          clearTimeout(timer);
+          const verdict = readRegisterReply(reply);
+          if (!settle() || gone || socket.destroyed) {
+            // The client left (or we gave up) while register ran: undo what register stored.
+            if (verdict.accepted) queueCleanup(id);
+            if (settled && !gone) countIp(ip, -1);
+            return;
+          }
+          if (!verdict.accepted) {
+            countIp(ip, -1);
+            return refuse(socket, 403, verdict.errMsg || 'refused', id);
+          }
+          (req as IncomingMessage & { chosen?: string }).chosen = verdict.protocol;
+          wss.handleUpgrade(req, socket, head, (ws) => attach(id, ip, ws, verdict.protocol));
+        },
+        () => {
+          clearTimeout(timer);
+          if (!settle()) return;
+          countIp(ip, -1);
+          refuse(socket, 502, 'register function failed', id);
+        },
+      );
+    },
+
+    /** Push listener: a verified push for a connection of this node. */
+    deliver(push: PushRequest): PushOutcome {
+      const conn = table.get(push.connectionId);
+      if (!conn || conn.closeCause !== undefined) return record(push.connectionId, 'gone');
+      if (push.kind === 'close') {
+        close(conn, 'push-closing', 1000, 'closed by server');
+        return record(push.connectionId, 'closed');
+      }
+      const payload = push.frameType === 'binary' ? Buffer.from(push.data, 'base64') : push.data;
+      const size = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
+      if (conn.channel.bufferedBytes() + size > limits.sendBufferBytes) {
+        log.warn('slow_reader', { conn: shortId(conn.id), buffered: conn.channel.bufferedBytes() });
+        close(conn, 'slow-reader', 1008, 'client reads too slowly');
+        return record(push.connectionId, 'slow-reader');
+      }
+      conn.channel.send(payload, push.frameType === 'binary');
+      return record(push.connectionId, 'delivered');
+    },
+
+    invoke,
+    connectionIds: (): string[] => [...table.keys()],
+    connectionCount: (): number => table.size,
+    isDraining: (): boolean => draining,
+    gauges: () => ({
+      connections: table.size,
+      inflight_invocations: inflight,
+      queued_frames: [...table.values()].reduce((n, c) => n + c.queue.length, 0),
+      draining: draining ? 1 : 0,
+    }),
+    /** Drops a connection as a network failure would (tests, load drills): cleanup still runs. */
+    drop(connectionId: string): boolean {
+      const conn = table.get(connectionId);
+      if (!conn) return false;
+      close(conn, 'error', 1006, 'dropped');
+      return true;
+    },
+    /** Resolves when no invocation runs and no cleanup waits: the settle point tests wait for. */
+    settled(): Promise<void> {
+      if (inflight === 0 && waiting.length === 0 && cleanupsRunning === 0 && cleanupQueue.length === 0)
+        return Promise.resolve();
+      return new Promise((resolve) => idle.push(resolve));
+    },
+    /** Stop admitting; tell every client 1001; let running invocations and cleanups finish (bounded). */
+    async drain(): Promise<void> {
+      draining = true;
+      clearInterval(pinger);
+      for (const conn of table.values()) close(conn, 'drain', 1001, 'server shutting down');
+      const deadline = new Promise<void>((resolve) => setTimeout(resolve, limits.drainTimeoutMs).unref());
+      const closed =
+        table.size === 0 ? Promise.resolve() : new Promise<void>((resolve) => emptied.push(resolve));
+      await Promise.race([
+        closed.then(() => this.settled()).then(() => Promise.allSettled([...running])),
+        deadline,
+      ]);
+    },
+    /** Immediate stop (tests, a crash drill): no cleanup calls; the sweep removes what is left. */
+    kill(): void {
+      killed = true;
+      draining = true;
+      clearInterval(pinger);
+      for (const conn of table.values()) {
+        conn.closeCause = 'error';
+        conn.channel.terminate();
+      }
+      cleanupQueue.length = 0;
+    },
+  };
+
+  function record(connectionId: string, outcome: PushOutcome): PushOutcome {
+    metrics.inc('pushes_total', { outcome });
+    if (log.enabled('debug')) log.debug('push', { conn: shortId(connectionId), outcome });
+    emit({ kind: 'push', connectionId, outcome });
+    return outcome;
+  }
+}
+
+export type Hub = ReturnType<typeof createHub>;
