@@ -1,4 +1,7 @@
-/** Where to connect: ./config.json (written at deploy time, served by the local stack), then URL overrides. */
+/**
+ * Where to connect: ./config.json (written at deploy time, served by the local stack), then a `?ws=` override
+ * that config.json allows (see chooseWsUrl).
+ */
 
 export interface ClientConfig {
   wsUrl: string;
@@ -36,34 +39,93 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
-export async function loadConfig(params: PageParams, base: string): Promise<ClientConfig> {
-  const override = params.ws === undefined ? undefined : toWebSocketUrl(params.ws, base);
-  if (params.ws !== undefined && override === undefined) {
-    throw new ConfigError(`The ?ws= address "${params.ws}" is not a WebSocket URL.`);
+/** `ws://host:port` or `wss://host:port` of a WebSocket URL; undefined for anything else. */
+export function wsOrigin(raw: string, base?: string): string | undefined {
+  const url = toWebSocketUrl(raw, base ?? raw);
+  return url === undefined ? undefined : new URL(url).origin.replace(/^http/, 'ws');
+}
+
+/**
+ * Where the page may connect: the address config.json names, and a `?ws=` override only if it points at the
+ * page's own origin, at config.json's own server, or at an origin config.json lists in `allowedWsOrigins`. A link
+ * to the trusted page must not be able to send the user's token (and a join) to a server of the link's choosing.
+ */
+export function chooseWsUrl(options: {
+  pageUrl: string;
+  override?: string;
+  configured?: string;
+  allowedWsOrigins?: readonly string[];
+}): { ok: true; wsUrl: string } | { ok: false; reason: string } {
+  const { pageUrl, override, configured } = options;
+  if (override === undefined) {
+    return configured === undefined
+      ? { ok: false, reason: 'config.json does not name a WebSocket URL (wsUrl).' }
+      : { ok: true, wsUrl: configured };
   }
+  const wanted = toWebSocketUrl(override, pageUrl);
+  if (wanted === undefined)
+    return { ok: false, reason: `The ?ws= address "${override}" is not a WebSocket URL.` };
+  const page = new URL(pageUrl);
+  const allowed = new Set<string>();
+  if (page.protocol === 'http:' || page.protocol === 'https:')
+    allowed.add(page.origin.replace(/^http/, 'ws'));
+  if (configured !== undefined) allowed.add(wsOrigin(configured)!);
+  for (const entry of options.allowedWsOrigins ?? []) {
+    // Only absolute ws:// or wss:// origins count; a relative or odd entry must not widen the list.
+    if (/^wss?:\/\//i.test(entry)) {
+      const origin = wsOrigin(entry);
+      if (origin !== undefined) allowed.add(origin);
+    }
+  }
+  const origin = new URL(wanted).origin.replace(/^http/, 'ws');
+  if (!allowed.has(origin)) {
+    return {
+      ok: false,
+      reason: `This page does not connect to ${origin}: only to its own server or to servers its config.json allows.`,
+    };
+  }
+  return { ok: true, wsUrl: wanted };
+}
+
+export async function loadConfig(
+  params: PageParams,
+  base: string,
+  fetchJson: (url: string) => Promise<unknown> = defaultFetchJson,
+): Promise<ClientConfig> {
   let body: Record<string, unknown> = {};
   try {
-    const response = await fetch(new URL('config.json', base).toString(), { cache: 'no-store' });
-    if (!response.ok) throw new Error(`HTTP ${response.status}`);
-    const parsed: unknown = await response.json();
+    const parsed = await fetchJson(new URL('config.json', base).toString());
     if (typeof parsed === 'object' && parsed !== null) body = parsed as Record<string, unknown>;
   } catch (error) {
-    // With ?ws= the page can run without config.json (e.g. opened from another host); otherwise it cannot.
-    if (override === undefined) {
+    // With a same-origin ?ws= the page can run without config.json; otherwise it cannot.
+    if (params.ws === undefined) {
       throw new ConfigError(
         `Could not load config.json (${error instanceof Error ? error.message : 'error'}).`,
       );
     }
   }
-  const configured = typeof body.wsUrl === 'string' ? toWebSocketUrl(body.wsUrl, base) : undefined;
-  const wsUrl = override ?? configured;
-  if (wsUrl === undefined) throw new ConfigError('config.json does not name a WebSocket URL (wsUrl).');
+  const allowedWsOrigins = Array.isArray(body.allowedWsOrigins)
+    ? body.allowedWsOrigins.filter((x): x is string => typeof x === 'string')
+    : [];
+  const choice = chooseWsUrl({
+    pageUrl: base,
+    override: params.ws,
+    configured: typeof body.wsUrl === 'string' ? toWebSocketUrl(body.wsUrl, base) : undefined,
+    allowedWsOrigins,
+  });
+  if (!choice.ok) throw new ConfigError(choice.reason);
   const heartbeat = typeof body.heartbeatSeconds === 'number' ? body.heartbeatSeconds : NaN;
   return {
-    wsUrl,
+    wsUrl: choice.wsUrl,
     heartbeatSeconds: Number.isFinite(heartbeat)
       ? Math.min(3600, Math.max(1, heartbeat))
       : DEFAULT_HEARTBEAT_SECONDS,
     authRequired: body.authRequired === true,
   };
+}
+
+async function defaultFetchJson(url: string): Promise<unknown> {
+  const response = await fetch(url, { cache: 'no-store' });
+  if (!response.ok) throw new Error(`HTTP ${response.status}`);
+  return (await response.json()) as unknown;
 }

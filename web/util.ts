@@ -1,6 +1,7 @@
 /** Small browser helpers without DOM state: validation, formatting, storage, tokens. */
 
 import { checkNickname, checkRoomName, type NameCheck } from '../code/chat/names';
+import { decodeTextBase64Url } from '../code/chat/base64url';
 
 export const MAX_NICK_LENGTH = 24;
 export const DEFAULT_ROOM = 'lobby';
@@ -105,11 +106,9 @@ export interface TokenClaims {
  * refusal that the browser reports without a reason.
  */
 export function readTokenClaims(token: string): TokenClaims | undefined {
-  const payload = token.split('.')[0] ?? '';
-  if (!/^[A-Za-z0-9_-]+$/.test(payload)) return undefined;
+  const json = decodeTextBase64Url(token.split('.')[0] ?? '');
+  if (json === undefined) return undefined;
   try {
-    const binary = atob(payload.replace(/-/g, '+').replace(/_/g, '/'));
-    const json = new TextDecoder().decode(Uint8Array.from(binary, (c) => c.charCodeAt(0)));
     const parsed: unknown = JSON.parse(json);
     if (typeof parsed !== 'object' || parsed === null) return undefined;
     const claims = parsed as Record<string, unknown>;

@@ -9,6 +9,27 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?:^|[^\uD800-\uDBFF]
 // C0/C1 controls other than tab and newline.
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F]/;
+// Bidi embeddings and overrides (LRE, RLE, PDF, LRO, RLO): an override shows letters in an order other than the
+// one typed ("exe.pdf" for "fdp.exe"), and an unclosed embedding spills into whatever is shown after the message.
+const BIDI_EMBEDDING_OR_OVERRIDE = /[\u202A-\u202E]/;
+// Bidi isolates (LRI, RLI, FSI) and their terminator (PDI): legitimate in mixed-direction text, but only closed.
+const BIDI_ISOLATE = /[\u2066-\u2069]/;
+// Where the bidi algorithm ends a paragraph (and closes isolates) in text that passed CONTROL: newline and U+2029.
+const PARAGRAPH_END = /[\n\u2029]/;
+
+/** Every isolate initiator is closed by a PDI in the same paragraph, and no PDI closes what was never opened. */
+function isolatesBalanced(text: string): boolean {
+  if (!BIDI_ISOLATE.test(text)) return true;
+  let open = 0;
+  for (const char of text) {
+    if (char >= '\u2066' && char <= '\u2068') open += 1;
+    else if (char === '\u2069') {
+      if (open === 0) return false;
+      open -= 1;
+    } else if (PARAGRAPH_END.test(char) && open > 0) return false;
+  }
+  return open === 0;
+}
 
 export function normalizeRoom(room: string, ref?: string): string {
   const check = checkRoomName(room);
@@ -30,6 +51,16 @@ export function checkText(text: string, maxBytes: number, ref?: string): string 
   }
   if (LONE_SURROGATE.test(text)) throw new ProtocolError('bad_frame', 'message is not valid UTF-8', ref);
   if (CONTROL.test(text)) throw new ProtocolError('bad_frame', 'message contains control characters', ref);
+  if (BIDI_EMBEDDING_OR_OVERRIDE.test(text)) {
+    throw new ProtocolError('bad_frame', 'message contains bidi embedding or override characters', ref);
+  }
+  if (!isolatesBalanced(text)) {
+    throw new ProtocolError(
+      'bad_frame',
+      'message contains a bidi isolate that is not closed on its line',
+      ref,
+    );
+  }
   return text;
 }
 

@@ -1,4 +1,5 @@
 import { createHmac, timingSafeEqual } from 'crypto';
+import { decodeBase64Url, decodeTextBase64Url, encodeBase64Url, encodeTextBase64Url } from './base64url';
 
 /**
  * Signed connect tokens: `<base64url(JSON claims)>.<base64url(HMAC-SHA256)>`. A backend that knows AUTH_SECRET
@@ -12,10 +13,6 @@ export interface TokenClaims {
   exp: number;
 }
 
-function base64url(data: Buffer | string): string {
-  return Buffer.from(data).toString('base64').replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-}
-
 function sign(secret: string, payload: string): Buffer {
   return createHmac('sha256', secret).update(payload).digest();
 }
@@ -25,10 +22,10 @@ export function issueToken(
   claims: { nick: string; room: string; ttlSeconds: number },
   now = Date.now(),
 ): string {
-  const payload = base64url(
+  const payload = encodeTextBase64Url(
     JSON.stringify({ nick: claims.nick, room: claims.room, exp: Math.floor(now / 1000) + claims.ttlSeconds }),
   );
-  return `${payload}.${base64url(sign(secret, payload))}`;
+  return `${payload}.${encodeBase64Url(sign(secret, payload))}`;
 }
 
 export type TokenCheck = { ok: true; claims: TokenClaims } | { ok: false; reason: string };
@@ -36,23 +33,31 @@ export type TokenCheck = { ok: true; claims: TokenClaims } | { ok: false; reason
 export function verifyToken(secret: string, token: string | undefined, now = Date.now()): TokenCheck {
   if (!token) return { ok: false, reason: 'token required' };
   const parts = token.split('.');
-  if (parts.length !== 2 || !/^[A-Za-z0-9_-]+$/.test(parts[0]!) || !/^[A-Za-z0-9_-]+$/.test(parts[1]!)) {
+  if (parts.length !== 2) return { ok: false, reason: 'malformed token' };
+  const [payload, signature] = parts as [string, string];
+  // Strict decoding: a signature has one spelling, so a token has exactly one accepted string.
+  const given = decodeBase64Url(signature);
+  const json = decodeTextBase64Url(payload);
+  if (given === undefined || json === undefined || payload === '' || signature === '') {
     return { ok: false, reason: 'malformed token' };
   }
-  const [payload, signature] = parts as [string, string];
   const expected = sign(secret, payload);
-  const given = Buffer.from(signature, 'base64');
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
     return { ok: false, reason: 'bad token signature' };
   }
   let claims: unknown;
   try {
-    claims = JSON.parse(Buffer.from(payload, 'base64').toString('utf8'));
+    claims = JSON.parse(json);
   } catch {
     return { ok: false, reason: 'malformed token' };
   }
   const { nick, room, exp } = (claims ?? {}) as Partial<TokenClaims>;
-  if (typeof nick !== 'string' || typeof room !== 'string' || typeof exp !== 'number') {
+  if (
+    typeof nick !== 'string' ||
+    typeof room !== 'string' ||
+    typeof exp !== 'number' ||
+    !Number.isFinite(exp)
+  ) {
     return { ok: false, reason: 'malformed token' };
   }
   if (exp * 1000 <= now) return { ok: false, reason: 'token expired' };

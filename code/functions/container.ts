@@ -18,10 +18,12 @@ export function createContainer(config: Config, log: Logger = createLogger()): C
   const store = createObjectStore(config.cos);
   const chat = createChatService({
     registry: createCosRegistry(store),
-    history: createCosHistory(store, {
-      limit: config.limits.historyLimit,
-      maxAgeMs: config.limits.historyMaxAgeMs,
-    }),
+    history: createCosHistory(
+      store,
+      { limit: config.limits.historyLimit, maxAgeMs: config.limits.historyMaxAgeMs },
+      Date.now,
+      log,
+    ),
     push: createHttpPushClient(config.push),
     rateLimiter: createRateLimiter(config.limits.ratePerSecond, config.limits.rateBurst),
     settings: {

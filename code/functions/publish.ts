@@ -54,8 +54,9 @@ async function publish(event: unknown, { config, chat, log }: Container): Promis
       // Validated here, so a backend never holds a token that register would refuse.
       const nick = normalizeNick(ownString(body, 'nick') ?? '', config.limits.maxNickLength);
       const room = normalizeRoom(ownString(body, 'room') ?? config.defaultRoom);
-      // A JSON number only: Number() would read `true` as 1 s and "60" as 60 s.
-      const ttl = ownField(body, 'ttlSeconds') ?? DEFAULT_TOKEN_TTL_SECONDS;
+      // A JSON integer only: `true` or "60" are a client's mistake, not a TTL.
+      const given = ownField(body, 'ttlSeconds');
+      const ttl = given === undefined ? DEFAULT_TOKEN_TTL_SECONDS : given;
       if (typeof ttl !== 'number' || !isTokenTtl(ttl)) {
         return httpResponse(400, {
           error: 'bad_request',

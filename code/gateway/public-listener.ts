@@ -57,6 +57,7 @@ export function createPublicListener(options: PublicListenerOptions): http.Serve
     const target = parseTarget(req.url);
     if (!target) {
       metrics.inc('refusals_total', { reason: 'bad_target' });
+      res.shouldKeepAlive = false;
       return sendText(res, 400, 'bad request target\n');
     }
     const { pathname } = target;

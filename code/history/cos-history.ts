@@ -2,6 +2,7 @@ import { COS_PAGE_SIZE, type ObjectStore } from '../cos/object-store';
 import type { ChatMessage } from '../chat/protocol';
 import type { HistoryStore } from './history';
 import { mapBounded } from '../util/map-bounded';
+import { createLogger, type Logger } from '../util/log';
 
 /**
  * One object per message, `hist/<room>/<inverted time>-<id>`: writers in concurrent containers never overwrite
@@ -25,10 +26,57 @@ function parseHistoryKey(key: string): { room: string; id: string } | undefined 
   return match ? { room: match[1]!, id: match[2]! } : undefined;
 }
 
+/** Why a stored object is not a message. Fixed phrases: the log never quotes a body (it may hold anything). */
+export type BadHistoryReason = 'not JSON' | 'not a message object' | 'does not match its key';
+
+function isString(value: unknown): value is string {
+  return typeof value === 'string';
+}
+
+/**
+ * The message stored under `key`, rebuilt from known fields only (an object written by hand or by another
+ * version may carry anything else); or why it is not one.
+ */
+export function parseHistoryObject(
+  key: string,
+  body: string,
+): { ok: true; message: ChatMessage } | { ok: false; reason: BadHistoryReason } {
+  let value: unknown;
+  try {
+    value = JSON.parse(body);
+  } catch {
+    return { ok: false, reason: 'not JSON' };
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return { ok: false, reason: 'not a message object' };
+  }
+  const { id, room, from, tag, text, ts, source } = value as Record<string, unknown>;
+  if (
+    !isString(id) ||
+    !isString(room) ||
+    !isString(from) ||
+    !isString(tag) ||
+    !isString(text) ||
+    typeof ts !== 'number' ||
+    !Number.isFinite(ts) ||
+    (source !== undefined && source !== 'api')
+  ) {
+    return { ok: false, reason: 'not a message object' };
+  }
+  const parsed = parseHistoryKey(key);
+  if (!parsed || parsed.room !== room || parsed.id !== id)
+    return { ok: false, reason: 'does not match its key' };
+  return {
+    ok: true,
+    message: source === 'api' ? { id, room, from, tag, text, ts, source } : { id, room, from, tag, text, ts },
+  };
+}
+
 export function createCosHistory(
   store: ObjectStore,
   retention: { limit: number; maxAgeMs: number },
   clock: () => number = Date.now,
+  log: Logger = createLogger(),
 ): HistoryStore {
   return {
     async append(message) {
@@ -56,9 +104,15 @@ export function createCosHistory(
       const more = after.length > wanted;
       const keys = since === undefined ? after.slice(0, wanted) : after.slice(-wanted);
       const bodies = await mapBounded(keys, READ_CONCURRENCY, (key) => store.get(key));
-      const messages = bodies.flatMap((body): ChatMessage[] =>
-        body === undefined ? [] : [JSON.parse(body) as ChatMessage],
-      );
+      // One unreadable object must not cost the room its history: skip it, and say which and why.
+      const messages = bodies.flatMap((body, index): ChatMessage[] => {
+        if (body === undefined) return [];
+        const key = keys[index]!;
+        const result = parseHistoryObject(key, body);
+        if (result.ok) return [result.message];
+        log.warn('history_object_skipped', { key, reason: result.reason });
+        return [];
+      });
       return { messages: messages.reverse(), more };
     },
 

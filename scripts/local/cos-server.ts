@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'crypto';
-import { promises as fs, readdirSync, readFileSync, mkdirSync } from 'fs';
+import { promises as fs, readdirSync, readFileSync, mkdirSync, rmSync } from 'fs';
 import type { IncomingMessage, ServerResponse } from 'http';
 import path from 'path';
 import { xmlEscape, xmlUnescape } from '../../code/cos/list-xml';
@@ -10,6 +10,11 @@ import { xmlEscape, xmlUnescape } from '../../code/cos/list-xml';
  * (`/<bucket>/<key>`, which the real SDK sends when its Domain option is `host/{Bucket}`), COS-shaped XML errors,
  * and persistence to a data directory. Response shapes follow shared/docs/cos-sdk-local.md §5.
  * Signatures are not checked, but a request without an Authorization header is refused, as COS would.
+ *
+ * Hostile or broken clients cost little: the operation, the Authorization header and the declared size are checked
+ * before a byte of the body is read, and a body without a declared size is cut off at the same cap. A write is
+ * acknowledged only once it is on disk (temporary file, fsync, rename, fsync of the directory), so a crash never
+ * loses an acknowledged write; temporaries a crash leaves behind are removed at start.
  */
 
 export type CosOperation = 'put' | 'get' | 'head' | 'delete' | 'list' | 'multiDelete';
@@ -50,6 +55,13 @@ export interface CosServer {
 }
 
 const MAX_KEYS = 1000;
+/**
+ * Largest object body. COS takes up to 5 GB in one PUT; this store keeps objects in memory, and this project's
+ * objects are a few hundred bytes, so it refuses anything larger (COS's EntityTooLarge) rather than hold it.
+ */
+export const DEFAULT_MAX_OBJECT_BYTES = 16 * 1024 * 1024;
+/** A multi-delete of 1000 keys of COS's maximum length, every character XML-escaped, fits in this. */
+const MAX_DELETE_BODY_BYTES = 8 * 1024 * 1024;
 
 /** First index in the sorted `keys` whose key is >= `target`. */
 function lowerBound(keys: string[], target: string): number {
@@ -84,11 +96,67 @@ function fileNameOf(key: string): string {
   return `${createHash('sha256').update(key).digest('hex')}.json`;
 }
 
+/** Status, COS error code and message of a refusal. */
+type Refusal = [status: number, code: string, message: string];
+
+/** fsyncs of one directory, coalesced: callers that arrive while one runs share the next one. */
+function directorySyncer(dir: string): () => Promise<void> {
+  let running: Promise<void> | undefined;
+  let queued: Promise<void> | undefined;
+  const run = async () => {
+    const handle = await fs.open(dir, 'r');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  };
+  const sync = (): Promise<void> => {
+    if (running === undefined) {
+      running = run().finally(() => {
+        running = undefined;
+      });
+      return running;
+    }
+    // The running sync may have started before the caller's rename; only one that starts later covers it.
+    queued ??= running
+      .catch(() => undefined)
+      .then(() => {
+        queued = undefined;
+        return sync();
+      });
+    return queued;
+  };
+  return sync;
+}
+
+/** Writes `data` to `file` so that, once this resolves, a crash leaves either the old file or the new one. */
+async function writeDurably(file: string, data: string, syncDir: () => Promise<void>): Promise<void> {
+  const temp = `${file}.${randomBytes(4).toString('hex')}.tmp`;
+  try {
+    const handle = await fs.open(temp, 'w');
+    try {
+      await handle.writeFile(data);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await fs.rename(temp, file);
+  } catch (error) {
+    await fs.rm(temp, { force: true });
+    throw error;
+  }
+  await syncDir();
+}
+
 export function createCosServer(options: {
   dataDir?: string;
   buckets: string[];
   mountPath?: string;
+  /** Largest accepted object body, in bytes (default DEFAULT_MAX_OBJECT_BYTES). */
+  maxObjectBytes?: number;
 }): CosServer {
+  const maxObjectBytes = options.maxObjectBytes ?? DEFAULT_MAX_OBJECT_BYTES;
   const mount = (options.mountPath ?? '').replace(/\/+$/, '');
   const buckets = new Map<string, Bucket>();
   const pendingWrites = new Set<Promise<void>>();
@@ -101,6 +169,7 @@ export function createCosServer(options: {
     multiDelete: 0,
   };
   let faults: Array<CosFault & { used: number }> = [];
+  const dirSyncs = new Map<string, () => Promise<void>>();
 
   for (const name of options.buckets) {
     const bucket = new Bucket();
@@ -108,7 +177,13 @@ export function createCosServer(options: {
     if (options.dataDir) {
       const dir = path.join(options.dataDir, name);
       mkdirSync(dir, { recursive: true });
+      dirSyncs.set(name, directorySyncer(dir));
       for (const file of readdirSync(dir)) {
+        // A temporary is a write that never got acknowledged (the process died before its rename).
+        if (file.endsWith('.tmp')) {
+          rmSync(path.join(dir, file), { force: true });
+          continue;
+        }
         if (!file.endsWith('.json')) continue;
         try {
           const saved = JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as Omit<
@@ -119,7 +194,7 @@ export function createCosServer(options: {
           };
           bucket.set({ ...saved, body: Buffer.from(saved.body, 'base64') });
         } catch {
-          // A half-written file from a crash: skip it rather than refuse to start.
+          // Not written by this server (renames are atomic): skip it rather than refuse to start.
         }
       }
     }
@@ -128,29 +203,46 @@ export function createCosServer(options: {
   /** Writes to one file run in order, so a delete cannot overtake the put before it. */
   const fileQueues = new Map<string, Promise<void>>();
 
-  function enqueue(file: string, write: () => Promise<void>): void {
-    const queued = (fileQueues.get(file) ?? Promise.resolve()).then(write).catch(() => undefined);
+  function enqueue(file: string, write: () => Promise<void>): Promise<void> {
+    const queued = (fileQueues.get(file) ?? Promise.resolve()).catch(() => undefined).then(write);
     fileQueues.set(file, queued);
     pendingWrites.add(queued);
-    void queued.finally(() => {
+    const done = () => {
       pendingWrites.delete(queued);
       if (fileQueues.get(file) === queued) fileQueues.delete(file);
-    });
+    };
+    queued.then(done, done);
+    return queued;
   }
 
-  function persist(bucketName: string, object: StoredObject | { key: string; deleted: true }): void {
-    if (!options.dataDir) return;
-    const file = path.join(options.dataDir, bucketName, fileNameOf(object.key));
-    if ('deleted' in object) {
-      enqueue(file, () => fs.rm(file, { force: true }));
-      return;
+  /**
+   * Stores an object, or deletes it, on disk first and in memory second, in request order per key; resolves when
+   * both are done, so a request is acknowledged only for a write a crash cannot undo.
+   */
+  function commit(bucketName: string, bucket: Bucket, change: StoredObject | { key: string; deleted: true }) {
+    const apply = () => {
+      if ('deleted' in change) bucket.delete(change.key);
+      else bucket.set(change);
+    };
+    if (!options.dataDir) {
+      apply();
+      return Promise.resolve();
     }
-    const json = JSON.stringify({ ...object, body: object.body.toString('base64') });
-    // Write then rename, so a crash never leaves a torn object behind.
-    enqueue(file, async () => {
-      const temp = `${file}.${randomBytes(4).toString('hex')}.tmp`;
-      await fs.writeFile(temp, json);
-      await fs.rename(temp, file);
+    const file = path.join(options.dataDir, bucketName, fileNameOf(change.key));
+    const syncDir = dirSyncs.get(bucketName)!;
+    if ('deleted' in change) {
+      // Nothing on disk and nothing on its way there: no file to remove.
+      if (!bucket.objects.has(change.key) && !fileQueues.has(file)) return Promise.resolve();
+      return enqueue(file, async () => {
+        await fs.rm(file, { force: true });
+        await syncDir();
+        apply();
+      });
+    }
+    const json = JSON.stringify({ ...change, body: change.body.toString('base64') });
+    return enqueue(file, async () => {
+      await writeDurably(file, json, syncDir);
+      apply();
     });
   }
 
@@ -183,13 +275,49 @@ export function createCosServer(options: {
     );
   }
 
-  function readBody(req: IncomingMessage): Promise<Buffer> {
+  /** The body, or undefined as soon as it passes `limit` bytes (for bodies sent without Content-Length). */
+  function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
     return new Promise((resolve, reject) => {
       const chunks: Buffer[] = [];
-      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      let size = 0;
+      const onData = (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > limit) {
+          req.off('data', onData);
+          chunks.length = 0;
+          resolve(undefined);
+          return;
+        }
+        chunks.push(chunk);
+      };
+      req.on('data', onData);
       req.on('end', () => resolve(Buffer.concat(chunks)));
       req.on('error', reject);
     });
+  }
+
+  /** What COS would answer to these listing parameters, if they are not valid. */
+  function checkListQuery(query: URLSearchParams): Refusal | undefined {
+    for (const name of ['prefix', 'marker', 'delimiter', 'max-keys', 'encoding-type']) {
+      if (query.getAll(name).length > 1)
+        return [400, 'InvalidArgument', `The parameter ${name} is given more than once.`];
+    }
+    const maxKeys = query.get('max-keys');
+    // A count of 0 or less would give a truncated page with no marker to go on from.
+    if (maxKeys !== null && !/^[1-9][0-9]{0,9}$/.test(maxKeys)) {
+      return [
+        400,
+        'InvalidArgument',
+        'max-keys must be a whole number from 1 (at most 1000 keys are returned).',
+      ];
+    }
+    const encoding = query.get('encoding-type');
+    if (encoding !== null) {
+      return encoding === 'url'
+        ? [501, 'NotImplemented', 'This local store does not implement encoding-type.']
+        : [400, 'InvalidArgument', 'encoding-type must be "url".'];
+    }
+    return undefined;
   }
 
   function matchFault(operation: CosOperation): CosFault | undefined {
@@ -206,7 +334,8 @@ export function createCosServer(options: {
     const prefix = query.get('prefix') ?? '';
     const marker = query.get('marker') ?? '';
     const delimiter = query.get('delimiter') ?? '';
-    const maxKeys = Math.max(0, Math.min(MAX_KEYS, Number(query.get('max-keys') ?? MAX_KEYS) || MAX_KEYS));
+    // Validated by checkListQuery: a whole number from 1; like COS, more than 1000 means 1000.
+    const maxKeys = Math.min(MAX_KEYS, Number(query.get('max-keys') ?? MAX_KEYS));
     const contents: StoredObject[] = [];
     const commonPrefixes: string[] = [];
     let truncated = false;
@@ -264,6 +393,11 @@ export function createCosServer(options: {
     const bucketName = decodeURIComponent(slash === -1 ? pathname.slice(1) : pathname.slice(1, slash));
     const key = slash === -1 ? '' : decodeURIComponent(pathname.slice(slash + 1));
     const method = req.method ?? 'GET';
+    const length = req.headers['content-length'];
+    // Until a body is read, any answer closes the connection rather than drain a body of any size.
+    if (req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0')) {
+      res.setHeader('Connection', 'close');
+    }
     const operation: CosOperation | undefined =
       key === ''
         ? method === 'GET'
@@ -274,7 +408,6 @@ export function createCosServer(options: {
         : ({ PUT: 'put', GET: 'get', HEAD: 'head', DELETE: 'delete' } as Record<string, CosOperation>)[
             method
           ];
-    const body = await readBody(req);
     if (
       operation === undefined ||
       [...query.keys()].some((q) => ['acl', 'cors', 'tagging', 'versioning', 'uploads', 'policy'].includes(q))
@@ -288,9 +421,26 @@ export function createCosServer(options: {
       );
     }
     counters[operation] += 1;
+    // Authorization and size are checked before any of the body is read, so a refused body costs nothing.
     if (!req.headers.authorization) {
       return sendError(res, 403, 'AccessDenied', 'Access Denied.', pathname);
     }
+    const limit =
+      operation === 'put' ? maxObjectBytes : operation === 'multiDelete' ? MAX_DELETE_BODY_BYTES : 0;
+    const tooLarge: Refusal = [
+      400,
+      'EntityTooLarge',
+      `Your proposed upload exceeds the maximum allowed size (${limit} bytes).`,
+    ];
+    if (limit > 0 && Number(length ?? 0) > limit) return sendError(res, ...tooLarge, pathname);
+    if (operation === 'list') {
+      const refusal = checkListQuery(query);
+      if (refusal) return sendError(res, ...refusal, pathname);
+    }
+    // Operations without a body never read one: their answer keeps `Connection: close` if a body was sent.
+    const body = limit === 0 ? Buffer.alloc(0) : await readBody(req, limit);
+    if (body === undefined) return sendError(res, ...tooLarge, pathname);
+    if (limit > 0) res.removeHeader('Connection');
     const fault = matchFault(operation);
     if (fault?.delayMs) await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
     if (fault?.status) {
@@ -317,8 +467,7 @@ export function createCosServer(options: {
           lastModified: Date.now(),
           contentType: req.headers['content-type'] ?? 'application/octet-stream',
         };
-        bucket.set(object);
-        persist(bucketName, object);
+        await commit(bucketName, bucket, object);
         res.writeHead(200, { ETag: object.etag, 'Content-Length': 0, 'x-cos-request-id': requestId() });
         return res.end();
       }
@@ -348,7 +497,7 @@ export function createCosServer(options: {
         return res.end(operation === 'get' ? object.body : undefined);
       }
       case 'delete': {
-        if (bucket.delete(key)) persist(bucketName, { key, deleted: true });
+        await commit(bucketName, bucket, { key, deleted: true });
         res.writeHead(204, { 'x-cos-request-id': requestId() });
         return res.end();
       }
@@ -359,7 +508,7 @@ export function createCosServer(options: {
           return sendError(res, 400, 'MalformedXML', `At most ${MAX_KEYS} keys per request.`, bucketName);
         }
         const quiet = /<Quiet>true<\/Quiet>/i.test(xml);
-        for (const k of keys) if (bucket.delete(k)) persist(bucketName, { key: k, deleted: true });
+        await Promise.all(keys.map((k) => commit(bucketName, bucket, { key: k, deleted: true })));
         const deleted = quiet
           ? ''
           : keys.map((k) => `<Deleted><Key>${xmlEscape(k)}</Key></Deleted>`).join('');
