@@ -69,6 +69,41 @@ export interface Config {
   publishToken?: string;
 }
 
+/**
+ * Every variable loadConfig reads: the one list that `npm start` passes through to the functions and that
+ * .env.example documents (test/unit/config.test.ts checks both against what loadConfig really reads).
+ */
+export const FUNCTION_ENV_VARS = [
+  'COS_BUCKET',
+  'COS_REGION',
+  'COS_ENDPOINT',
+  'COS_KEY_PREFIX',
+  'COS_TIMEOUT_MS',
+  'COS_SECRET_ID',
+  'COS_SECRET_KEY',
+  'TENCENTCLOUD_SECRETID',
+  'TENCENTCLOUD_SECRETKEY',
+  'TENCENTCLOUD_SESSIONTOKEN',
+  'PUSH_URL',
+  'GATEWAY_SECRET',
+  'PUSH_CONCURRENCY',
+  'PUSH_TIMEOUT_MS',
+  'PUSH_RETRIES',
+  'PUSH_BUDGET_MS',
+  'DEFAULT_ROOM',
+  'MAX_MESSAGE_BYTES',
+  'MAX_NICK_LENGTH',
+  'HISTORY_LIMIT',
+  'HISTORY_MAX_AGE_SECONDS',
+  'CONNECTION_TTL_SECONDS',
+  'HANDSHAKE_GRACE_MS',
+  'RATE_LIMIT_PER_SECOND',
+  'RATE_LIMIT_BURST',
+  'PRESENCE_MAX_ONLINE',
+  'AUTH_SECRET',
+  'PUBLISH_TOKEN',
+] as const;
+
 export { ConfigError };
 
 function credentials(env: Env, local: boolean): Pick<CosSettings, 'secretId' | 'secretKey' | 'sessionToken'> {

@@ -18,6 +18,11 @@ export interface Target {
 export function parseTarget(raw: string | undefined): Target | undefined {
   if (raw === undefined || raw.length === 0 || raw.length > 8192 || raw[0] !== '/' || raw.startsWith('//'))
     return undefined;
+  // URL() silently drops control characters and tabs; a target that holds any is not one a client meant.
+  for (let i = 0; i < raw.length; i += 1) {
+    const code = raw.charCodeAt(i);
+    if (code <= 0x20 || code === 0x7f) return undefined;
+  }
   try {
     const url = new URL(raw, 'http://gateway.invalid');
     if (url.host !== 'gateway.invalid') return undefined;

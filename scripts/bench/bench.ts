@@ -35,6 +35,7 @@ import {
 } from './fanout';
 import type { MemoryPeak } from './runner-protocol';
 import { bundleSections, summarizeProfile, type CpuProfile, type ProfileSummary } from './profile';
+import { gatewayNodeMain, runGatewayBench, type GatewayBenchReport } from './gateway-bench';
 import { check, cosTarget, formatBytes, formatMs, median, table, type Target } from './stats';
 
 /**
@@ -49,7 +50,7 @@ import { check, cosTarget, formatBytes, formatMs, median, table, type Target } f
  * and the functions' PUSH_CONCURRENCY / PUSH_TIMEOUT_MS / PUSH_RETRIES / PUSH_BUDGET_MS / COS_TIMEOUT_MS.
  */
 
-const SECTIONS = ['fanout', 'memory', 'coldstart', 'e2e', 'cos'] as const;
+const SECTIONS = ['fanout', 'memory', 'coldstart', 'e2e', 'cos', 'gateway'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const PUSH_LATENCY_MS = 5;
@@ -83,6 +84,7 @@ interface BenchResults {
   startedAt: string;
   durationS?: number;
   machine: Record<string, string | number>;
+  gateway?: GatewayBenchReport;
   settings: Record<string, string | number | boolean>;
   fanout?: {
     runs: TransportRun[];
@@ -746,6 +748,7 @@ async function main(): Promise<void> {
         COS_REGION: 'r',
         COS_ENDPOINT: 'http://x',
         PUSH_URL: 'http://x',
+        GATEWAY_SECRET: 'bench-only-placeholder-secret-0123456789',
         ...functionEnv(),
       }).push.concurrency,
       e2eSeconds,
@@ -830,6 +833,13 @@ async function main(): Promise<void> {
     }
   }
 
+  if (only.has('gateway')) {
+    log('\n[gateway] stub functions; the gateway in child processes…');
+    const report = await runGatewayBench(__filename, log);
+    results.gateway = report;
+    printGateway(report);
+  }
+
   printFanout(results);
   printRest(results);
   results.targets = targets(results);
@@ -851,7 +861,46 @@ async function main(): Promise<void> {
   log(`wrote bench-results/${stamp}.json and bench-results/latest.json`);
 }
 
-if (isMainThread) {
+function printGateway(g: GatewayBenchReport): void {
+  const n = (x: number) => Math.round(x).toLocaleString('en-US');
+  log('\nGateway (stub functions; "per core" = work per CPU-second of the gateway processes)');
+  log(
+    table(
+      ['what', 'count', 'time', 'per second', 'per core'],
+      [
+        [
+          'client frames → transport',
+          n(g.frames.count),
+          `${g.frames.seconds.toFixed(2)} s`,
+          n(g.frames.perSecond),
+          n(g.frames.perCoreSecond),
+        ],
+        [
+          'pushes → sockets',
+          n(g.pushes.count),
+          `${g.pushes.seconds.toFixed(2)} s`,
+          n(g.pushes.perSecond),
+          n(g.pushes.perCoreSecond),
+        ],
+        ...g.cluster.map((c) => [
+          `pushes via node 1, ${c.nodes} node(s)`,
+          n(c.pushes),
+          `${c.seconds.toFixed(2)} s`,
+          n(c.perSecond),
+          n(c.perCoreSecond),
+        ]),
+      ],
+    ),
+  );
+  log(
+    `idle sockets: ${n(g.idle.sockets)} held, RSS ${g.idle.rssMB.toFixed(0)} MB; ` +
+      `${g.idle.rssPerSocketKB.toFixed(1)} KB RSS and ${g.idle.heapPerSocketKB.toFixed(1)} KB heap per socket`,
+  );
+}
+
+if (process.env.BENCH_GATEWAY_NODE === '1') {
+  void gatewayNodeMain();
+} else if (isMainThread) {
   main().then(
     () => process.exit(0),
     (error: unknown) => {

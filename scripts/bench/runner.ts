@@ -12,6 +12,7 @@ import type {
 } from './runner-protocol';
 import { RESULT_MARKER } from './runner-protocol';
 import { startProfiler } from './cpu-profiler';
+import { SIGNATURE_HEADER, signBody } from '../../code/util/signature';
 
 /**
  * A child process that plays one SCF container: it requires a function bundle and invokes `main_handler`, or
@@ -74,6 +75,12 @@ function loadHandler(bundle: string): Handler {
   return exported.main_handler as Handler;
 }
 
+/** Our gateway refuses unsigned pushes, so both comparison clients sign each one as the push client does. */
+function signature(body: string): Record<string, string> {
+  const secret = process.env.GATEWAY_SECRET ?? '';
+  return { [SIGNATURE_HEADER]: signBody(secret, 'push', body) };
+}
+
 function pushBody(id: string, data: string): string {
   return JSON.stringify({ websocket: { action: 'data send', secConnectionID: id, dataType: 'text', data } });
 }
@@ -95,7 +102,11 @@ async function ceiling(target: PushTarget, concurrency: number): Promise<{ ok: n
           path: url.pathname,
           method: 'POST',
           agent,
-          headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) },
+          headers: {
+            'Content-Type': 'application/json',
+            'Content-Length': Buffer.byteLength(body),
+            ...signature(body),
+          },
         },
         (res) => {
           const chunks: Buffer[] = [];
@@ -156,11 +167,12 @@ async function baseline(job: Extract<ParentMessage, { op: 'baseline' }>) {
       capped = true;
       break;
     }
-    await axios.post(
-      job.url,
-      { websocket: { action: 'data send', secConnectionID: id, dataType: 'text', data: job.data } },
-      { httpAgent: agent, validateStatus: () => true },
-    );
+    const body = pushBody(id, job.data);
+    await axios.post(job.url, body, {
+      httpAgent: agent,
+      validateStatus: () => true,
+      headers: { 'Content-Type': 'application/json', ...signature(body) },
+    });
     pushed += 1;
   }
   return { ms: performance.now() - started, listed: listing.Contents.length, pushed, capped };

@@ -1,28 +1,34 @@
 import path from 'path';
 import { startLocalStack } from './stack';
+import { FUNCTION_ENV_VARS } from '../../code/config';
+import { GATEWAY_ENV_VARS } from '../../code/gateway/config';
 
 /**
  * `npm start`: the local stack on one port. Configuration comes from the environment (see .env.example);
  * everything the functions read (limits, AUTH_SECRET, PUBLISH_TOKEN, ...) is passed through.
  */
 
-const FUNCTION_ENV = [
-  'COS_KEY_PREFIX',
-  'DEFAULT_ROOM',
-  'MAX_MESSAGE_BYTES',
-  'MAX_NICK_LENGTH',
-  'HISTORY_LIMIT',
-  'HISTORY_MAX_AGE_SECONDS',
-  'CONNECTION_TTL_SECONDS',
-  'RATE_LIMIT_PER_SECOND',
-  'RATE_LIMIT_BURST',
-  'PUSH_CONCURRENCY',
-  'PUSH_TIMEOUT_MS',
-  'PUSH_RETRIES',
-  'PUSH_BUDGET_MS',
-  'AUTH_SECRET',
-  'PUBLISH_TOKEN',
-];
+/**
+ * The stack sets where COS and the push URL are, and the local store needs no keys (real ones in the shell stay
+ * out of the local functions); everything else the functions read passes through.
+ */
+const SET_BY_THE_STACK = new Set([
+  'COS_BUCKET',
+  'COS_REGION',
+  'COS_ENDPOINT',
+  'PUSH_URL',
+  'GATEWAY_SECRET',
+  'COS_SECRET_ID',
+  'COS_SECRET_KEY',
+  'TENCENTCLOUD_SECRETID',
+  'TENCENTCLOUD_SECRETKEY',
+  'TENCENTCLOUD_SESSIONTOKEN',
+]);
+const FUNCTION_ENV = FUNCTION_ENV_VARS.filter((name) => !SET_BY_THE_STACK.has(name));
+/** Gateway limits, origins and log level; its ports, hosts and secret are the stack's. */
+const GATEWAY_ENV = GATEWAY_ENV_VARS.map((v) => v.name).filter(
+  (name) => !/^GATEWAY_(PORT|HOST|PUSH_PORT|PUSH_HOST|SECRET|INVOKER|WEB_DIR)$|_FUNCTION_URL$/.test(name),
+);
 
 function seconds(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -49,6 +55,7 @@ async function main(): Promise<void> {
     // LOCAL_FUNCTIONS=bundles runs the built SCF bundles in child processes instead of the modules in-process.
     bundlesDir: process.env.LOCAL_FUNCTIONS === 'bundles' ? path.join(root, 'dist', 'functions') : undefined,
     env: Object.fromEntries(FUNCTION_ENV.map((name) => [name, process.env[name]])),
+    gatewayEnv: Object.fromEntries(GATEWAY_ENV.map((name) => [name, process.env[name]])),
     idleTimeoutMs: seconds('IDLE_TIMEOUT_SECONDS', 600) * 1000,
     sweepIntervalMs: seconds('SWEEP_INTERVAL_SECONDS', 60) * 1000,
     log: (line) => console.log(`${time()} ${line}`),

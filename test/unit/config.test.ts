@@ -1,4 +1,6 @@
-import { ConfigError, loadConfig } from '../../code/config';
+import { readFileSync } from 'fs';
+import path from 'path';
+import { ConfigError, FUNCTION_ENV_VARS, loadConfig } from '../../code/config';
 
 const base = {
   COS_BUCKET: 'chat-1250000000',
@@ -66,5 +68,32 @@ describe('loadConfig', () => {
 
   it('adds the trailing slash to a key prefix', () => {
     expect(loadConfig({ ...base, COS_KEY_PREFIX: 'apps/chat' }).cos.keyPrefix).toBe('apps/chat/');
+  });
+});
+
+describe('the list of function variables', () => {
+  it('is exactly what loadConfig reads, and .env.example documents each', () => {
+    const read = new Set<string>();
+    const recording = (env: Record<string, string | undefined>) =>
+      new Proxy(env, {
+        get(target, name: string) {
+          read.add(name);
+          return target[name];
+        },
+      });
+    // Role keys first, explicit keys as the fallback: two runs see both branches.
+    loadConfig(recording({ ...base, COS_ENDPOINT: 'http://127.0.0.1:1/_cos' }));
+    loadConfig(
+      recording({
+        ...base,
+        TENCENTCLOUD_SECRETID: undefined,
+        TENCENTCLOUD_SECRETKEY: undefined,
+        COS_SECRET_ID: 'a',
+        COS_SECRET_KEY: 'b',
+      }),
+    );
+    expect([...read].sort()).toEqual([...FUNCTION_ENV_VARS].sort());
+    const example = readFileSync(path.join(__dirname, '../../.env.example'), 'utf8');
+    for (const name of FUNCTION_ENV_VARS) expect(example).toContain(name);
   });
 });
