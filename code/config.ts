@@ -106,8 +106,15 @@ export const FUNCTION_ENV_VARS = [
 
 export { ConfigError };
 
-function credentials(env: Env, local: boolean): Pick<CosSettings, 'secretId' | 'secretKey' | 'sessionToken'> {
-  // An SCF execution role injects temporary keys under these names; explicit keys are for other hosts.
+/**
+ * The COS keys in `env`. An SCF execution role injects temporary keys under the TENCENTCLOUD_* names; explicit keys
+ * are for other hosts. Exported because the object store calls it again before every request: temporary keys may be
+ * replaced inside a warm container, so they must not be read once per container (code/cos/object-store.ts).
+ */
+export function credentials(
+  env: Env,
+  local: boolean,
+): Pick<CosSettings, 'secretId' | 'secretKey' | 'sessionToken'> {
   const secretId = read(env, 'TENCENTCLOUD_SECRETID') ?? read(env, 'COS_SECRET_ID');
   const secretKey = read(env, 'TENCENTCLOUD_SECRETKEY') ?? read(env, 'COS_SECRET_KEY');
   const sessionToken = read(env, 'TENCENTCLOUD_SESSIONTOKEN');

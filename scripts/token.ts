@@ -1,4 +1,5 @@
 import { issueToken } from '../code/chat/token';
+import { loadDotEnv } from './load-env';
 import { UsageError } from './cli/args';
 import { parseTokenArgs, TOKEN_USAGE } from './cli/token-args';
 
@@ -8,6 +9,7 @@ import { parseTokenArgs, TOKEN_USAGE } from './cli/token-args';
  * Only the token goes to stdout, so `TOKEN=$(node dist/tools/token.js --nick alice)` works.
  */
 try {
+  loadDotEnv();
   const parsed = parseTokenArgs(process.argv.slice(2), process.env);
   if (parsed.kind === 'help') {
     process.stdout.write(`${TOKEN_USAGE}\n`);

@@ -1,5 +1,5 @@
 import COS from 'cos-nodejs-sdk-v5';
-import type { CosSettings } from '../config';
+import { credentials, type CosSettings } from '../config';
 import { StoreError } from '../util/store-error';
 import { ListXmlError, parseListBucketResult, type ListBucketResult } from './list-xml';
 
@@ -76,13 +76,38 @@ function withDeadline<T>(operation: string, ms: number, promise: Promise<T>): Pr
   return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
 }
 
-export function createCosClient(settings: CosSettings): COS {
+/**
+ * The COS client. It signs every request with the keys in the environment at that moment (`getAuthorization`), not
+ * with keys captured when the container started: an SCF execution role's temporary keys expire, and whether SCF
+ * replaces them inside a warm container is undocumented (shared/docs/tencent-cloud-2026.md §3). When the environment
+ * holds no keys (local runs, tests that pass settings directly), the keys in `settings` sign.
+ */
+export function createCosClient(settings: CosSettings, env: NodeJS.ProcessEnv = process.env): COS {
   const options: COS.COSOptions = {
-    SecretId: settings.secretId,
-    SecretKey: settings.secretKey,
-    SecurityToken: settings.sessionToken,
     Timeout: settings.timeoutMs,
     KeepAlive: true,
+    getAuthorization(request, callback) {
+      let keys: Pick<CosSettings, 'secretId' | 'secretKey' | 'sessionToken'>;
+      try {
+        keys = credentials(env, false);
+      } catch {
+        keys = settings;
+      }
+      const Authorization = COS.getAuthorization({
+        SecretId: keys.secretId,
+        SecretKey: keys.secretKey,
+        Method: request.Method,
+        Pathname: request.Pathname,
+        Query: request.Query,
+        Headers: request.Headers,
+        SystemClockOffset: request.SystemClockOffset,
+        Expires: 900,
+      });
+      // The SDK also takes { Authorization, SecurityToken } (sdk/base.js `checkAuthError`, then the token becomes
+      // x-cos-security-token), which its typings omit. A plain string would drop the session token.
+      const signed = { Authorization, SecurityToken: keys.sessionToken ?? '' };
+      callback(signed as unknown as COS.Authorization);
+    },
   };
   if (settings.endpoint) {
     // Path-style addressing through the Domain template; ForcePathStyle throws since SDK 2.13.

@@ -8,6 +8,7 @@ import { formatSeconds } from './format';
 import { parseInputLine } from './input';
 import { isAuthRefusal, Reconnector, type Failure } from './reconnect';
 import { ChatSession, type Output } from './session';
+import { loadDotEnv } from '../load-env';
 
 /**
  * The terminal chat client: `wschat ws://127.0.0.1:3000/ws --nick alice`. Lines typed on stdin are sent, what
@@ -261,4 +262,5 @@ function main(argv: string[], env: NodeJS.ProcessEnv): void {
   run(parsed.options);
 }
 
+loadDotEnv();
 main(process.argv.slice(2), process.env);

@@ -9,13 +9,24 @@ import type { JsonObject } from './stack';
  * tencentcloud/common/abstract_client.js, http/http_connection.js).
  */
 
-export type CloudService = 'apigateway' | 'scf';
+export type CloudService = 'scf' | 'cvm' | 'vpc' | 'cam' | 'tat';
 
-const SERVICES: Record<CloudService, { host: string; version: string }> = {
-  // https://cloud.tencent.com/document/api/628 (API Gateway, 2018-08-08)
-  apigateway: { host: 'apigateway.tencentcloudapi.com', version: '2018-08-08' },
-  // https://cloud.tencent.com/document/api/583 (SCF, 2018-04-16)
+/**
+ * Host and version of each service, as in tencentcloud-sdk-nodejs src/services/<svc>/<version>/<svc>_client.ts.
+ * No API Gateway here, on purpose: it is retired (docs/deploy.md, "What Tencent retired"), and
+ * test/deploy/no-api-gateway.test.ts keeps it out.
+ */
+export const SERVICES: Record<CloudService, { host: string; version: string }> = {
+  // https://cloud.tencent.com/document/api/583 (SCF: functions, triggers, function URLs)
   scf: { host: 'scf.tencentcloudapi.com', version: '2018-04-16' },
+  // https://cloud.tencent.com/document/api/213 (CVM: the gateway host)
+  cvm: { host: 'cvm.tencentcloudapi.com', version: '2017-03-12' },
+  // https://cloud.tencent.com/document/api/215 (VPC, subnet, security group)
+  vpc: { host: 'vpc.tencentcloudapi.com', version: '2017-03-12' },
+  // https://cloud.tencent.com/document/api/598 (CAM: the functions' execution role and its policy)
+  cam: { host: 'cam.tencentcloudapi.com', version: '2019-01-16' },
+  // https://cloud.tencent.com/document/api/1340 (TAT: run the update script on the gateway host)
+  tat: { host: 'tat.tencentcloudapi.com', version: '2020-10-28' },
 };
 
 export interface Credentials {
@@ -27,8 +38,9 @@ export interface Credentials {
 }
 
 /**
- * TENCENT_SECRET_ID/KEY (and TENCENT_TOKEN) are the names the Tencent Serverless CLI reads; TENCENTCLOUD_SECRET_ID
- * /KEY (and TENCENTCLOUD_SESSION_TOKEN) the ones the SDK's EnvironmentVariableCredential reads. Either works.
+ * TENCENTCLOUD_SECRET_ID/KEY (and TENCENTCLOUD_SESSION_TOKEN) are the names the SDK's EnvironmentVariableCredential
+ * reads; TENCENT_SECRET_ID/KEY (and TENCENT_TOKEN) the ones older Tencent tools used. Either works; nothing else
+ * (no file, no profile) is read.
  */
 export function readCredentials(env: Record<string, string | undefined>): Credentials {
   const pick = (...names: string[]) => {
@@ -38,16 +50,18 @@ export function readCredentials(env: Record<string, string | undefined>): Creden
     }
     return undefined;
   };
-  const id = pick('TENCENT_SECRET_ID', 'TENCENTCLOUD_SECRET_ID');
-  const key = pick('TENCENT_SECRET_KEY', 'TENCENTCLOUD_SECRET_KEY');
-  const token = pick('TENCENT_TOKEN', 'TENCENTCLOUD_SESSION_TOKEN');
+  const id = pick('TENCENTCLOUD_SECRET_ID', 'TENCENT_SECRET_ID');
+  const key = pick('TENCENTCLOUD_SECRET_KEY', 'TENCENT_SECRET_KEY');
+  const token = pick('TENCENTCLOUD_SESSION_TOKEN', 'TENCENT_TOKEN');
   if (!id || !key) {
-    const missing = [!id && 'TENCENT_SECRET_ID', !key && 'TENCENT_SECRET_KEY'].filter(Boolean).join(' and ');
+    const missing = [!id && 'TENCENTCLOUD_SECRET_ID', !key && 'TENCENTCLOUD_SECRET_KEY']
+      .filter(Boolean)
+      .join(' and ');
     throw new DeployError(
       `Missing Tencent Cloud credentials: ${missing} ${missing.includes(' and ') ? 'are' : 'is'} not set`,
-      'export TENCENT_SECRET_ID=... TENCENT_SECRET_KEY=... (TENCENTCLOUD_SECRET_ID/TENCENTCLOUD_SECRET_KEY work too; ' +
-        'add TENCENT_TOKEN for temporary keys). Use a CAM sub-user key allowed to manage SCF, API Gateway and COS; ' +
-        'never put keys in serverless.yml or a committed file (docs/deploy.md, "Prerequisites")',
+      'export TENCENTCLOUD_SECRET_ID=... TENCENTCLOUD_SECRET_KEY=... (TENCENT_SECRET_ID/TENCENT_SECRET_KEY work too; ' +
+        'add TENCENTCLOUD_SESSION_TOKEN for temporary keys). Use a CAM sub-user key with the deploy policy of ' +
+        'docs/deploy.md ("Permissions"); never put keys in serverless.yml or a committed file',
     );
   }
   return {

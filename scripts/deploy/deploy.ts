@@ -1,16 +1,11 @@
 import { readFileSync } from 'fs';
 import path from 'path';
 import { createCloudApi, readCredentials } from './cloud-api';
+import { type DeployContext, type DeployOptions } from './context';
+import { createBucketApi } from './cos-api';
 import { DeployError, errorMessage } from './errors';
-import {
-  loadState,
-  PHASES,
-  removeStack,
-  type DeployContext,
-  type DeployOptions,
-  type DeployState,
-} from './phases';
-import { loadStack, PUSH_URL_PLACEHOLDER, validateStack, type Stack } from './stack';
+import { PHASES, removeStack } from './phases';
+import { loadStack } from './stack';
 
 /**
  * `npm run deploy` (scripts/deploy-two-phase compiles this file to dist/tools/deploy.js and runs it).
@@ -19,24 +14,26 @@ import { loadStack, PUSH_URL_PLACEHOLDER, validateStack, type Stack } from './st
 
 const USAGE = `Usage: npm run deploy -- [options]
 
-Deploys serverless.yml to Tencent Cloud in phases:
-  1 build and check the bundles      4 set PUSH_URL on every function (deploy phase two)
-  2 deploy bucket, functions, gateway (deploy phase one)
-  3 find the push URL                5 write dist/web/config.json and print the URLs
-                                     6 smoke check (with --smoke)
+Deploys serverless.yml to Tencent Cloud through the Cloud API, in phases:
+  1 build and check the bundles          5 push URL + secret into the functions, function URLs
+  2 the COS bucket                          into the gateway (deploy phase two)
+  3 role, network, the five functions    6 write dist/web/config.json, print the URLs
+  4 the gateway host (deploy phase one)  7 smoke check through the gateway (with --smoke)
 
 Options:
-  --dry-run             print every command and API call; run none of them
-  --from-phase N        resume at phase N (1-6) after fixing what failed
-  --skip-tests          do not load-check the bundles in phase 1
-  --smoke               run phase 6: two clients, one message, on the deployed WebSocket URL
-  --smoke-url URL       check this WebSocket URL instead (e.g. a custom domain, or a local stack)
+  --dry-run             print every Cloud API call and host command; call and run none of them
+  --from-phase N        resume at phase N (1-7) after fixing what failed
+  --skip-tests          do not load-check the function bundles in phase 1
+  --smoke               run phase 7: two clients, one message, through the deployed gateway
+  --smoke-url URL       check this WebSocket URL instead (e.g. behind your TLS domain)
   --smoke-timeout SEC   how long the smoke check waits (default 20)
-  --remove              remove every instance (gateway, functions, bucket) with the CLI, and exit
+  --remove              remove what the deploy created, say what is kept, and exit
+  --delete-bucket       with --remove: also delete the chat data under keyPrefix and the bucket
   --help                this text
 
-Environment: TENCENT_SECRET_ID, TENCENT_SECRET_KEY (or TENCENTCLOUD_SECRET_ID/KEY), optional TENCENT_TOKEN;
-COS_BUCKET (name-APPID); optional STAGE, REGION, SCF_ROLE, AUTH_SECRET, PUBLISH_TOKEN; SLS_CLI (default scf).
+Environment: TENCENTCLOUD_SECRET_ID, TENCENTCLOUD_SECRET_KEY (optional TENCENTCLOUD_SESSION_TOKEN);
+COS_BUCKET (name-APPID); optional STAGE, REGION, ZONE, SCF_ROLE, AUTH_SECRET, PUBLISH_TOKEN, GATEWAY_SECRET,
+GATEWAY_INSTANCE_TYPE, GATEWAY_IMAGE_ID, VPC_ID + SUBNET_ID (docs/deploy.md).
 `;
 
 class UsageError extends Error {}
@@ -50,6 +47,7 @@ export function parseArgs(argv: string[]): DeployOptions & { remove: boolean; he
     smokeUrl: undefined as string | undefined,
     smokeTimeoutMs: 20_000,
     remove: false,
+    deleteBucket: false,
     help: false,
   };
   const value = (i: number, flag: string): string => {
@@ -75,6 +73,9 @@ export function parseArgs(argv: string[]): DeployOptions & { remove: boolean; he
         break;
       case '--remove':
         options.remove = true;
+        break;
+      case '--delete-bucket':
+        options.deleteBucket = true;
         break;
       case '--help':
       case '-h':
@@ -105,8 +106,11 @@ export function parseArgs(argv: string[]): DeployOptions & { remove: boolean; he
         throw new UsageError(`unknown option ${arg}`);
     }
   }
-  // Phase 6 is the smoke check: asking to resume there means asking for it.
-  if (options.fromPhase === 6) options.smoke = true;
+  // The last phase is the smoke check: asking to resume there means asking for it.
+  if (options.fromPhase === PHASES.length) options.smoke = true;
+  if (options.deleteBucket && !options.remove) {
+    throw new UsageError('--delete-bucket only goes with --remove: a deploy never empties the bucket');
+  }
   return options;
 }
 
@@ -135,25 +139,19 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
     outDir: path.resolve(root, env.DEPLOY_OUT_DIR?.trim() || 'dist'),
     env,
     options,
-    cli: env.SLS_CLI?.trim() || 'scf',
     print: (line) => console.log(line),
-    pollIntervalMs: positiveNumber(env, 'DEPLOY_POLL_INTERVAL_MS', 2000),
-    waitLimitMs: positiveNumber(env, 'DEPLOY_WAIT_SECONDS', 120) * 1000,
+    pollIntervalMs: positiveNumber(env, 'DEPLOY_POLL_INTERVAL_MS', 3000),
+    // A first boot downloads Node.js and the release before /readyz answers: minutes, not seconds.
+    waitLimitMs: positiveNumber(env, 'DEPLOY_WAIT_SECONDS', 900) * 1000,
+    phase: 0,
   };
-  const lastPhase = options.smoke ? 6 : 5;
+  const lastPhase = options.smoke ? PHASES.length : PHASES.length - 1;
   let current: number | undefined;
   try {
-    const source = readFileSync(path.join(root, 'serverless.yml'), 'utf8');
-    const first = loadStack(source, { root, env, pushUrl: PUSH_URL_PLACEHOLDER });
-    const state: DeployState = loadState(ctx, first);
-    // On a re-run, phase 2 deploys the functions with the push URL the last run found rather than the
-    // placeholder: the scf component sends the whole variable list on every deploy, and the placeholder would
-    // cut the chat off until phase 4 restores it.
-    const stack: Stack = state.pushUrl ? loadStack(source, { root, env, pushUrl: state.pushUrl }) : first;
-    validateStack(stack);
+    const stack = loadStack(readFileSync(path.join(root, 'serverless.yml'), 'utf8'), { root, env });
 
-    // Credentials are needed by phases 2 to 4 only; without them a real run stops before doing anything.
-    const needsCloud = remove || (options.fromPhase <= 4 && lastPhase >= 2);
+    // Phase 1 needs no cloud; a run that starts later, or a removal, does.
+    const needsCloud = remove || lastPhase >= 2;
     let missingCredentials: string | undefined;
     try {
       ctx.credentials = needsCloud ? readCredentials(env) : undefined;
@@ -161,48 +159,59 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
       if (!options.dryRun || !(error instanceof DeployError)) throw error;
       missingCredentials = error.message;
     }
-    if (ctx.credentials) {
+    if (ctx.credentials && !options.dryRun) {
       ctx.api = createCloudApi({
         credentials: ctx.credentials,
         region: stack.region,
         endpoint: env.TENCENTCLOUD_API_ENDPOINT?.trim() || undefined,
       });
+      ctx.bucket = createBucketApi({
+        credentials: ctx.credentials,
+        bucket: stack.bucket.name,
+        region: stack.region,
+        endpoint: env.DEPLOY_COS_ENDPOINT?.trim() || undefined,
+      });
     }
 
-    const mode = options.dryRun ? ' (dry run: nothing is executed)' : '';
+    const mode = options.dryRun ? ' (dry run: nothing is called or run)' : '';
     ctx.print(
-      `deploy ${stack.app}, stage ${stack.stage}, region ${stack.region}, CLI ${ctx.cli}${mode}` +
+      `deploy ${stack.app}, stage ${stack.stage}, region ${stack.region}${mode}` +
         (ctx.credentials ? `; credentials from ${ctx.credentials.source}` : ''),
     );
     if (missingCredentials) ctx.print(`(dry run) ${missingCredentials}: a real run would stop here`);
     if (remove) {
-      ctx.print('==> remove every instance, gateway first');
+      ctx.print(`==> remove the stack ${stack.tag}`);
       await removeStack(ctx, stack);
       ctx.print(options.dryRun ? 'dry run finished: nothing was removed' : 'removed');
       return 0;
     }
     for (const phase of PHASES.filter((p) => p.number >= options.fromPhase && p.number <= lastPhase)) {
       current = phase.number;
+      ctx.phase = phase.number;
       ctx.print(`==> Phase ${phase.number}/${lastPhase}: ${phase.title}`);
       if (options.dryRun) {
-        for (const line of phase.plan(ctx, stack, state)) ctx.print(`    ${line}`);
+        for (const line of phase.plan(ctx, stack)) ctx.print(`    ${line}`);
       } else {
-        await phase.run(ctx, stack, state);
+        await phase.run(ctx, stack);
       }
     }
-    ctx.print(options.dryRun ? 'dry run finished: nothing was executed' : 'deploy finished');
+    ctx.print(options.dryRun ? 'dry run finished: nothing was called or run' : 'deploy finished');
     return 0;
   } catch (error) {
     const known = error instanceof DeployError ? error : undefined;
-    const phase = known ? known.phase : current;
+    const phase = known ? known.phase || undefined : current;
     console.error('');
     console.error(
       phase === undefined ? `✖ ${errorMessage(error)}` : `✖ Phase ${phase} failed: ${errorMessage(error)}`,
     );
     if (known) console.error(`  Fix: ${known.fix}`);
     else if (error instanceof Error && error.stack) console.error(error.stack);
-    if (phase !== undefined) {
-      const smoke = phase === 6 ? '' : options.smoke ? ' --smoke' : '';
+    if (remove) {
+      console.error(
+        '  Resume: npm run deploy -- --remove' + (options.deleteBucket ? ' --delete-bucket' : ''),
+      );
+    } else if (phase !== undefined) {
+      const smoke = phase === PHASES.length ? '' : options.smoke ? ' --smoke' : '';
       console.error(`  Resume: npm run deploy -- --from-phase ${phase}${smoke}`);
     }
     return 1;

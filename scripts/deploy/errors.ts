@@ -9,6 +9,8 @@ export class DeployError extends Error {
     readonly fix: string,
     /** The phase to resume from; undefined for failures before any phase ran (configuration, credentials). */
     readonly phase?: number,
+    /** The Tencent Cloud or COS error code behind it, when there is one. */
+    readonly code?: string,
   ) {
     super(message);
   }

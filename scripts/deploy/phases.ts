@@ -1,213 +1,99 @@
 import { spawn } from 'child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'fs';
+import { existsSync } from 'fs';
 import path from 'path';
-import { CloudApiError, type CloudApi, type CloudService, type Credentials } from './cloud-api';
+import {
+  call,
+  callOrMissing,
+  cos,
+  field,
+  objects,
+  shown,
+  tagsOf,
+  waitFor,
+  writeAtomically,
+  type DeployContext,
+} from './context';
 import { DeployError, errorMessage } from './errors';
-import { parseOutputs, runCli, tail, unsupportedCli } from './serverless-cli';
+import {
+  activeFunction,
+  deployFunctions,
+  ensureNetwork,
+  ensureRole,
+  FUNCTION_URL_DESC,
+  functionPolicy,
+  functionUrls,
+  getFunction,
+  mergeVariables,
+  SCF_TRUST_POLICY,
+  variablesOf,
+} from './functions';
+import {
+  ensureGateway,
+  ensureSecurityGroup,
+  findInstance,
+  findSecurityGroup,
+  gatewayKey,
+  gatewaySecret,
+  gatewayVariables,
+  installScript,
+  readyScript,
+  releaseArchive,
+  type GatewayHost,
+} from './gateway';
 import { smokeCheck } from './smoke';
 import {
+  GATEWAY_FUNCTION_URL_VARS,
+  STACK_TAG,
   heartbeatSeconds,
-  instanceFile,
-  isObject,
-  isSecretName,
+  pushUrlOf,
   type FunctionSpec,
-  type Json,
-  type JsonObject,
   type Stack,
-  type StackInstance,
 } from './stack';
 
 /**
- * The phases of `npm run deploy`. Each one prints what it does, is safe to run again, and fails with a DeployError
- * that names the phase to resume from. Phase 2 and 4 are the "two phases" of the name: the functions must exist
- * before the gateway can bind them, and the gateway must exist before its push URL can be put into the functions.
+ * The phases of `npm run deploy`. Each prints what it does, is safe to run again (it looks before it creates, and
+ * changes only what differs), and fails with a DeployError that names the phase to resume from. Phases 4 and 5 are
+ * the "two phases" of the name: the gateway first, then its push URL and secret into the functions.
  */
-
-export interface DeployOptions {
-  dryRun: boolean;
-  skipTests: boolean;
-  fromPhase: number;
-  smoke: boolean;
-  smokeUrl?: string;
-  smokeTimeoutMs: number;
-}
-
-export interface DeployContext {
-  root: string;
-  /** Where generated instance files, the state file and web/config.json go (DEPLOY_OUT_DIR, default dist/). */
-  outDir: string;
-  env: NodeJS.ProcessEnv;
-  options: DeployOptions;
-  /** The Serverless CLI command (SLS_CLI, default scf). */
-  cli: string;
-  print: (line: string) => void;
-  /** Interval and limit for waiting on a function that is still updating. */
-  pollIntervalMs: number;
-  waitLimitMs: number;
-  credentials?: Credentials;
-  api?: CloudApi;
-}
-
-/** What one run learns and the next run (or a resumed one) reuses: dist/deploy/state.json. */
-export interface DeployState {
-  app?: string;
-  stage?: string;
-  region?: string;
-  gatewayOutputs?: Record<string, string[]>;
-  serviceId?: string;
-  subDomain?: string;
-  apiId?: string;
-  pushUrl?: string;
-  pushUrlSource?: string;
-  wsUrl?: string;
-  publishUrls?: string[];
-  authRequired?: boolean;
-}
 
 export interface Phase {
   number: number;
   title: string;
-  plan(ctx: DeployContext, stack: Stack, state: DeployState): string[];
-  run(ctx: DeployContext, stack: Stack, state: DeployState): Promise<void>;
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// State and paths
-
-export function stateFile(ctx: DeployContext): string {
-  return path.join(ctx.outDir, 'deploy', 'state.json');
-}
-
-/** The saved state, if it belongs to this app, stage and region; a state of another stage must not leak in. */
-export function loadState(
-  ctx: DeployContext,
-  where: { app: string; stage: string; region: string },
-): DeployState {
-  const file = stateFile(ctx);
-  if (!existsSync(file)) return {};
-  try {
-    const state = JSON.parse(readFileSync(file, 'utf8')) as DeployState;
-    if (state.app === where.app && state.stage === where.stage && state.region === where.region) return state;
-  } catch {
-    // A corrupt state file only costs the shortcuts it would give; phase 3 rebuilds it from the cloud.
-  }
-  return {};
-}
-
-export function saveState(ctx: DeployContext, stack: Stack, state: DeployState): void {
-  Object.assign(state, { app: stack.app, stage: stack.stage, region: stack.region });
-  writeAtomically(stateFile(ctx), `${JSON.stringify(state, null, 2)}\n`);
-}
-
-function writeAtomically(file: string, content: string): void {
-  mkdirSync(path.dirname(file), { recursive: true });
-  const temp = `${file}.${process.pid}.tmp`;
-  writeFileSync(temp, content);
-  renameSync(temp, file);
-}
-
-export function instanceDir(ctx: DeployContext, name: string): string {
-  return path.join(ctx.outDir, 'deploy', name);
-}
-
-function shown(ctx: DeployContext, file: string): string {
-  const relative = path.relative(ctx.root, file);
-  return relative.startsWith('..') ? file : relative;
-}
-
-/** Writes dist/deploy/<instance>/serverless.yml for every instance; returns them in deploy order. */
-export function writeInstanceFiles(
-  ctx: DeployContext,
-  stack: Stack,
-): { instance: StackInstance; dir: string }[] {
-  return stack.instances.map((instance) => {
-    const dir = instanceDir(ctx, instance.name);
-    writeAtomically(path.join(dir, 'serverless.yml'), instanceFile(stack, instance, dir, ctx.root));
-    return { instance, dir };
-  });
-}
-
-/** The environment the CLI runs with: the credentials under the names it reads (TENCENT_SECRET_ID/KEY/TOKEN). */
-export function cliEnv(ctx: DeployContext): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...ctx.env };
-  if (ctx.credentials) {
-    env.TENCENT_SECRET_ID = ctx.credentials.secretId;
-    env.TENCENT_SECRET_KEY = ctx.credentials.secretKey;
-    if (ctx.credentials.token) env.TENCENT_TOKEN = ctx.credentials.token;
-  }
-  // serverless-tencent (and the `serverless` entry that used to forward to it) picks Tencent by this variable.
-  if (!/(^|\/)(scf|serverless-cloud-framework)$/.test(ctx.cli)) env.SERVERLESS_PLATFORM_VENDOR = 'tencent';
-  return env;
-}
-
-async function call(
-  ctx: DeployContext,
-  phase: number,
-  service: CloudService,
-  action: string,
-  params: JsonObject,
-): Promise<JsonObject> {
-  if (!ctx.api)
-    throw new DeployError('no Tencent Cloud API client', 'internal error: credentials were not read', phase);
-  ctx.print(`    api ${service}.${action} ${JSON.stringify(redact(params))}`);
-  try {
-    return await ctx.api.call(service, action, params);
-  } catch (error) {
-    if (error instanceof CloudApiError) throw apiFailure(error, phase);
-    throw error;
-  }
-}
-
-/** For the progress log: the values of secret-looking variables (AUTH_SECRET, PUBLISH_TOKEN, ...) become ***. */
-export function redact(value: Json): Json {
-  if (Array.isArray(value)) return value.map(redact);
-  if (!isObject(value)) return value;
-  if (typeof value.Key === 'string' && isSecretName(value.Key) && 'Value' in value) {
-    return { ...value, Value: '***' };
-  }
-  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redact(v)]));
-}
-
-function apiFailure(error: CloudApiError, phase: number): DeployError {
-  const code = error.code ?? '';
-  let fix = `retry with --from-phase ${phase}; if it keeps failing, look the RequestId up in the Tencent Cloud console`;
-  if (code.startsWith('AuthFailure')) {
-    fix = 'check TENCENT_SECRET_ID / TENCENT_SECRET_KEY (and TENCENT_TOKEN for temporary keys) and the clock';
-  } else if (code.startsWith('UnauthorizedOperation') || code.startsWith('OperationDenied')) {
-    fix = `give the key's CAM user access to ${error.service} (e.g. the preset QcloudSCFFullAccess / QcloudAPIGWFullAccess policies), then resume with --from-phase ${phase}`;
-  } else if (code.startsWith('ResourceNotFound')) {
-    fix = 'phase 2 should have created it: check its output, then resume with --from-phase 2';
-  } else if (!code) {
-    fix = `check the network (and HTTPS_PROXY / http_proxy), then resume with --from-phase ${phase}`;
-  }
-  return new DeployError(error.message, fix, phase);
-}
-
-function objects(value: unknown): JsonObject[] {
-  return Array.isArray(value) ? value.filter(isObject) : [];
-}
-
-function field(obj: JsonObject | undefined, key: string): string | undefined {
-  const value = obj?.[key];
-  return typeof value === 'string' ? value : typeof value === 'number' ? String(value) : undefined;
-}
-
-function result(response: JsonObject): JsonObject {
-  return isObject(response.Result) ? response.Result : {};
-}
-
-const isHttpUrl = (value: string | undefined): value is string => !!value && /^https?:\/\/\S+$/.test(value);
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+  /** What a dry run prints: every Cloud API call and host command the phase may make, in order. */
+  plan(ctx: DeployContext, stack: Stack): string[];
+  run(ctx: DeployContext, stack: Stack): Promise<void>;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
 // Phase 1: build and check the bundles
 
-function runCommand(ctx: DeployContext, command: string, args: string[], env: NodeJS.ProcessEnv) {
-  return runCli(command, args, { cwd: ctx.root, env, echo: (line) => ctx.print(`      ${line}`) });
+interface Run {
+  code: number | null;
+  output: string;
+  spawnError?: Error;
 }
+
+function runCommand(
+  ctx: DeployContext,
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<Run> {
+  return new Promise((resolve) => {
+    let output = '';
+    const child = spawn(command, args, { cwd: ctx.root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const take = (chunk: Buffer) => {
+      output += chunk.toString();
+      for (const line of chunk.toString().split('\n')) if (line.trim()) ctx.print(`      ${line}`);
+    };
+    child.stdout.on('data', take);
+    child.stderr.on('data', take);
+    child.on('error', (spawnError) => resolve({ code: null, output, spawnError }));
+    child.on('close', (code) => resolve({ code, output }));
+  });
+}
+
+const tail = (text: string) => text.trim().split('\n').slice(-15).join('\n');
 
 /** Loads a bundle in a fresh `node` with no configuration at all: loading must not need any (config is lazy). */
 const LOAD_CHECK =
@@ -216,7 +102,10 @@ const LOAD_CHECK =
 
 function bundleOf(fn: FunctionSpec): { file: string; exported: string } {
   const dot = fn.handler.lastIndexOf('.');
-  return { file: path.join(fn.src, `${fn.handler.slice(0, dot)}.js`), exported: fn.handler.slice(dot + 1) };
+  return {
+    file: path.join(fn.codeDir, `${fn.handler.slice(0, dot)}.js`),
+    exported: fn.handler.slice(dot + 1),
+  };
 }
 
 const build: Phase = {
@@ -224,11 +113,13 @@ const build: Phase = {
   title: 'build and check the bundles',
   plan(ctx, stack) {
     const lines = ['$ npm run build'];
-    if (ctx.options.skipTests) return [...lines, '(--skip-tests: the bundles are not load-checked)'];
-    for (const fn of stack.functions) {
-      const { file, exported } = bundleOf(fn);
-      lines.push(`$ node -e <load ${shown(ctx, file)}, expect export ${exported}>   (empty environment)`);
+    if (!ctx.options.skipTests) {
+      for (const fn of stack.functions) {
+        const { file, exported } = bundleOf(fn);
+        lines.push(`$ node -e <load ${shown(ctx, file)}, expect export ${exported}>   (empty environment)`);
+      }
     }
+    lines.push(`$ node --check ${shown(ctx, stack.gateway.bundle)}`);
     return lines;
   },
   async run(ctx, stack) {
@@ -241,432 +132,353 @@ const build: Phase = {
         1,
       );
     }
-    if (ctx.options.skipTests) {
-      ctx.print('    --skip-tests: bundles not load-checked');
-      return;
+    if (!ctx.options.skipTests) {
+      for (const fn of stack.functions) {
+        const { file, exported } = bundleOf(fn);
+        if (!existsSync(file)) {
+          throw new DeployError(
+            `${shown(ctx, file)} is missing after the build (function ${fn.key}, handler ${fn.handler})`,
+            'make functions.<name>.handler in serverless.yml match what scripts/build.mjs writes',
+            1,
+          );
+        }
+        const checked = await runCommand(ctx, process.execPath, ['-e', LOAD_CHECK, file, exported], {
+          PATH: ctx.env.PATH,
+        });
+        if (checked.code !== 0) {
+          throw new DeployError(
+            `${shown(ctx, file)} does not load, or does not export ${exported}:\n${tail(checked.output)}`,
+            'a bundle must load without configuration (read the environment lazily) and export its handler',
+            1,
+          );
+        }
+        ctx.print(`    ok ${shown(ctx, file)} loads and exports ${exported}`);
+      }
     }
-    for (const fn of stack.functions) {
-      const { file, exported } = bundleOf(fn);
-      if (!existsSync(file)) {
-        throw new DeployError(
-          `${shown(ctx, file)} is missing after the build (instance ${fn.instance}, handler ${fn.handler})`,
-          'make src and handler in serverless.yml match what scripts/build.mjs writes (dist/functions/<name>/index.js)',
-          1,
-        );
-      }
-      const checked = await runCommand(ctx, process.execPath, ['-e', LOAD_CHECK, file, exported], {
-        PATH: ctx.env.PATH,
-      });
-      if (checked.code !== 0) {
-        throw new DeployError(
-          `${shown(ctx, file)} does not load, or does not export ${exported}:\n${tail(checked.output)}`,
-          'a bundle must load without configuration (read the environment lazily) and export its handler',
-          1,
-        );
-      }
-      ctx.print(`    ok ${shown(ctx, file)} loads and exports ${exported}`);
+    const gateway = stack.gateway.bundle;
+    if (!existsSync(gateway)) {
+      throw new DeployError(
+        `the gateway bundle ${shown(ctx, gateway)} is missing after the build`,
+        'scripts/build.mjs must bundle code/gateway to dist/gateway/index.js (or set GATEWAY_BUNDLE), then run again',
+        1,
+      );
+    }
+    const syntax = await runCommand(ctx, process.execPath, ['--check', gateway], { PATH: ctx.env.PATH });
+    if (syntax.code !== 0) {
+      throw new DeployError(
+        `${shown(ctx, gateway)} is not valid JavaScript:\n${tail(syntax.output)}`,
+        'rebuild it',
+        1,
+      );
+    }
+    ctx.print(`    ok ${shown(ctx, gateway)} parses`);
+  },
+};
+
+// ---------------------------------------------------------------------------------------------------------------
+// Phase 2: the bucket
+
+const bucket: Phase = {
+  number: 2,
+  title: 'the COS bucket',
+  plan(_ctx, stack) {
+    return [
+      `cos headBucket ${stack.bucket.name}`,
+      `cos putBucket ${stack.bucket.name} (ACL private)   (only if missing; never emptied)`,
+    ];
+  },
+  async run(ctx, stack) {
+    const name = stack.bucket.name;
+    ctx.print(`    cos headBucket ${name}`);
+    const state = await cos(ctx, (b) => b.headBucket());
+    if (state === 'mine') {
+      ctx.print(`    = bucket ${name} exists`);
+    } else if (state === 'foreign') {
+      throw new DeployError(
+        `bucket ${name} exists but this key may not use it (403)`,
+        'a COS bucket name is global: if another account owns it, pick another name (COS_BUCKET); otherwise give ' +
+          'the deploy key the COS actions of docs/deploy.md ("Permissions"), then resume with --from-phase 2',
+        2,
+      );
+    } else {
+      ctx.print(`    cos putBucket ${name} (private)`);
+      await cos(ctx, (b) => b.putBucket());
+      ctx.print(`    + bucket ${name} created`);
     }
   },
 };
 
 // ---------------------------------------------------------------------------------------------------------------
-// Phase 2: deploy the bucket, the functions (no push URL yet) and the gateway
+// Phase 3: role, network, functions, triggers
 
-const deploy: Phase = {
-  number: 2,
-  title: 'deploy the bucket, the functions and the gateway (deploy phase one)',
+const functions: Phase = {
+  number: 3,
+  title: 'the execution role, the network and the five functions',
   plan(ctx, stack) {
-    const lines = stack.instances.map(
-      (i) => `$ ${ctx.cli} deploy   (in ${shown(ctx, instanceDir(ctx, i.name))}: ${i.component} "${i.name}")`,
-    );
-    lines.push(`the instance files it would write, with PUSH_URL = ${pushUrlNote(stack)}:`);
-    for (const instance of stack.instances) {
-      const dir = instanceDir(ctx, instance.name);
-      lines.push(`--- ${shown(ctx, path.join(dir, 'serverless.yml'))}`);
-      lines.push(...instanceFile(stack, instance, dir, ctx.root).trimEnd().split('\n'));
+    const lines = [
+      `api cam.GetRole {"RoleName":"${stack.role.name}"}`,
+      `api cam.CreateRole {"RoleName":"${stack.role.name}","PolicyDocument":${JSON.stringify(JSON.stringify(SCF_TRUST_POLICY))}}   (if missing)`,
+      `api cam.ListPolicies {"Keyword":"${stack.role.policyName}","Scope":"Local"}`,
+      `api cam.CreatePolicy {"PolicyName":"${stack.role.policyName}","PolicyDocument":${JSON.stringify(JSON.stringify(functionPolicy(stack)))}}   (if missing; else GetPolicy, and UpdatePolicy if it differs)`,
+      `api cam.ListAttachedRolePolicies {"RoleName":"${stack.role.name}"}`,
+      'api cam.AttachRolePolicy   (if not attached)',
+    ];
+    if (stack.network.vpcId) {
+      lines.push(`api vpc.DescribeVpcs {"VpcIds":["${stack.network.vpcId}"]}`);
+    } else {
+      lines.push(
+        `api vpc.DescribeVpcs {"Filters":[{"Name":"vpc-name","Values":["${stack.network.vpcName}"]}]}`,
+        `api vpc.CreateVpc {"VpcName":"${stack.network.vpcName}","CidrBlock":"${stack.network.vpcCidr}"}   (if missing)`,
+        `api vpc.DescribeSubnets {"Filters":[vpc-id, {"Name":"subnet-name","Values":["${stack.network.subnetName}"]}]}`,
+        `api vpc.CreateSubnet {"SubnetName":"${stack.network.subnetName}","CidrBlock":"${stack.network.subnetCidr}","Zone":"${stack.network.zone}"}   (if missing)`,
+      );
+    }
+    for (const fn of stack.functions) {
+      lines.push(
+        `api scf.GetFunction {"FunctionName":"${fn.functionName}","Namespace":"${fn.namespace}"}`,
+        `api scf.CreateFunction {"FunctionName":"${fn.functionName}","Runtime":"${fn.runtime}","Handler":"${fn.handler}",` +
+          `"MemorySize":${fn.memorySize},"Timeout":${fn.timeoutSeconds},"Role":"${stack.role.name}","VpcConfig":{...},` +
+          `"PublicNetConfig":{"PublicNetStatus":"ENABLE"},"Code":{"ZipFile":<${shown(ctx, fn.codeDir)} zipped>},` +
+          `"Environment":{"Variables":[${Object.keys(fn.variables).join(', ')}]}}   (if missing; else UpdateFunctionCode ` +
+          'when the code changed, UpdateFunctionConfiguration when a setting differs, other variables kept)',
+        `api scf.ListTriggers {"FunctionName":"${fn.functionName}"}`,
+      );
+      if (fn.url) {
+        lines.push(
+          `api scf.CreateTrigger {"FunctionName":"${fn.functionName}","Type":"http","TriggerDesc":${JSON.stringify(JSON.stringify(FUNCTION_URL_DESC))}}   (if missing)`,
+        );
+      }
+      if (fn.timer) {
+        lines.push(
+          `api scf.CreateTrigger {"FunctionName":"${fn.functionName}","Type":"timer","TriggerName":"${fn.timer.name}","TriggerDesc":"${fn.timer.cron}"}   (if missing)`,
+        );
+      }
     }
     return lines;
   },
-  async run(ctx, stack, state) {
-    const env = cliEnv(ctx);
-    for (const { instance, dir } of writeInstanceFiles(ctx, stack)) {
-      const { name } = instance;
-      ctx.print(`    $ ${ctx.cli} deploy   (in ${shown(ctx, dir)})`);
-      const run = await runCli(ctx.cli, ['deploy'], {
-        cwd: dir,
-        env,
-        echo: (line) => ctx.print(`      [${name}] ${line}`),
-      });
-      if (run.spawnError) {
-        throw new DeployError(
-          `could not run the Serverless CLI "${ctx.cli}": ${run.spawnError.code === 'ENOENT' ? 'not found on PATH' : run.spawnError.message}`,
-          'npm install -g serverless-cloud-framework (its command is scf), or set SLS_CLI to the Tencent-capable CLI you ' +
-            'use (docs/deploy.md, "Which CLI")',
-          2,
-        );
-      }
-      const unsupported = unsupportedCli(run.output);
-      if (unsupported) {
-        throw new DeployError(
-          `"${ctx.cli}" cannot deploy Tencent Cloud components: ${unsupported}`,
-          'npm install -g serverless-cloud-framework and run with SLS_CLI=scf (docs/deploy.md, "Which CLI")',
-          2,
-        );
-      }
-      if (run.code !== 0) {
-        throw new DeployError(
-          `${ctx.cli} deploy failed for instance "${name}" (exit code ${run.code}):\n${tail(run.output)}`,
-          `read the CLI's error above (dist/deploy/${name}/serverless.yml is what it deployed); common causes: the ` +
-            'COS bucket name is taken by another account, the SCF_ROLE execution role does not exist, the key lacks ' +
-            'permissions',
-          2,
-        );
-      }
-      if (instance.component === 'apigateway') {
-        state.gatewayOutputs = parseOutputs(run.output);
-        saveState(ctx, stack, state);
-      }
-    }
+  async run(ctx, stack) {
+    await ensureRole(ctx, stack);
+    const network = await ensureNetwork(ctx, stack, true);
+    ctx.print(`    network ${network.vpcId} / ${network.subnetId} (${network.vpcCidr})`);
+    await deployFunctions(ctx, stack, network);
   },
 };
 
-function pushUrlNote(stack: Stack): string {
-  const value = stack.functions[0]?.variables.PUSH_URL ?? '';
-  return isHttpUrl(value) ? `${value} (found by the last run)` : `the placeholder "${value}"`;
-}
-
 // ---------------------------------------------------------------------------------------------------------------
-// Phase 3: find the push URL and the public URLs
+// Phase 4: the gateway host (deploy phase one)
 
-/**
- * The gateway service: by inputs.serviceId when serverless.yml pins one, otherwise by its exact name (the API's
- * ServiceName filter also matches names that merely contain it).
- */
-async function findService(
-  ctx: DeployContext,
-  stack: Stack,
-): Promise<{ serviceId: string; subDomain: string }> {
-  const ws = stack.websocket;
-  const services = objects(
-    result(
-      await call(ctx, 3, 'apigateway', 'DescribeServicesStatus', {
-        Limit: 100,
-        Offset: 0,
-        Filters: [
-          ws.serviceId
-            ? { Name: 'ServiceId', Values: [ws.serviceId] }
-            : { Name: 'ServiceName', Values: [ws.serviceName] },
-        ],
-      }),
-    ).ServiceSet,
-  ).filter((s) =>
-    ws.serviceId ? field(s, 'ServiceId') === ws.serviceId : field(s, 'ServiceName') === ws.serviceName,
-  );
-  if (services.length !== 1) {
+async function gatewayInputs(ctx: DeployContext, stack: Stack, mayCreateSecret: boolean) {
+  if (!existsSync(stack.gateway.bundle)) {
     throw new DeployError(
-      services.length === 0
-        ? `API Gateway service "${ws.serviceId ?? ws.serviceName}" was not found in ${stack.region}`
-        : `${services.length} API Gateway services are named "${ws.serviceName}" in ${stack.region}`,
-      services.length === 0
-        ? 'phase 2 creates it: check its output, then resume with --from-phase 2'
-        : 'delete the stray ones in the API Gateway console (or set inputs.serviceId in serverless.yml), then ' +
-            'resume with --from-phase 3',
-      3,
+      `the gateway bundle ${shown(ctx, stack.gateway.bundle)} is missing`,
+      'run npm run deploy from phase 1, which builds it',
+      ctx.phase,
     );
   }
-  return {
-    serviceId: field(services[0], 'ServiceId') ?? '',
-    subDomain: field(services[0], 'OuterSubDomain') ?? '',
-  };
+  const urls = await functionUrls(ctx, stack, GATEWAY_FUNCTION_URL_VARS);
+  const secret = await gatewaySecret(ctx, stack, mayCreateSecret);
+  const authRequired = Boolean(stack.functions.find((f) => f.key === 'register')?.variables.AUTH_SECRET);
+  return { urls, secret, release: releaseArchive(ctx.root, stack, authRequired) };
 }
 
-/** The WEBSOCKET API of the service, checked (published, bound to our functions), and its push URL. */
-async function pushUrlFromApi(
-  ctx: DeployContext,
-  stack: Stack,
-  serviceId: string,
-): Promise<{ apiId: string; pushUrl: string }> {
-  const ws = stack.websocket;
-  const environments = objects(
-    result(
-      await call(ctx, 3, 'apigateway', 'DescribeServiceEnvironmentList', {
-        ServiceId: serviceId,
-        Limit: 100,
-      }),
-    ).EnvironmentList,
+function printHost(ctx: DeployContext, stack: Stack, host: GatewayHost): void {
+  ctx.print(
+    `    gateway ${host.instanceId}: public ${host.publicIp || '(none yet)'}, private ${host.privateIp}`,
   );
-  // Status: 1 published, 0 not (apigateway v20180808 Environment).
-  if (
-    !environments.some((e) => field(e, 'EnvironmentName') === ws.environment && field(e, 'Status') === '1')
-  ) {
-    throw new DeployError(
-      `service ${serviceId} is not published to the "${ws.environment}" environment`,
-      'the apigateway component publishes it on deploy: resume with --from-phase 2',
-      3,
-    );
-  }
-  const apis = objects(
-    result(
-      await call(ctx, 3, 'apigateway', 'DescribeApisStatus', {
-        ServiceId: serviceId,
-        Limit: 100,
-        Offset: 0,
-        Filters: [{ Name: 'ApiPath', Values: [ws.path] }],
-      }),
-    ).ApiIdStatusSet,
-  ).filter((a) => field(a, 'Path') === ws.path && field(a, 'Protocol')?.toUpperCase() === 'WEBSOCKET');
-  const apiId = field(apis[0], 'ApiId');
-  if (!apiId) {
-    throw new DeployError(
-      `service ${serviceId} has no WEBSOCKET API at ${ws.path}`,
-      'phase 2 creates it from the endpoints in serverless.yml: resume with --from-phase 2',
-      3,
-    );
-  }
-  const api = result(await call(ctx, 3, 'apigateway', 'DescribeApi', { ServiceId: serviceId, ApiId: apiId }));
-  const bound = {
-    transport: field(api, 'ServiceWebsocketTransportFunctionName'),
-    register: field(api, 'ServiceWebsocketRegisterFunctionName'),
-    cleanup: field(api, 'ServiceWebsocketCleanupFunctionName'),
-  };
-  for (const role of ['transport', 'register', 'cleanup'] as const) {
-    if (bound[role] !== undefined && bound[role] !== ws[role]) {
-      throw new DeployError(
-        `API ${apiId} binds ${role} function "${bound[role]}", serverless.yml says "${ws[role]}"`,
-        'resume with --from-phase 2 so that the gateway is deployed from serverless.yml again',
-        3,
-      );
-    }
-  }
-  const internalDomain = field(api, 'InternalDomain');
-  if (!isHttpUrl(internalDomain)) {
-    throw new DeployError(
-      `DescribeApi returned no push URL (InternalDomain) for API ${apiId} of service ${serviceId}`,
-      'look at the API in the console (API 详情 → WebSocket 反向推送地址); resume with --from-phase 3',
-      3,
-    );
-  }
-  return { apiId, pushUrl: internalDomain };
+  ctx.print(`    push URL ${pushUrlOf(stack)}`);
 }
 
-const pushUrl: Phase = {
-  number: 3,
-  title: 'find the push URL',
-  plan(_ctx, stack) {
-    const ws = stack.websocket;
+const gateway: Phase = {
+  number: 4,
+  title: 'the gateway host (deploy phase one)',
+  plan(ctx, stack) {
+    const g = stack.gateway;
     return [
-      `from the ${ws.instance} deploy outputs (serviceId, subDomain, internalDomain) when the CLI printed them;`,
-      'otherwise (the component toolkit stopped printing internalDomain in v2.22.1):',
-      `api apigateway.DescribeServicesStatus {"Filters":[{"Name":"ServiceName","Values":["${ws.serviceName}"]}]}`,
-      `api apigateway.DescribeServiceEnvironmentList {"ServiceId":<found>}   (is "${ws.environment}" published?)`,
-      `api apigateway.DescribeApisStatus {"ServiceId":<found>,"Filters":[{"Name":"ApiPath","Values":["${ws.path}"]}]}`,
-      'api apigateway.DescribeApi {"ServiceId":<found>,"ApiId":<found>}   → InternalDomain = the push URL',
+      ...Object.values(GATEWAY_FUNCTION_URL_VARS).map(
+        (v) => `api scf.ListTriggers   (read ${v} from the http trigger)`,
+      ),
+      'api vpc.DescribeVpcs, vpc.DescribeSubnets   (the network of phase 3)',
+      `api vpc.DescribeSecurityGroups {"Filters":[{"Name":"security-group-name","Values":["${g.securityGroupName}"]}]}`,
+      `api vpc.CreateSecurityGroup {"GroupName":"${g.securityGroupName}"}   (if missing)`,
+      'api vpc.DescribeSecurityGroupPolicies',
+      `api vpc.ModifySecurityGroupPolicies {Ingress: TCP ${g.publicPort} from 0.0.0.0/0, TCP ${g.pushPort} from the VPC CIDR; Egress: ALL}   (if they differ)`,
+      `cos putObject ${stack.bucket.deployPrefix}gateway/release.tgz   (${shown(ctx, g.bundle)} + dist/web, if changed)`,
+      `cos putObject ${stack.bucket.deployPrefix}gateway/gateway.env   (the gateway's environment, if changed)`,
+      `api cvm.DescribeInstances {"Filters":[{"Name":"tag:${STACK_TAG}","Values":["${stack.tag}"]},{"Name":"instance-name","Values":["${g.name}"]}]}`,
+      `api cvm.DescribeImages {"Filters":[{"Name":"image-type","Values":["PUBLIC_IMAGE"]},{"Name":"platform","Values":["${g.imageName.split(' ')[0] ?? ''}"]}]}   (if no instance and no imageId; picks the newest x86_64 "${g.imageName}")`,
+      `api cvm.RunInstances {"InstanceChargeType":"POSTPAID_BY_HOUR","InstanceType":"${g.instanceType}","Placement":{"Zone":"${stack.network.zone}"},` +
+        `"VirtualPrivateCloud":{...,"PrivateIpAddresses":["${g.privateIp}"]},"InternetAccessible":{"InternetChargeType":"TRAFFIC_POSTPAID_BY_HOUR",` +
+        `"InternetMaxBandwidthOut":${g.bandwidthMbps},"PublicIpAssigned":true},"UserData":<install script>}   (if no instance)`,
+      'api cvm.DescribeInstances {"InstanceIds":[...]}   (until RUNNING)',
+      'api tat.RunCommand <wait for first boot, curl /readyz>   (new instance)  or  <install script: fetch release and env, restart>   (release or env changed)',
+      'api tat.DescribeInvocationTasks   (until the command ends)',
+      'host script (UserData on a new instance; TAT RunCommand when the release or environment changed):',
+      ...installScript(stack, {
+        release: `<pre-signed URL of ${gatewayKey(stack, 'release.tgz')}>`,
+        env: `<pre-signed URL of ${gatewayKey(stack, 'gateway.env')}>`,
+      })
+        .trimEnd()
+        .split('\n')
+        .map((line) => `host| ${line}`),
+      'host script after a first boot (TAT RunCommand):',
+      ...readyScript(stack)
+        .trimEnd()
+        .split('\n')
+        .map((line) => `host| ${line}`),
     ];
   },
-  async run(ctx, stack, state) {
-    const ws = stack.websocket;
-    const outputs = state.gatewayOutputs ?? {};
-    let serviceId = outputs.serviceId?.[0];
-    let subDomain = outputs.subDomain?.[0];
-    const fromOutputs = [...new Set((outputs.internalDomain ?? []).filter(isHttpUrl))];
-    let push: string;
-    if (serviceId && subDomain && fromOutputs.length === 1) {
-      push = fromOutputs[0]!;
-      state.pushUrlSource = 'deploy outputs';
-      ctx.print(`    from the ${ws.instance} deploy outputs: service ${serviceId}, internalDomain ${push}`);
-    } else {
-      if (!serviceId || !subDomain) ({ serviceId, subDomain } = await findService(ctx, stack));
-      const found = await pushUrlFromApi(ctx, stack, serviceId);
-      push = found.pushUrl;
-      state.apiId = found.apiId;
-      state.pushUrlSource = 'apigateway.DescribeApi';
-    }
-    const scheme = ws.protocols.includes('https') ? 'https' : 'http';
-    Object.assign(state, {
-      serviceId,
-      subDomain,
-      pushUrl: push,
-      wsUrl: `${scheme === 'https' ? 'wss' : 'ws'}://${subDomain}/${ws.environment}${ws.path}`,
-      publishUrls: ws.httpEndpoints.map(
-        (e) => `${e.method} ${scheme}://${subDomain}/${ws.environment}${e.path}`,
-      ),
-    });
-    saveState(ctx, stack, state);
-    ctx.print(`    push URL  ${push}   (from ${state.pushUrlSource})`);
-    ctx.print(`    WebSocket ${state.wsUrl}`);
+  async run(ctx, stack) {
+    const { urls, secret, release } = await gatewayInputs(ctx, stack, true);
+    const network = await ensureNetwork(ctx, stack, false);
+    const groupId = await ensureSecurityGroup(ctx, stack, network);
+    const host = await ensureGateway(
+      ctx,
+      stack,
+      network,
+      groupId,
+      release,
+      gatewayVariables(stack, secret, urls),
+    );
+    printHost(ctx, stack, host);
   },
 };
 
 // ---------------------------------------------------------------------------------------------------------------
-// Phase 4: put PUSH_URL into every function's environment
+// Phase 5: push URL and secret into the functions; function URLs into the gateway (deploy phase two)
 
-interface Variable {
-  Key: string;
-  Value: string;
-}
-
-function variablesOf(info: JsonObject): Variable[] {
-  return objects(isObject(info.Environment) ? info.Environment.Variables : undefined)
-    .map((v) => ({ Key: field(v, 'Key') ?? '', Value: field(v, 'Value') ?? '' }))
-    .filter((v) => v.Key !== '');
-}
-
-const BUSY = ['Creating', 'Updating', 'Publishing', 'Deleting'];
-
-/**
- * GetFunction until the function is Active: SCF applies configuration asynchronously and refuses changes while
- * it is busy (tencent-component-toolkit src/modules/scf/entities/scf.ts `checkStatus` polls the same way).
- */
-async function activeFunction(ctx: DeployContext, fn: FunctionSpec): Promise<JsonObject> {
-  const deadline = Date.now() + ctx.waitLimitMs;
-  for (;;) {
-    // A missing function fails here with ResourceNotFound, whose advice (resume with phase 2) is the right one.
-    const info = await call(ctx, 4, 'scf', 'GetFunction', {
-      FunctionName: fn.functionName,
-      Namespace: fn.namespace,
-    });
-    const status = field(info, 'Status');
-    if (status === undefined || status === 'Active') return info;
-    if (!BUSY.includes(status)) {
-      const reasons = objects(info.StatusReasons)
-        .map((r) => field(r, 'ErrorMessage'))
-        .filter(Boolean)
-        .join('; ');
-      throw new DeployError(
-        `function ${fn.functionName} is in state ${status}${reasons ? `: ${reasons}` : ''}`,
-        'see the function in the SCF console; redeploy it with --from-phase 2',
-        4,
-      );
-    }
-    if (Date.now() > deadline) {
-      throw new DeployError(
-        `function ${fn.functionName} is still ${status} after ${Math.round(ctx.waitLimitMs / 1000)} s`,
-        'wait until the SCF console shows it as normal, then resume with --from-phase 4',
-        4,
-      );
-    }
-    await sleep(ctx.pollIntervalMs);
-  }
-}
-
-const functionEnv: Phase = {
-  number: 4,
-  title: 'set PUSH_URL on every function (deploy phase two)',
+const wire: Phase = {
+  number: 5,
+  title: 'push URL and secret into the functions, function URLs into the gateway (deploy phase two)',
   plan(_ctx, stack) {
-    return stack.functions.flatMap((fn) => [
-      `api scf.GetFunction {"FunctionName":"${fn.functionName}","Namespace":"${fn.namespace}"}   (wait until Active)`,
-      `api scf.UpdateFunctionConfiguration {"FunctionName":"${fn.functionName}","Namespace":"${fn.namespace}",` +
-        '"Environment":{"Variables":[<its current variables, PUSH_URL = the push URL>]}}   (skipped when already set)',
-    ]);
+    return [
+      ...stack.functions.flatMap((fn) => [
+        `api scf.GetFunction {"FunctionName":"${fn.functionName}"}   (wait until Active)`,
+        `api scf.UpdateFunctionConfiguration {"FunctionName":"${fn.functionName}","Environment":{"Variables":[<its current ` +
+          `variables, PUSH_URL = ${pushUrlOf(stack)}, GATEWAY_SECRET = ***>]}}   (skipped when already set)`,
+      ]),
+      'then the gateway check of phase 4: re-run the install script through TAT only if its environment changed',
+    ];
   },
-  async run(ctx, stack, state) {
-    const push = state.pushUrl;
-    if (!isHttpUrl(push)) {
-      throw new DeployError('no push URL is known yet', 'resume with --from-phase 3, which finds it', 4);
-    }
+  async run(ctx, stack) {
+    const { urls, secret, release } = await gatewayInputs(ctx, stack, false);
+    const push = pushUrlOf(stack);
     for (const fn of stack.functions) {
       const before = variablesOf(await activeFunction(ctx, fn));
-      if (fn.functionName === stack.websocket.register) {
-        state.authRequired = before.some((v) => v.Key === 'AUTH_SECRET' && v.Value.trim() !== '');
-      }
-      if (before.find((v) => v.Key === 'PUSH_URL')?.Value === push) {
-        ctx.print(`    = ${fn.functionName}: PUSH_URL already set, no update`);
+      const changes = { PUSH_URL: push, GATEWAY_SECRET: secret };
+      const has = (key: string, value: string) => before.some((v) => v.Key === key && v.Value === value);
+      if (has('PUSH_URL', push) && has('GATEWAY_SECRET', secret)) {
+        ctx.print(`    = ${fn.functionName}: PUSH_URL and GATEWAY_SECRET already set`);
         continue;
       }
-      // UpdateFunctionConfiguration replaces the whole variable list (the component toolkit sends the full list on
-      // every update, and needs a special empty element to delete them all: tencent-component-toolkit
-      // src/modules/scf/entities/scf.ts `updateConfigure`). So send every current variable back, PUSH_URL changed,
-      // and nothing but FunctionName, Namespace and Environment, so that no other setting is touched.
-      const merged = before.some((v) => v.Key === 'PUSH_URL')
-        ? before.map((v) => (v.Key === 'PUSH_URL' ? { Key: v.Key, Value: push } : v))
-        : [...before, { Key: 'PUSH_URL', Value: push }];
-      await call(ctx, 4, 'scf', 'UpdateFunctionConfiguration', {
+      // UpdateFunctionConfiguration replaces the whole variable list, so every current variable is sent back, and
+      // nothing but the environment, so that no other setting is touched.
+      const merged = mergeVariables(before, changes);
+      await call(ctx, 'scf', 'UpdateFunctionConfiguration', {
         FunctionName: fn.functionName,
         Namespace: fn.namespace,
         Environment: { Variables: merged.map((v) => ({ Key: v.Key, Value: v.Value })) },
       });
       const after = variablesOf(await activeFunction(ctx, fn));
-      const lost = before.filter((v) => v.Key !== 'PUSH_URL' && !after.some((a) => a.Key === v.Key));
-      const wrong = [
-        ...(after.find((v) => v.Key === 'PUSH_URL')?.Value === push ? [] : ['PUSH_URL is not the new value']),
-        ...(lost.length > 0 ? [`lost ${lost.map((v) => v.Key).join(', ')}`] : []),
-      ];
-      if (wrong.length > 0) {
+      const lost = before.filter((v) => !(v.Key in changes) && !after.some((a) => a.Key === v.Key));
+      if (!after.some((v) => v.Key === 'PUSH_URL' && v.Value === push) || lost.length > 0) {
         throw new DeployError(
-          `function ${fn.functionName} does not show the update: ${wrong.join('; ')}`,
-          'check the function in the SCF console; resume with --from-phase 4',
-          4,
+          `function ${fn.functionName} does not show the update${lost.length ? `: lost ${lost.map((v) => v.Key).join(', ')}` : ''}`,
+          'check the function in the SCF console; resume with --from-phase 5',
+          5,
         );
       }
-      const kept = before.filter((v) => v.Key !== 'PUSH_URL').length;
-      ctx.print(`    ok ${fn.functionName}: PUSH_URL set, ${kept} other variables kept`);
+      ctx.print(
+        `    ok ${fn.functionName}: PUSH_URL and GATEWAY_SECRET set, ${before.length - before.filter((v) => v.Key in changes).length} other variables kept`,
+      );
     }
-    saveState(ctx, stack, state);
+    const network = await ensureNetwork(ctx, stack, false);
+    const group = await findSecurityGroup(ctx, stack);
+    if (!group) {
+      throw new DeployError('the gateway security group is missing', 'resume with --from-phase 4', 5);
+    }
+    const host = await ensureGateway(
+      ctx,
+      stack,
+      network,
+      field(group, 'SecurityGroupId') ?? '',
+      release,
+      gatewayVariables(stack, secret, urls),
+    );
+    ctx.print(`    ok gateway ${host.instanceId} invokes ${Object.keys(urls).length} function URLs`);
   },
 };
 
 // ---------------------------------------------------------------------------------------------------------------
-// Phase 5: the web client's config, and the URLs
+// Phase 6: the web client's config, and the URLs
 
 export function webConfigFile(ctx: DeployContext): string {
   return path.join(ctx.outDir, 'web', 'config.json');
 }
 
+async function publicAddress(ctx: DeployContext, stack: Stack): Promise<string> {
+  const instance = await findInstance(ctx, stack);
+  const ip =
+    instance && Array.isArray(instance.PublicIpAddresses) ? String(instance.PublicIpAddresses[0] ?? '') : '';
+  if (!ip) {
+    throw new DeployError(
+      'the gateway has no public IP (or no instance)',
+      'resume with --from-phase 4',
+      ctx.phase,
+    );
+  }
+  return `${ip}:${stack.gateway.publicPort}`;
+}
+
 const webConfig: Phase = {
-  number: 5,
+  number: 6,
   title: 'write the web client config and print the URLs',
   plan(ctx, stack) {
     return [
-      `write ${shown(ctx, webConfigFile(ctx))}: {"wsUrl": <wss://subDomain/${stack.websocket.environment}${stack.websocket.path}>, ` +
-        `"heartbeatSeconds": ${heartbeatSeconds(stack)}, "authRequired": <AUTH_SECRET set>}`,
+      "api cvm.DescribeInstances   (the gateway's public IP)",
+      `write ${shown(ctx, webConfigFile(ctx))}: {"wsUrl":"ws://<public IP>:${stack.gateway.publicPort}/ws",` +
+        `"heartbeatSeconds":${heartbeatSeconds(stack)},"authRequired":<AUTH_SECRET set>}`,
     ];
   },
-  async run(ctx, stack, state) {
-    if (!state.wsUrl) {
-      throw new DeployError(
-        'the WebSocket URL is not known yet',
-        'resume with --from-phase 3, which finds it',
-        5,
-      );
-    }
-    const authRequired = state.authRequired ?? stack.secretsPassed.includes('AUTH_SECRET');
+  async run(ctx, stack) {
+    const address = await publicAddress(ctx, stack);
+    const authRequired = Boolean(stack.functions.find((f) => f.key === 'register')?.variables.AUTH_SECRET);
+    const wsUrl = `ws://${address}/ws`;
     const file = webConfigFile(ctx);
     writeAtomically(
       file,
-      `${JSON.stringify({ wsUrl: state.wsUrl, heartbeatSeconds: heartbeatSeconds(stack), authRequired }, null, 2)}\n`,
+      `${JSON.stringify({ wsUrl, heartbeatSeconds: heartbeatSeconds(stack), authRequired }, null, 2)}\n`,
     );
     ctx.print(`    wrote ${shown(ctx, file)}`);
     ctx.print('');
-    ctx.print(`    WebSocket    ${state.wsUrl}`);
-    for (const url of state.publishUrls ?? []) ctx.print(`    Publish API  ${url}`);
-    ctx.print(`    Push URL     ${state.pushUrl ?? '?'}   (used by the functions; not a client URL)`);
-    ctx.print(`    Web client   serve ${shown(ctx, path.dirname(file))}/ from any static host`);
+    ctx.print(`    Web page     http://${address}/   (served by the gateway)`);
+    ctx.print(`    WebSocket    ${wsUrl}`);
+    ctx.print(`    Publish API  POST http://${address}/publish   (Authorization: Bearer $PUBLISH_TOKEN)`);
+    ctx.print(`    Token API    POST http://${address}/token`);
+    ctx.print(`    Health       http://${address}/healthz, /readyz`);
+    ctx.print(`    Push URL     ${pushUrlOf(stack)}   (private: functions only)`);
     ctx.print(
       `    Access       ${authRequired ? 'signed tokens required (AUTH_SECRET)' : 'open (no AUTH_SECRET)'}`,
+    );
+    ctx.print(
+      '    Browsers on an https:// page need wss://: put a domain and a certificate in front (docs/deploy.md, "TLS").',
     );
   },
 };
 
 // ---------------------------------------------------------------------------------------------------------------
-// Phase 6: smoke check (only with --smoke)
+// Phase 7: smoke check (only with --smoke)
 
 const smoke: Phase = {
-  number: 6,
-  title: 'smoke check: two clients, one message',
+  number: 7,
+  title: 'smoke check: two clients, one message, through the deployed gateway',
   plan(ctx) {
     return [
-      `connect two WebSocket clients to ${ctx.options.smokeUrl ?? '<the WebSocket URL>'}, send a text frame from ` +
+      `connect two WebSocket clients to ${ctx.options.smokeUrl ?? '<ws://public IP:port/ws>'}, send a text frame from ` +
         'one, expect it at the other',
     ];
   },
-  async run(ctx, _stack, state) {
-    const url = ctx.options.smokeUrl ?? state.wsUrl;
-    if (!url)
-      throw new DeployError(
-        'no WebSocket URL to check',
-        'resume with --from-phase 3, or pass --smoke-url',
-        6,
-      );
+  async run(ctx, stack) {
+    const url = ctx.options.smokeUrl ?? `ws://${await publicAddress(ctx, stack)}/ws`;
     try {
       await smokeCheck({
         wsUrl: url,
@@ -677,40 +489,184 @@ const smoke: Phase = {
     } catch (error) {
       throw new DeployError(
         `smoke check against ${url} failed: ${errorMessage(error)}`,
-        'read the register and transport logs in the SCF console; a refused handshake with AUTH_SECRET set needs the ' +
-          'same AUTH_SECRET here; nothing received usually means PUSH_URL is wrong (--from-phase 3)',
-        6,
+        "on the host: journalctl -u wschat-gateway (TAT or the console's login); in the SCF console: the register " +
+          'and transport logs. A refused handshake with AUTH_SECRET set needs the same AUTH_SECRET here; nothing ' +
+          'received usually means the functions cannot reach the push URL (security group, --from-phase 5)',
+        7,
       );
     }
     ctx.print('    ok smoke check passed');
   },
 };
 
-export const PHASES: Phase[] = [build, deploy, pushUrl, functionEnv, webConfig, smoke];
+export const PHASES: Phase[] = [build, bucket, functions, gateway, wire, webConfig, smoke];
 
 // ---------------------------------------------------------------------------------------------------------------
-// Removal (npm run deploy -- --remove)
+// Removal (npm run deploy -- --remove [--delete-bucket])
+
+export function removalPlan(stack: Stack, deleteBucket: boolean): { removes: string[]; keeps: string[] } {
+  const removes = [
+    `CVM instance ${stack.gateway.name} (tag ${STACK_TAG}=${stack.tag}) and its public IP`,
+    `security group ${stack.gateway.securityGroupName}`,
+    ...stack.functions.map((f) => `function ${f.functionName} with its triggers and function URL`),
+    `CAM policy ${stack.role.policyName} and role ${stack.role.name}, if this deploy created them`,
+    ...(stack.network.vpcId
+      ? []
+      : [
+          `subnet ${stack.network.subnetName} and VPC ${stack.network.vpcName}, if this deploy created them (tagged)`,
+        ]),
+    `objects under ${stack.bucket.deployPrefix} in ${stack.bucket.name} (the gateway release, the deploy record)`,
+  ];
+  const keeps = [
+    'CLS log topics SCF created for the functions (delete them in the CLS console)',
+    'the SCF service role SCF_QcsRole (account-wide: every function of the account relies on it)',
+    ...(stack.network.vpcId
+      ? [`the VPC ${stack.network.vpcId} and subnet ${stack.network.subnetId} you named`]
+      : []),
+  ];
+  if (deleteBucket) {
+    removes.push(
+      `objects under ${stack.bucket.keyPrefix} (chat history and registry), then bucket ${stack.bucket.name}`,
+    );
+    keeps.push(
+      `bucket ${stack.bucket.name} if it still holds objects outside ${stack.bucket.keyPrefix} (the delete fails, and says so)`,
+    );
+  } else {
+    keeps.push(
+      `bucket ${stack.bucket.name} and everything under ${stack.bucket.keyPrefix} (chat history, registry): add --delete-bucket to remove them too`,
+    );
+  }
+  return { removes, keeps };
+}
 
 export async function removeStack(ctx: DeployContext, stack: Stack): Promise<void> {
+  const { removes, keeps } = removalPlan(stack, ctx.options.deleteBucket);
+  for (const line of removes) ctx.print(`    remove: ${line}`);
+  for (const line of keeps) ctx.print(`    keep:   ${line}`);
   if (ctx.options.dryRun) {
-    for (const i of [...stack.instances].reverse()) {
-      ctx.print(`    $ ${ctx.cli} remove   (in ${shown(ctx, instanceDir(ctx, i.name))})`);
-    }
+    ctx.print(
+      '    api cvm.DescribeInstances, cvm.TerminateInstances; vpc.DescribeSecurityGroups, vpc.DeleteSecurityGroup;',
+    );
+    ctx.print(
+      '    api scf.GetFunction, scf.DeleteFunction (×5); cam.GetRole, cam.ListPolicies, cam.DetachRolePolicy,',
+    );
+    ctx.print(
+      '    api cam.DeletePolicy, cam.DeleteRole; vpc.DescribeVpcs, vpc.DescribeSubnets, vpc.DeleteSubnet, vpc.DeleteVpc;',
+    );
+    ctx.print(
+      `    cos getBucket + deleteMultipleObject under ${stack.bucket.deployPrefix}${ctx.options.deleteBucket ? ` and ${stack.bucket.keyPrefix}, then deleteBucket` : ''}`,
+    );
     return;
   }
-  for (const { instance, dir } of writeInstanceFiles(ctx, stack).reverse()) {
-    ctx.print(`    $ ${ctx.cli} remove   (in ${shown(ctx, dir)})`);
-    // stdin stays attached: the CLI asks for confirmation before it deletes an application.
-    const code = await new Promise<number | null>((resolve) => {
-      const child = spawn(ctx.cli, ['remove'], { cwd: dir, env: cliEnv(ctx), stdio: 'inherit' });
-      child.on('error', () => resolve(null));
-      child.on('close', resolve);
-    });
-    if (code !== 0) {
+  ctx.phase = 0;
+  const bucketState = await cos(ctx, (b) => b.headBucket());
+  const instance = await findInstance(ctx, stack);
+  if (instance) {
+    const id = field(instance, 'InstanceId') ?? '';
+    await call(ctx, 'cvm', 'TerminateInstances', { InstanceIds: [id], ReleaseAddress: true });
+    await waitFor(
+      ctx,
+      `instance ${id} is still terminating`,
+      async () => ((await findInstance(ctx, stack)) ? undefined : true),
+      'run npm run deploy -- --remove again in a minute (removing twice is harmless)',
+    );
+    ctx.print(`    - instance ${id} terminated`);
+  }
+  const group = await findSecurityGroup(ctx, stack);
+  if (group && tagsOf(group.TagSet)[STACK_TAG] === stack.tag) {
+    await call(ctx, 'vpc', 'DeleteSecurityGroup', { SecurityGroupId: field(group, 'SecurityGroupId') ?? '' });
+    ctx.print(`    - security group ${stack.gateway.securityGroupName} deleted`);
+  }
+  for (const fn of stack.functions) {
+    if (await getFunction(ctx, fn)) {
+      await call(ctx, 'scf', 'DeleteFunction', { FunctionName: fn.functionName, Namespace: fn.namespace });
+      ctx.print(`    - function ${fn.functionName} deleted`);
+    }
+  }
+  await removeRole(ctx, stack);
+  if (!stack.network.vpcId) await removeNetwork(ctx, stack);
+  if (bucketState !== 'mine') {
+    ctx.print(
+      `    = bucket ${stack.bucket.name} ${bucketState === 'missing' ? 'does not exist' : 'is not ours'}: nothing to remove there`,
+    );
+    return;
+  }
+  const artifacts = await cos(ctx, (b) => b.listKeys(stack.bucket.deployPrefix));
+  if (artifacts.length > 0) {
+    await cos(ctx, (b) => b.deleteKeys(artifacts));
+    ctx.print(`    - ${artifacts.length} objects under ${stack.bucket.deployPrefix} deleted`);
+  }
+  if (ctx.options.deleteBucket) {
+    const data = await cos(ctx, (b) => b.listKeys(stack.bucket.keyPrefix));
+    if (data.length > 0) await cos(ctx, (b) => b.deleteKeys(data));
+    ctx.print(`    - ${data.length} objects under ${stack.bucket.keyPrefix} deleted`);
+    try {
+      await cos(ctx, (b) => b.deleteBucket());
+      ctx.print(`    - bucket ${stack.bucket.name} deleted`);
+    } catch (error) {
       throw new DeployError(
-        `${ctx.cli} remove failed for instance "${instance.name}" (exit code ${code})`,
-        'read the CLI output above, then run npm run deploy -- --remove again (removing twice is harmless)',
+        `bucket ${stack.bucket.name} was not deleted: ${errorMessage(error)}`,
+        `it still holds objects outside ${stack.bucket.keyPrefix} (kept on purpose); delete them in the COS console, then run --remove --delete-bucket again`,
       );
     }
+  }
+}
+
+async function removeRole(ctx: DeployContext, stack: Stack): Promise<void> {
+  const role = await callOrMissing(ctx, 'cam', 'GetRole', { RoleName: stack.role.name });
+  const listed = await call(ctx, 'cam', 'ListPolicies', {
+    Keyword: stack.role.policyName,
+    Scope: 'Local',
+    Rp: 200,
+    Page: 1,
+  });
+  const policy = objects(listed.List).find((p) => field(p, 'PolicyName') === stack.role.policyName);
+  const ours = (description: string | undefined) => (description ?? '').startsWith('wschat deploy:');
+  const roleInfo =
+    role && typeof role.RoleInfo === 'object' && role.RoleInfo !== null && !Array.isArray(role.RoleInfo)
+      ? role.RoleInfo
+      : undefined;
+  if (policy && ours(field(policy, 'Description'))) {
+    const id = Number(policy.PolicyId);
+    if (roleInfo)
+      await callOrMissing(ctx, 'cam', 'DetachRolePolicy', { PolicyId: id, DetachRoleName: stack.role.name });
+    await call(ctx, 'cam', 'DeletePolicy', { PolicyId: [id] });
+    ctx.print(`    - policy ${stack.role.policyName} deleted`);
+  }
+  if (roleInfo && ours(field(roleInfo, 'Description'))) {
+    await call(ctx, 'cam', 'DeleteRole', { RoleName: stack.role.name });
+    ctx.print(`    - role ${stack.role.name} deleted`);
+  } else if (roleInfo) {
+    ctx.print(`    keep: role ${stack.role.name} (not created by this deploy)`);
+  }
+}
+
+async function removeNetwork(ctx: DeployContext, stack: Stack): Promise<void> {
+  const vpcs = await call(ctx, 'vpc', 'DescribeVpcs', {
+    Filters: [{ Name: 'vpc-name', Values: [stack.network.vpcName] }],
+  });
+  const vpc = objects(vpcs.VpcSet).find(
+    (v) => field(v, 'VpcName') === stack.network.vpcName && tagsOf(v.TagSet)[STACK_TAG] === stack.tag,
+  );
+  if (!vpc) return;
+  const vpcId = field(vpc, 'VpcId') ?? '';
+  const subnets = await call(ctx, 'vpc', 'DescribeSubnets', {
+    Filters: [{ Name: 'vpc-id', Values: [vpcId] }],
+  });
+  const fix =
+    "SCF releases a function's network interfaces some minutes after the function is deleted: run " +
+    'npm run deploy -- --remove again later (removing twice is harmless)';
+  try {
+    for (const subnet of objects(subnets.SubnetSet).filter(
+      (s) => tagsOf(s.TagSet)[STACK_TAG] === stack.tag,
+    )) {
+      await call(ctx, 'vpc', 'DeleteSubnet', { SubnetId: field(subnet, 'SubnetId') ?? '' });
+      ctx.print(`    - subnet ${field(subnet, 'SubnetName')} deleted`);
+    }
+    await call(ctx, 'vpc', 'DeleteVpc', { VpcId: vpcId });
+    ctx.print(`    - VPC ${stack.network.vpcName} deleted`);
+  } catch (error) {
+    if (error instanceof DeployError) throw new DeployError(error.message, fix, undefined, error.code);
+    throw error;
   }
 }

@@ -1,82 +1,98 @@
 import path from 'path';
-import { parse, stringify } from 'yaml';
+import { parse } from 'yaml';
 import { DeployError } from './errors';
 
 /**
- * serverless.yml → a resolved, validated stack, and the per-instance files the Serverless CLI deploys.
- *
- * Why one file split into instances: Tencent's CLI (serverless-cloud-framework, and serverless-tencent before it)
- * deploys one component instance per serverless.yml, or every subfolder of the current one with `runAll`
- * (Serverlesstencent/serverless-cloud-framework src/commands/run.js, src/libs/utils/basic.js `runningTemplate`).
- * Splitting here lets the deploy tool choose the order (bucket, functions, gateway: the gateway binds functions by
- * name) and stop on the first failure, instead of relying on `${output:...}` edges resolved by the platform.
+ * serverless.yml → a resolved, validated stack. The file is our own format (version 1, documented field by field in
+ * docs/deploy.md); this module is its only reader.
  */
 
 export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
 export type JsonObject = { [key: string]: Json };
 
-export type Component = 'cos' | 'scf' | 'apigateway';
-const COMPONENTS: readonly string[] = ['cos', 'scf', 'apigateway'];
+/** The four functions the gateway invokes, and the gateway variable that carries each one's URL (the contract). */
+export const GATEWAY_FUNCTION_URL_VARS = {
+  register: 'REGISTER_FUNCTION_URL',
+  transport: 'TRANSPORT_FUNCTION_URL',
+  cleanup: 'CLEANUP_FUNCTION_URL',
+  publish: 'PUBLISH_FUNCTION_URL',
+} as const;
+export type InvokedFunction = keyof typeof GATEWAY_FUNCTION_URL_VARS;
 
-export interface StackInstance {
-  /** The key under `instances`; also the instance name the CLI records. */
-  name: string;
-  component: Component;
-  inputs: JsonObject;
-}
+/** Tag key on everything the deploy creates; its value is `<app>-<stage>`. Removal only touches tagged resources. */
+export const STACK_TAG = 'wschat-stack';
 
 export interface FunctionSpec {
-  instance: string;
+  /** The key under `functions:` (register, transport, ...). */
+  key: string;
   functionName: string;
   namespace: string;
-  /** Absolute path of the code folder. */
-  src: string;
+  description: string;
+  runtime: string;
   /** `file.export`, e.g. index.main_handler. */
   handler: string;
+  memorySize: number;
   timeoutSeconds: number;
+  /** Absolute path of the folder zipped as the function's code. */
+  codeDir: string;
   variables: Record<string, string>;
+  /** A private function URL for the gateway. */
+  url: boolean;
+  timer?: { name: string; cron: string };
 }
 
-export interface WebsocketSpec {
-  instance: string;
-  serviceName: string;
-  /** inputs.serviceId, when serverless.yml pins the service. */
-  serviceId?: string;
-  environment: string;
-  protocols: string[];
-  path: string;
-  serviceTimeoutSeconds: number;
-  transport: string;
-  register: string;
-  cleanup: string;
-  /** HTTP endpoints of the same service (method and path), e.g. the publish API. */
-  httpEndpoints: { method: string; path: string }[];
+export interface GatewaySpec {
+  host: 'cvm';
+  name: string;
+  /** Absolute path of the gateway bundle. */
+  bundle: string;
+  instanceType: string;
+  imageId?: string;
+  imageName: string;
+  systemDiskGb: number;
+  bandwidthMbps: number;
+  privateIp: string;
+  securityGroupName: string;
+  nodeUrl: string;
+  nodeSha256?: string;
+  publicPort: number;
+  pushPort: number;
+  variables: Record<string, string>;
 }
 
 export interface Stack {
   app: string;
   stage: string;
   region: string;
-  org?: string;
-  /** In deploy order: buckets, functions, gateways. */
-  instances: StackInstance[];
+  /** Value of the STACK_TAG tag: `<app>-<stage>`. */
+  tag: string;
+  bucket: {
+    name: string;
+    appId: string;
+    keyPrefix: string;
+    /** Where this stage's deploy artifacts live: `<deployPrefix><stage>/`. */
+    deployPrefix: string;
+  };
+  network: {
+    vpcId?: string;
+    subnetId?: string;
+    vpcName: string;
+    vpcCidr: string;
+    subnetName: string;
+    subnetCidr: string;
+    zone: string;
+  };
+  role: { name: string; policyName: string };
   functions: FunctionSpec[];
-  websocket: WebsocketSpec;
-  /** Names of the ${secret:NAME} variables that are set, i.e. handed to the CLI through its environment. */
-  secretsPassed: string[];
+  gateway: GatewaySpec;
 }
 
 export interface LoadOptions {
-  /** Repository root: `src` paths are relative to it. */
+  /** Repository root: paths are relative to it. */
   root: string;
   /** The deploy environment (for ${env:...} and ${secret:...}). */
   env: Record<string, string | undefined>;
-  /** What ${pushUrl} becomes. */
-  pushUrl: string;
 }
-
-/** What PUSH_URL holds between phase one and phase two of a first deploy; the functions reject it by name. */
-export const PUSH_URL_PLACEHOLDER = 'pending:set-by-npm-run-deploy-phase-4';
 
 const DROP = Symbol('drop');
 type Resolved = Json | typeof DROP;
@@ -98,7 +114,6 @@ function envValue(env: Record<string, string | undefined>, name: string): string
 class Resolver {
   readonly missing = new Set<string>();
   readonly problems: string[] = [];
-  readonly secretsPassed = new Set<string>();
   constructor(
     private readonly env: Record<string, string | undefined>,
     private readonly builtins: Record<string, string>,
@@ -106,14 +121,7 @@ class Resolver {
 
   string(value: string, where: string): Resolved {
     const secret = /^\$\{secret:([A-Za-z_][A-Za-z0-9_]*)\}$/.exec(value);
-    if (secret) {
-      const name = secret[1]!;
-      if (envValue(this.env, name) === undefined) return DROP;
-      this.secretsPassed.add(name);
-      // The real CLI resolves ${env:NAME} from its own environment (serverless-cloud-framework
-      // src/libs/utils/basic.js `resolveVariables`), so the value never lands in the generated file.
-      return `\${env:${name}}`;
-    }
+    if (secret) return envValue(this.env, secret[1]!) ?? DROP;
     return value.replace(/\$\{([^}]*)\}/g, (token, body: string) => {
       const env = /^env:([A-Za-z_][A-Za-z0-9_]*)\s*(?:,\s*(.*?)\s*)?$/.exec(body);
       if (env) {
@@ -129,7 +137,7 @@ class Resolver {
       } else {
         this.problems.push(
           `${where}: unknown variable ${token} (known: \${env:NAME}, \${env:NAME, default}, ` +
-            '${secret:NAME}, ${app}, ${stage}, ${region}, ${pushUrl})',
+            '${secret:NAME}, ${app}, ${stage}, ${region})',
         );
       }
       return token;
@@ -164,7 +172,6 @@ function child(obj: JsonObject, key: string): JsonObject {
   return isObject(value) ? value : {};
 }
 
-/** Parses serverless.yml. `<<` merge keys are on, as in YAML 1.1 and js-yaml (which the CLI itself uses). */
 export function parseStackFile(source: string): JsonObject {
   const doc: unknown = parse(source, { merge: true });
   if (!isObject(doc))
@@ -172,183 +179,249 @@ export function parseStackFile(source: string): JsonObject {
   return doc;
 }
 
+function invalid(problems: string[]): DeployError {
+  return new DeployError(
+    `serverless.yml is invalid:\n  - ${problems.join('\n  - ')}`,
+    'correct serverless.yml (docs/deploy.md describes every field)',
+  );
+}
+
+/** Reads the whole file; throws a DeployError naming every problem at once. */
 export function loadStack(source: string, options: LoadOptions): Stack {
-  const doc = parseStackFile(source);
+  const raw = parseStackFile(source);
+  const problems: string[] = [];
+  if (raw.version !== 1) problems.push(`version must be 1, got ${JSON.stringify(raw.version ?? null)}`);
+  for (const key of ['instances', 'component', 'inputs']) {
+    if (key in raw) problems.push(`"${key}" is the old Serverless Components format; see docs/deploy.md`);
+  }
+  // Secrets must come from the environment: checked on the raw text, before anything is resolved.
+  const envBlocks: [string, JsonObject][] = [
+    ['functionDefaults.environment', child(child(raw, 'functionDefaults'), 'environment')],
+    ['gateway.environment', child(child(raw, 'gateway'), 'environment')],
+    ...Object.entries(child(raw, 'functions')).map(([k, f]): [string, JsonObject] => [
+      `functions.${k}.environment`,
+      isObject(f) ? child(f, 'environment') : {},
+    ]),
+  ];
+  for (const [where, block] of envBlocks) {
+    for (const [key, value] of Object.entries(block)) {
+      if (isSecretName(key) && value !== `\${secret:${key}}`) {
+        problems.push(
+          `${where}.${key} looks like a secret; write it as \${secret:${key}} so that it comes from the deploy ` +
+            'environment and is never written to a file',
+        );
+      }
+    }
+  }
+  const credential = findCredential(raw);
+  if (credential) problems.push(`the file contains what looks like a Tencent Cloud key (${credential}…)`);
+
   const top = new Resolver(options.env, {});
-  const word = (key: string, fallback?: string): string => {
-    const raw = text(doc[key]) ?? fallback;
-    if (raw === undefined) throw new DeployError(`serverless.yml has no "${key}"`, `add a top-level ${key}:`);
-    const resolved = top.string(raw, key);
+  const word = (key: string, fallback: string): string => {
+    const resolved = top.string(text(raw[key]) ?? fallback, key);
     return typeof resolved === 'string' ? resolved : '';
   };
-  const app = word('app');
+  const app = word('app', 'wschat');
   const stage = word('stage', 'dev');
   const region = word('region', 'ap-guangzhou');
-  const org = doc.org === undefined ? undefined : word('org');
-  const resolver = new Resolver(options.env, { app, stage, region, pushUrl: options.pushUrl });
+  const resolver = new Resolver(options.env, { app, stage, region });
+  const resolvedDoc = resolver.value(raw, '');
+  const doc = isObject(resolvedDoc) ? resolvedDoc : {};
 
-  const rawInstances = doc.instances;
-  if (!isObject(rawInstances) || Object.keys(rawInstances).length === 0) {
+  const missing = [...new Set([...top.missing, ...resolver.missing])].sort();
+  if (missing.length > 0) {
     throw new DeployError(
-      'serverless.yml has no instances',
-      'add the bucket, functions and gateway under instances:',
-    );
-  }
-  const instances: StackInstance[] = [];
-  const problems: string[] = [];
-  for (const [name, raw] of Object.entries(rawInstances)) {
-    if (!isObject(raw)) {
-      problems.push(`instances.${name} is not a mapping`);
-      continue;
-    }
-    const component = text(raw.component);
-    if (component === undefined || !COMPONENTS.includes(component)) {
-      problems.push(
-        `instances.${name}.component must be one of ${COMPONENTS.join(', ')}, got "${component}"`,
-      );
-      continue;
-    }
-    if (!/^[A-Za-z][A-Za-z0-9_-]*$/.test(name)) problems.push(`instance name "${name}" must be a plain word`);
-    const inputs = resolver.value(isObject(raw.inputs) ? raw.inputs : {}, `instances.${name}.inputs`);
-    instances.push({ name, component: component as Component, inputs: isObject(inputs) ? inputs : {} });
-  }
-  const missing = new Set([...top.missing, ...resolver.missing]);
-  if (missing.size > 0) {
-    const names = [...missing].sort();
-    throw new DeployError(
-      `serverless.yml needs ${names.join(', ')} from the environment, and ${names.length > 1 ? 'they are' : 'it is'} not set`,
-      `export ${names.map((n) => `${n}=...`).join(' ')} (see the comments in serverless.yml and docs/deploy.md)`,
+      `serverless.yml needs ${missing.join(', ')} from the environment, and ${missing.length > 1 ? 'they are' : 'it is'} not set`,
+      `export ${missing.map((n) => `${n}=...`).join(' ')} (see the comments in serverless.yml and docs/deploy.md)`,
     );
   }
   problems.push(...top.problems, ...resolver.problems);
-  if (problems.length > 0) {
-    throw new DeployError(
-      `serverless.yml is invalid:\n  - ${problems.join('\n  - ')}`,
-      'correct serverless.yml',
-    );
-  }
-  const order: Component[] = ['cos', 'scf', 'apigateway'];
-  instances.sort((a, b) => order.indexOf(a.component) - order.indexOf(b.component));
 
-  const functions = instances
-    .filter((i) => i.component === 'scf')
-    .map((i) => functionSpec(i, options.root, problems));
-  const websocket = websocketSpec(instances, problems);
-  if (problems.length > 0 || websocket === undefined) {
-    throw new DeployError(
-      `serverless.yml is invalid:\n  - ${problems.join('\n  - ')}`,
-      'correct serverless.yml',
+  const str = (obj: JsonObject, key: string, where: string, fallback?: string): string => {
+    const value = text(obj[key]) ?? fallback;
+    if (value === undefined || value === '') problems.push(`${where}.${key} is required`);
+    return value ?? '';
+  };
+  const optional = (obj: JsonObject, key: string): string | undefined => text(obj[key]) || undefined;
+  const int = (obj: JsonObject, key: string, where: string, min: number, max: number, fallback?: number) => {
+    const value = obj[key] === undefined ? fallback : Number(obj[key]);
+    if (value === undefined || !Number.isInteger(value) || value < min || value > max) {
+      problems.push(`${where}.${key} must be an integer from ${min} to ${max}`);
+      return min;
+    }
+    return value;
+  };
+  const vars = (obj: JsonObject, where: string): Record<string, string> => {
+    const out: Record<string, string> = {};
+    for (const [key, value] of Object.entries(obj)) {
+      const s = text(value);
+      if (s === undefined) problems.push(`${where}.${key} must be a scalar`);
+      else out[key] = s;
+    }
+    return out;
+  };
+
+  const b = child(doc, 'bucket');
+  const bucketName = str(b, 'name', 'bucket');
+  const appId = /-(\d{5,})$/.exec(bucketName)?.[1] ?? '';
+  if (bucketName && (!appId || !/^[a-z0-9][a-z0-9-]*-\d{5,}$/.test(bucketName))) {
+    problems.push(
+      `bucket.name "${bucketName}" must be the full bucket name, name-APPID (e.g. wschat-1250000000): the APPID ` +
+        'names the account in the CAM policy, and the functions must look for exactly this bucket',
     );
   }
-  return {
+  const prefix = (value: string) => (value === '' || value.endsWith('/') ? value : `${value}/`);
+  const keyPrefix = prefix(text(b.keyPrefix) ?? 'wschat/');
+  const deployPrefix = `${prefix(text(b.deployPrefix) ?? 'deploy/')}${stage}/`;
+  if (keyPrefix !== '' && deployPrefix.startsWith(keyPrefix)) {
+    problems.push('bucket.deployPrefix must lie outside bucket.keyPrefix (the sweep lists keyPrefix)');
+  }
+
+  const n = child(doc, 'network');
+  const network = {
+    vpcId: optional(n, 'vpcId'),
+    subnetId: optional(n, 'subnetId'),
+    vpcName: str(n, 'vpcName', 'network', `${app}-${stage}`),
+    vpcCidr: str(n, 'vpcCidr', 'network', '10.8.0.0/16'),
+    subnetName: str(n, 'subnetName', 'network', `${app}-${stage}`),
+    subnetCidr: str(n, 'subnetCidr', 'network', '10.8.1.0/24'),
+    zone: str(n, 'zone', 'network'),
+  };
+  if (Boolean(network.vpcId) !== Boolean(network.subnetId)) {
+    problems.push('network.vpcId and network.subnetId go together: set both or neither');
+  }
+  if (network.zone && !network.zone.startsWith(`${region}-`)) {
+    problems.push(`network.zone "${network.zone}" is not in region ${region} (e.g. ${region}-3)`);
+  }
+
+  const r = child(doc, 'role');
+  const role = {
+    name: str(r, 'name', 'role', 'wschat_scf_role'),
+    policyName: str(r, 'policyName', 'role', `${app}-${stage}-cos`),
+  };
+
+  const defaults = child(doc, 'functionDefaults');
+  const functions: FunctionSpec[] = [];
+  for (const [key, value] of Object.entries(child(doc, 'functions'))) {
+    const where = `functions.${key}`;
+    if (!isObject(value)) {
+      problems.push(`${where} is not a mapping`);
+      continue;
+    }
+    const f: JsonObject = { ...defaults, ...value };
+    const timer = isObject(value.timer) ? value.timer : undefined;
+    functions.push({
+      key,
+      functionName: str(f, 'name', where),
+      namespace: text(f.namespace) ?? 'default',
+      description: text(f.description) ?? '',
+      runtime: str(f, 'runtime', where),
+      handler: str(f, 'handler', where),
+      memorySize: int(f, 'memorySize', where, 64, 3072, 128),
+      timeoutSeconds: int(f, 'timeout', where, 1, 900, 3),
+      codeDir: path.resolve(options.root, text(f.codeDir) ?? `dist/functions/${key}`),
+      variables: {
+        ...vars(child(defaults, 'environment'), 'functionDefaults.environment'),
+        ...vars(child(value, 'environment'), `${where}.environment`),
+      },
+      url: f.url === true,
+      timer: timer
+        ? { name: str(timer, 'name', `${where}.timer`), cron: str(timer, 'cron', `${where}.timer`) }
+        : undefined,
+    });
+  }
+  for (const key of Object.keys(GATEWAY_FUNCTION_URL_VARS)) {
+    const fn = functions.find((f) => f.key === key);
+    if (!fn) problems.push(`functions.${key} is missing: the gateway invokes it`);
+    else if (!fn.url) problems.push(`functions.${key}.url must be true: the gateway invokes it by its URL`);
+  }
+
+  const g = child(doc, 'gateway');
+  const host = text(g.host) ?? 'cvm';
+  if (host !== 'cvm')
+    problems.push(`gateway.host must be cvm (the only host the deploy creates), got "${host}"`);
+  const gateway: GatewaySpec = {
+    host: 'cvm',
+    name: str(g, 'name', 'gateway', `${app}-${stage}-gateway`),
+    bundle: path.resolve(options.root, str(g, 'bundle', 'gateway', 'dist/gateway/index.js')),
+    instanceType: str(g, 'instanceType', 'gateway'),
+    imageId: optional(g, 'imageId'),
+    imageName: str(g, 'imageName', 'gateway'),
+    systemDiskGb: int(g, 'systemDiskGb', 'gateway', 20, 1024, 20),
+    bandwidthMbps: int(g, 'bandwidthMbps', 'gateway', 1, 200, 10),
+    privateIp: str(g, 'privateIp', 'gateway'),
+    securityGroupName: str(g, 'securityGroupName', 'gateway', `${app}-${stage}-gateway`),
+    nodeUrl: str(g, 'nodeUrl', 'gateway'),
+    nodeSha256: optional(g, 'nodeSha256'),
+    publicPort: int(g, 'publicPort', 'gateway', 1, 65535, 8080),
+    pushPort: int(g, 'pushPort', 'gateway', 1, 65535, 8081),
+    variables: Object.fromEntries(
+      Object.entries(vars(child(g, 'environment'), 'gateway.environment')).filter(([, v]) => v !== ''),
+    ),
+  };
+  if (gateway.privateIp && network.subnetCidr && !inCidr(gateway.privateIp, network.subnetCidr)) {
+    problems.push(
+      `gateway.privateIp ${gateway.privateIp} is not in network.subnetCidr ${network.subnetCidr}`,
+    );
+  }
+  if (gateway.publicPort === gateway.pushPort) problems.push('gateway.publicPort and pushPort must differ');
+  // The gateway's own rule (code/gateway/config.ts): checked here so that a bad value fails before a host boots.
+  const nodeId = gateway.variables.GATEWAY_NODE_ID;
+  if (nodeId !== undefined && !/^[A-Za-z0-9]{1,16}$/.test(nodeId)) {
+    problems.push(`gateway.environment.GATEWAY_NODE_ID must be 1-16 letters or digits, got "${nodeId}"`);
+  }
+
+  if (problems.length > 0) throw invalid(problems);
+  const stack: Stack = {
     app,
     stage,
     region,
-    org,
-    instances,
+    tag: `${app}-${stage}`,
+    bucket: { name: bucketName, appId, keyPrefix, deployPrefix },
+    network,
+    role,
     functions,
-    websocket,
-    secretsPassed: [...resolver.secretsPassed].sort(),
+    gateway,
   };
+  validateStack(stack);
+  return stack;
 }
 
-function functionSpec(instance: StackInstance, root: string, problems: string[]): FunctionSpec {
-  const { inputs, name } = instance;
-  const need = (key: string): string => {
-    const value = text(inputs[key]);
-    if (!value) problems.push(`instances.${name}.inputs.${key} is required`);
-    return value ?? '';
-  };
-  const variables: Record<string, string> = {};
-  for (const [key, value] of Object.entries(child(child(inputs, 'environment'), 'variables'))) {
-    const str = text(value);
-    if (str === undefined) problems.push(`instances.${name}: environment variable ${key} must be a scalar`);
-    else variables[key] = str;
-  }
-  const timeout = inputs.timeout === undefined ? 3 : Number(inputs.timeout);
-  if (!Number.isInteger(timeout) || timeout < 1 || timeout > 900) {
-    problems.push(`instances.${name}.inputs.timeout must be 1..900 seconds`);
-  }
-  return {
-    instance: name,
-    functionName: need('name'),
-    namespace: text(inputs.namespace) ?? 'default',
-    src: path.resolve(root, need('src')),
-    handler: need('handler'),
-    timeoutSeconds: timeout,
-    variables,
-  };
-}
-
-function websocketSpec(instances: StackInstance[], problems: string[]): WebsocketSpec | undefined {
-  const found: WebsocketSpec[] = [];
-  for (const instance of instances.filter((i) => i.component === 'apigateway')) {
-    const endpoints = Array.isArray(instance.inputs.endpoints) ? instance.inputs.endpoints : [];
-    const httpEndpoints = endpoints
-      .filter(isObject)
-      .filter((e) => (text(e.protocol) ?? 'HTTP').toUpperCase() !== 'WEBSOCKET')
-      .map((e) => ({ method: text(e.method) ?? 'GET', path: text(e.path) ?? '/' }));
-    for (const endpoint of endpoints.filter(isObject)) {
-      if ((text(endpoint.protocol) ?? '').toUpperCase() !== 'WEBSOCKET') continue;
-      const fn = child(endpoint, 'function');
-      const protocols = Array.isArray(instance.inputs.protocols)
-        ? instance.inputs.protocols.map((p) => String(p).toLowerCase())
-        : ['http'];
-      found.push({
-        instance: instance.name,
-        serviceName: text(instance.inputs.serviceName) ?? '',
-        serviceId: text(instance.inputs.serviceId),
-        environment: text(instance.inputs.environment) ?? 'release',
-        protocols,
-        path: text(endpoint.path) ?? '/',
-        serviceTimeoutSeconds: Number(endpoint.serviceTimeout ?? 15),
-        transport: text(fn.transportFunctionName) ?? '',
-        register: text(fn.registerFunctionName) ?? '',
-        cleanup: text(fn.cleanupFunctionName) ?? '',
-        httpEndpoints,
-      });
-    }
-  }
-  if (found.length !== 1) {
-    problems.push(`expected exactly one endpoint with protocol: WEBSOCKET, found ${found.length}`);
-    return undefined;
-  }
-  const ws = found[0]!;
-  if (!ws.serviceName)
-    problems.push(`instances.${ws.instance}.inputs.serviceName is required (phase 3 looks it up)`);
-  return ws;
+/** a.b.c.d inside a/len. */
+export function inCidr(ip: string, cidr: string): boolean {
+  const toInt = (s: string) =>
+    s
+      .split('.')
+      .reduce((acc, part) => (acc === -1 || !/^\d{1,3}$/.test(part) ? -1 : acc * 256 + Number(part)), 0);
+  const [base, bitsText] = cidr.split('/');
+  const bits = Number(bitsText);
+  const a = toInt(ip);
+  const b = toInt(base ?? '');
+  if (a < 0 || b < 0 || !Number.isInteger(bits) || bits < 0 || bits > 32) return false;
+  const size = 2 ** (32 - bits);
+  return Math.floor(a / size) === Math.floor(b / size);
 }
 
 /** Checks that need the whole stack: the things a deploy would otherwise only reveal at run time. */
 export function validateStack(stack: Stack): void {
   const problems: string[] = [];
-  const byName = new Map(stack.functions.map((f) => [f.functionName, f]));
-  const ws = stack.websocket;
-  for (const [role, fn] of [
-    ['transport', ws.transport],
-    ['register', ws.register],
-    ['cleanup', ws.cleanup],
-  ] as const) {
-    if (!fn) problems.push(`the WEBSOCKET endpoint needs function.${role}FunctionName`);
-    else if (!byName.has(fn))
-      problems.push(`the WEBSOCKET ${role} function "${fn}" is not an scf instance here`);
-  }
-  if (new Set([ws.transport, ws.register, ws.cleanup]).size !== 3) {
-    problems.push('the WEBSOCKET endpoint must name three different functions');
-  }
-  if (!Number.isInteger(ws.serviceTimeoutSeconds) || ws.serviceTimeoutSeconds < 1) {
-    problems.push('the WEBSOCKET endpoint needs a serviceTimeout in seconds');
-  }
+  const idle = Number(stack.gateway.variables.GATEWAY_IDLE_TIMEOUT_SECONDS ?? 600);
   for (const fn of stack.functions) {
     const v = fn.variables;
-    for (const name of ['COS_BUCKET', 'COS_REGION', 'PUSH_URL']) {
+    for (const name of ['COS_BUCKET', 'COS_REGION']) {
       if (!v[name]) problems.push(`function ${fn.functionName} has no ${name}`);
     }
-    if (v.COS_BUCKET && !/^[a-z0-9][a-z0-9-]*-\d{5,}$/.test(v.COS_BUCKET)) {
+    if (v.COS_BUCKET && v.COS_BUCKET !== stack.bucket.name) {
       problems.push(
-        `COS_BUCKET "${v.COS_BUCKET}" must be the full bucket name, name-APPID (e.g. wschat-1250000000): the cos ` +
-          'component adds the APPID suffix when it is missing, and the functions would then look for the wrong bucket',
+        `function ${fn.functionName}: COS_BUCKET ${v.COS_BUCKET} is not bucket.name ${stack.bucket.name}`,
       );
+    }
+    if ((v.COS_KEY_PREFIX ?? 'wschat/') !== stack.bucket.keyPrefix) {
+      problems.push(`function ${fn.functionName}: COS_KEY_PREFIX must equal bucket.keyPrefix`);
+    }
+    for (const name of ['PUSH_URL', 'GATEWAY_SECRET']) {
+      if (name in v)
+        problems.push(`function ${fn.functionName}: ${name} is set by phase 5; remove it from the file`);
     }
     const budgetMs = Number(v.PUSH_BUDGET_MS ?? 20000);
     if (budgetMs >= fn.timeoutSeconds * 1000) {
@@ -361,27 +434,12 @@ export function validateStack(stack: Stack): void {
     if (ttl < 2 * heartbeatSeconds(stack)) {
       problems.push(
         `function ${fn.functionName}: CONNECTION_TTL_SECONDS ${ttl} must cover two client heartbeats ` +
-          `(2 × ${heartbeatSeconds(stack)} s, the heartbeat being serviceTimeout / 3), or live clients get pruned`,
+          `(2 × ${heartbeatSeconds(stack)} s, the heartbeat being GATEWAY_IDLE_TIMEOUT_SECONDS ${idle} / 3), or ` +
+          'live clients get pruned',
       );
     }
-    for (const [key, value] of Object.entries(v)) {
-      if (isSecretName(key) && value !== `\${env:${key}}`) {
-        problems.push(
-          `function ${fn.functionName}: ${key} looks like a secret; reference it as \${secret:${key}} so that ` +
-            'it comes from the deploy environment and is never written to a file',
-        );
-      }
-    }
   }
-  const credential = findCredential(stack.instances.map((i) => i.inputs));
-  if (credential)
-    problems.push(`serverless.yml contains what looks like a Tencent Cloud key (${credential}…)`);
-  if (problems.length > 0) {
-    throw new DeployError(
-      `serverless.yml is invalid:\n  - ${problems.join('\n  - ')}`,
-      'correct serverless.yml',
-    );
-  }
+  if (problems.length > 0) throw invalid(problems);
 }
 
 /** A Tencent Cloud SecretId starts with AKID; a literal one anywhere means a key was pasted into the file. */
@@ -395,32 +453,13 @@ export function findCredential(value: Json): string | undefined {
   return undefined;
 }
 
-/** Seconds between web client heartbeats: a third of the idle timeout, as in the local stack. */
+/** Seconds between web client heartbeats: a third of the gateway's idle timeout, as in the local stack. */
 export function heartbeatSeconds(stack: Stack): number {
-  return Math.max(5, Math.floor(stack.websocket.serviceTimeoutSeconds / 3));
+  const idle = Number(stack.gateway.variables.GATEWAY_IDLE_TIMEOUT_SECONDS ?? 600);
+  return Math.max(5, Math.floor((Number.isFinite(idle) ? idle : 600) / 3));
 }
 
-/**
- * The serverless.yml of one instance, for a folder `instanceDir`: the single-instance format of Serverless
- * Components (component, name, app, stage, inputs), with `src` made relative to that folder as the CLI expects.
- */
-export function instanceFile(
-  stack: Stack,
-  instance: StackInstance,
-  instanceDir: string,
-  root: string,
-): string {
-  const inputs: JsonObject = { ...instance.inputs };
-  if (typeof inputs.src === 'string') {
-    inputs.src = path.relative(instanceDir, path.resolve(root, inputs.src)) || '.';
-  }
-  const doc: JsonObject = {
-    ...(stack.org === undefined ? {} : { org: stack.org }),
-    app: stack.app,
-    stage: stack.stage,
-    component: instance.component,
-    name: instance.name,
-    inputs,
-  };
-  return `# Generated by npm run deploy from serverless.yml (instance "${instance.name}"); do not edit.\n${stringify(doc)}`;
+/** The push URL the functions call: the gateway's push listener on its fixed private IP (the contract). */
+export function pushUrlOf(stack: Stack): string {
+  return `http://${stack.gateway.privateIp}:${stack.gateway.pushPort}/push`;
 }

@@ -1,5 +1,6 @@
 import path from 'path';
 import { startLocalStack } from './stack';
+import { loadDotEnv } from '../load-env';
 import { FUNCTION_ENV_VARS } from '../../code/config';
 import { GATEWAY_ENV_VARS } from '../../code/gateway/config';
 
@@ -46,7 +47,13 @@ function time(): string {
 
 async function main(): Promise<void> {
   const root = path.resolve(__dirname, '..', '..');
-  const port = Number(process.env.PORT ?? 3000);
+  const envFile = loadDotEnv(root);
+  const rawPort = process.env.PORT?.trim() || '3000';
+  const port = Number(rawPort);
+  if (!/^\d+$/.test(rawPort) || port > 65535) {
+    console.error(`PORT must be a port number from 0 to 65535, got "${rawPort}"`);
+    process.exit(2);
+  }
   const stack = await startLocalStack({
     port,
     host: process.env.HOST ?? '127.0.0.1',
@@ -71,6 +78,7 @@ async function main(): Promise<void> {
   Push URL    ${stack.pushUrl}   (private: loopback only, signed pushes)
   Publish API POST ${stack.url}publish  ${process.env.PUBLISH_TOKEN ? '(Bearer $PUBLISH_TOKEN)' : '(set PUBLISH_TOKEN to enable)'}
   Local COS   ${stack.cosEndpoint}   (private: loopback only) bucket ${stack.bucket}, data in ${process.env.DATA_DIR ?? '.data'}/
+  Settings    ${envFile ? `read from ${path.relative(process.cwd(), envFile) || envFile}` : 'from the environment (no .env file)'}
   Access      ${process.env.AUTH_SECRET ? 'signed tokens required (AUTH_SECRET is set)' : 'open: anyone who can reach the port can chat'}
 
   Ctrl-C to stop.

@@ -1,13 +1,13 @@
 import { spawn, spawnSync } from 'child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'fs';
+import { existsSync, mkdirSync, mkdtempSync, rmdirSync, writeFileSync } from 'fs';
 import os from 'os';
 import path from 'path';
-import { buildSync } from 'esbuild';
-import { loadStack, PUSH_URL_PLACEHOLDER } from '../../scripts/deploy/stack';
-import type { FakeCloud } from './fake-cloud-api';
+import { startFakeCloud, type FakeCloud } from './fake-cloud-api';
+import { startFakeCos, type FakeCos } from './fake-cos';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
 export const FUNCTION_NAMES = ['register', 'transport', 'cleanup', 'publish', 'sweep'];
+export const BUCKET = 'wschat-test-1250000000';
 
 export const KEYS = {
   secretId: 'AKIDfakeTestKey0000000000000000000000',
@@ -15,13 +15,19 @@ export const KEYS = {
 };
 
 const bundle = (name: string) => path.join(ROOT, 'dist', 'functions', name, 'index.js');
+/** The lead's gateway (code/gateway), once it is on this branch: then the build must have made its bundle too. */
+export const GATEWAY_MAIN = path.join(ROOT, 'code', 'gateway', 'main.ts');
+export const GATEWAY_BUNDLE = path.join(ROOT, 'dist', 'gateway', 'index.js');
+const built = () =>
+  FUNCTION_NAMES.every((n) => existsSync(bundle(n))) &&
+  (!existsSync(GATEWAY_MAIN) || existsSync(GATEWAY_BUNDLE));
 
 /**
  * The function bundles, built once if missing (`npm test` builds before jest). A lock directory keeps two test
  * files from building at the same time: build.mjs deletes dist/functions before writing it.
  */
 export async function ensureBundles(): Promise<void> {
-  if (FUNCTION_NAMES.every((n) => existsSync(bundle(n)))) return;
+  if (built()) return;
   const lock = path.join(ROOT, 'dist', '.deploy-tests-build.lock');
   mkdirSync(path.dirname(lock), { recursive: true });
   const deadline = Date.now() + 60_000;
@@ -32,11 +38,11 @@ export async function ensureBundles(): Promise<void> {
     } catch {
       if (Date.now() > deadline) throw new Error(`stale lock ${lock}`);
       await new Promise((resolve) => setTimeout(resolve, 100));
-      if (!existsSync(lock) && FUNCTION_NAMES.every((n) => existsSync(bundle(n)))) return;
+      if (!existsSync(lock) && built()) return;
     }
   }
   try {
-    if (!FUNCTION_NAMES.every((n) => existsSync(bundle(n)))) {
+    if (!built()) {
       const built = spawnSync(process.execPath, ['scripts/build.mjs'], {
         cwd: ROOT,
         env: { ...process.env, QUIET_BUILD: '1' },
@@ -49,99 +55,70 @@ export async function ensureBundles(): Promise<void> {
   }
 }
 
-export interface FakeBin {
+/** One test's world: the fake cloud, the fake COS, a temp dir with a fake `npm` and a stand-in gateway bundle. */
+export interface World {
+  cloud: FakeCloud;
+  cos: FakeCos;
   dir: string;
-  binDir: string;
-  logFile: string;
   outDir: string;
+  npmLog: string;
+  gatewayBundle: string;
+  env(extra?: Record<string, string | undefined>): Record<string, string>;
+  close(): Promise<void>;
 }
 
-export interface ToolRun {
-  tool: string;
-  args: string[];
-  cwd: string;
-  instanceText: string | null;
-  env: Record<string, string | null>;
-}
-
-let fakeCliScript: string | undefined;
-
-/** test/deploy/fixtures/fake-cli.ts, bundled once per test process. */
-function fakeCli(): string {
-  if (fakeCliScript === undefined) {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'wschat-fake-cli-'));
-    fakeCliScript = path.join(dir, 'fake-cli.js');
-    buildSync({
-      entryPoints: [path.join(__dirname, 'fixtures', 'fake-cli.ts')],
-      outfile: fakeCliScript,
-      bundle: true,
-      platform: 'node',
-      target: 'node16',
-      format: 'cjs',
-      logLevel: 'warning',
-    });
-  }
-  return fakeCliScript;
-}
-
-/** Removes the bundled fake CLI (call in afterAll). */
-export function removeFakeCli(): void {
-  if (fakeCliScript !== undefined) rmSync(path.dirname(fakeCliScript), { recursive: true, force: true });
-  fakeCliScript = undefined;
-}
-
-/** A temp folder with fake `scf`, `npm` and `serverless` commands (test/deploy/fixtures/fake-cli.ts) and an out dir. */
-export function makeFakeBin(): FakeBin {
+export async function startWorld(): Promise<World> {
+  const cloud = await startFakeCloud(KEYS);
+  const cos = await startFakeCos();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'wschat-deploy-'));
   const binDir = path.join(dir, 'bin');
   mkdirSync(binDir);
-  const script = fakeCli();
-  for (const name of ['scf', 'npm', 'serverless']) {
-    const wrapper = path.join(binDir, name);
-    writeFileSync(wrapper, `#!/bin/sh\nexec "${process.execPath}" "${script}" ${name} "$@"\n`, {
-      mode: 0o755,
-    });
-  }
-  return { dir, binDir, logFile: path.join(dir, 'tools.jsonl'), outDir: path.join(dir, 'out') };
-}
-
-export function toolRuns(bin: FakeBin): ToolRun[] {
-  if (!existsSync(bin.logFile)) return [];
-  return readFileSync(bin.logFile, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => JSON.parse(line) as ToolRun);
-}
-
-/**
- * The environment of a deploy run, built from nothing so that the developer's own STAGE, COS_BUCKET or keys never
- * leak in: PATH (fake tools first), HOME, the fake keys, the test hooks.
- */
-export function deployEnv(
-  bin: FakeBin,
-  apiUrl: string,
-  controlUrl: string,
-  extra: Record<string, string | undefined> = {},
-) {
-  const env: Record<string, string> = {
-    PATH: `${bin.binDir}${path.delimiter}${path.dirname(process.execPath)}${path.delimiter}${process.env.PATH ?? ''}`,
-    HOME: bin.dir,
-    TENCENT_SECRET_ID: KEYS.secretId,
-    TENCENT_SECRET_KEY: KEYS.secretKey,
-    COS_BUCKET: 'wschat-test-1250000000',
-    AUTH_SECRET: 'test-auth-secret-value-42',
-    PUBLISH_TOKEN: 'test-publish-token-value-43',
-    TENCENTCLOUD_API_ENDPOINT: apiUrl,
-    FAKE_CLOUD_CONTROL: controlUrl,
-    FAKE_TOOL_LOG: bin.logFile,
-    DEPLOY_OUT_DIR: bin.outDir,
-    DEPLOY_POLL_INTERVAL_MS: '5',
+  const npmLog = path.join(dir, 'npm.log');
+  // `npm run build` is the project's real build in a real deploy; here the bundles are built once by ensureBundles.
+  writeFileSync(
+    path.join(binDir, 'npm'),
+    `#!/bin/sh\necho "npm $*" >> "${npmLog}"\necho "fake npm: $*"\nexit "\${FAKE_NPM_EXIT:-0}"\n`,
+    { mode: 0o755 },
+  );
+  // Until the lead's gateway is on this branch, a stand-in bundle (the deploy only ships it).
+  const gatewayBundle = path.join(dir, 'gateway-index.js');
+  writeFileSync(gatewayBundle, "'use strict';\n// stand-in gateway bundle for the deploy tests\n");
+  const outDir = path.join(dir, 'out');
+  return {
+    cloud,
+    cos,
+    dir,
+    outDir,
+    npmLog,
+    gatewayBundle,
+    env(extra = {}) {
+      // Built from nothing, so that the developer's own STAGE, COS_BUCKET or keys never leak in.
+      const env: Record<string, string> = {
+        PATH: `${binDir}${path.delimiter}${path.dirname(process.execPath)}${path.delimiter}${process.env.PATH ?? ''}`,
+        HOME: dir,
+        TENCENTCLOUD_SECRET_ID: KEYS.secretId,
+        TENCENTCLOUD_SECRET_KEY: KEYS.secretKey,
+        COS_BUCKET: BUCKET,
+        AUTH_SECRET: 'test-auth-secret-value-42',
+        PUBLISH_TOKEN: 'test-publish-token-value-43',
+        GATEWAY_BUNDLE: gatewayBundle,
+        TENCENTCLOUD_API_ENDPOINT: cloud.url,
+        DEPLOY_COS_ENDPOINT: cos.endpoint,
+        DEPLOY_OUT_DIR: outDir,
+        DEPLOY_POLL_INTERVAL_MS: '1',
+        DEPLOY_WAIT_SECONDS: '20',
+      };
+      for (const [key, value] of Object.entries(extra)) {
+        if (value === undefined) delete env[key];
+        else env[key] = value;
+      }
+      return env;
+    },
+    async close() {
+      await cloud.close();
+      await cos.close();
+    },
   };
-  for (const [key, value] of Object.entries(extra)) {
-    if (value === undefined) delete env[key];
-    else env[key] = value;
-  }
-  return env;
 }
 
 export interface DeployRun {
@@ -150,8 +127,8 @@ export interface DeployRun {
   stderr: string;
 }
 
-/** Runs `bash scripts/deploy-two-phase` (what `npm run deploy` runs) as a child process, asynchronously: the fake
- * cloud lives in this process and must keep answering. */
+/** Runs `bash scripts/deploy-two-phase` (what `npm run deploy` runs) as a child process, asynchronously: the fakes
+ * live in this process and must keep answering. */
 export function runDeploy(args: string[], env: Record<string, string>): Promise<DeployRun> {
   return new Promise((resolve, reject) => {
     const child = spawn('bash', [path.join(ROOT, 'scripts', 'deploy-two-phase'), ...args], {
@@ -169,27 +146,4 @@ export function runDeploy(args: string[], env: Record<string, string>): Promise<
 
 export function phaseHeaders(stdout: string): number[] {
   return [...stdout.matchAll(/^==> Phase (\d)\//gm)].map((m) => Number(m[1]));
-}
-
-/**
- * Puts into the fake cloud what a successful phase 2 leaves behind (functions with the variables of serverless.yml
- * and the placeholder PUSH_URL, the gateway service), using the deploy's own reading of serverless.yml.
- */
-export function seedDeployedStack(cloud: FakeCloud, env: Record<string, string>): void {
-  const stack = loadStack(readFileSync(path.join(ROOT, 'serverless.yml'), 'utf8'), {
-    root: ROOT,
-    env,
-    pushUrl: PUSH_URL_PLACEHOLDER,
-  });
-  for (const fn of stack.functions) {
-    const variables = Object.fromEntries(
-      Object.entries(fn.variables).map(([k, v]) => [
-        k,
-        v.replace(/^\$\{env:(\w+)\}$/, (_m, n: string) => env[n] ?? ''),
-      ]),
-    );
-    cloud.addFunction(fn.functionName, variables).Timeout = fn.timeoutSeconds;
-  }
-  const gateway = stack.instances.find((i) => i.component === 'apigateway')!;
-  cloud.deployGateway(gateway.inputs);
 }

@@ -1,15 +1,14 @@
 import { readFileSync } from 'fs';
 import path from 'path';
+import { redact } from '../../scripts/deploy/context';
+import { parseArgs } from '../../scripts/deploy/deploy';
 import { DeployError } from '../../scripts/deploy/errors';
-import { redact } from '../../scripts/deploy/phases';
-import { parseOutputs, stripAnsi, unsupportedCli } from '../../scripts/deploy/serverless-cli';
-import { instanceFile, loadStack, validateStack } from '../../scripts/deploy/stack';
+import { inCidr, loadStack } from '../../scripts/deploy/stack';
 import { ROOT } from './harness';
 
 const SOURCE = readFileSync(path.join(ROOT, 'serverless.yml'), 'utf8');
 const ENV = { COS_BUCKET: 'wschat-1250000000' };
-const load = (source: string, env: Record<string, string> = ENV) =>
-  loadStack(source, { root: ROOT, env, pushUrl: 'pending' });
+const load = (source: string, env: Record<string, string> = ENV) => loadStack(source, { root: ROOT, env });
 
 function failure(fn: () => unknown): DeployError {
   try {
@@ -22,12 +21,41 @@ function failure(fn: () => unknown): DeployError {
 }
 
 describe('loadStack', () => {
-  it('uses ${env:NAME, default} defaults and environment overrides', () => {
-    expect(load(SOURCE)).toMatchObject({ app: 'wschat', stage: 'dev', region: 'ap-guangzhou' });
-    const prod = load(SOURCE, { ...ENV, STAGE: 'prod', REGION: 'ap-shanghai', SCF_ROLE: 'other_role' });
-    expect(prod).toMatchObject({ stage: 'prod', region: 'ap-shanghai' });
+  it('reads serverless.yml with its defaults and environment overrides', () => {
+    const dev = load(SOURCE);
+    expect(dev).toMatchObject({ app: 'wschat', stage: 'dev', region: 'ap-guangzhou', tag: 'wschat-dev' });
+    expect(dev.bucket).toEqual({
+      name: 'wschat-1250000000',
+      appId: '1250000000',
+      keyPrefix: 'wschat/',
+      deployPrefix: 'deploy/dev/',
+    });
+    expect(dev.network).toMatchObject({ vpcName: 'wschat-dev', zone: 'ap-guangzhou-3', vpcId: undefined });
+    expect(dev.gateway).toMatchObject({
+      host: 'cvm',
+      instanceType: 'S5.SMALL2',
+      privateIp: '10.8.1.10',
+      publicPort: 8080,
+      pushPort: 8081,
+    });
+    expect(dev.gateway.variables.GATEWAY_ALLOWED_ORIGINS).toBeUndefined();
+    const prod = load(SOURCE, {
+      ...ENV,
+      STAGE: 'prod',
+      REGION: 'ap-shanghai',
+      ZONE: 'ap-shanghai-2',
+      SCF_ROLE: 'other_role',
+      VPC_ID: 'vpc-1',
+      SUBNET_ID: 'subnet-1',
+      GATEWAY_ALLOWED_ORIGINS: 'https://chat.example.com',
+    });
     expect(prod.functions.map((f) => f.functionName)).toContain('wschat-prod-transport');
-    expect(prod.instances.find((i) => i.name === 'register')!.inputs.role).toBe('other_role');
+    expect(prod).toMatchObject({
+      region: 'ap-shanghai',
+      role: { name: 'other_role' },
+      network: { vpcId: 'vpc-1', subnetId: 'subnet-1' },
+    });
+    expect(prod.gateway.variables.GATEWAY_ALLOWED_ORIGINS).toBe('https://chat.example.com');
   });
 
   it('names every missing variable at once', () => {
@@ -36,136 +64,117 @@ describe('loadStack', () => {
     expect(error.fix).toContain('export COS_BUCKET=...');
   });
 
-  it('rejects unknown variables and secrets embedded in longer strings', () => {
+  it('refuses the old Serverless Components format', () => {
+    const error = failure(() => load('app: wschat\ninstances:\n  cos:\n    component: cos\n'));
+    expect(error.message).toContain('version must be 1');
+    expect(error.message).toContain('"instances" is the old Serverless Components format');
+  });
+
+  it('refuses unknown variables, secrets written inline and pasted keys', () => {
     const bad = SOURCE.replace(
       'COS_KEY_PREFIX: wschat/',
-      'COS_KEY_PREFIX: ${output:dev:wschat:cos.bucket}',
-    ).replace(
-      'description: Prunes stale connections and expired history',
-      'description: key ${secret:AUTH_SECRET}',
-    );
+      'COS_KEY_PREFIX: ${output:x}\n    MY_SECRET: hunter2',
+    ).replace('GATEWAY_LOG_LEVEL: info', 'GATEWAY_LOG_LEVEL: info\n    SOME_TOKEN: AKIDabcdefghijklmnop1234');
     const error = failure(() => load(bad));
-    expect(error.message).toContain('unknown variable ${output:dev:wschat:cos.bucket}');
-    expect(error.message).toContain('${secret:...} must be the whole value');
-  });
-
-  it('deploys in the order bucket, functions, gateway whatever the file order', () => {
-    const reordered =
-      SOURCE.replace(/\n {2}cos:\n(?: {4}.*\n| *\n)+?(?= {2}register:)/, '\n') +
-      '  cos:\n    component: cos\n    inputs:\n      bucket: x-1250000000\n';
-    expect(load(reordered).instances.map((i) => i.component)).toEqual([
-      'cos',
-      'scf',
-      'scf',
-      'scf',
-      'scf',
-      'scf',
-      'apigateway',
-    ]);
-  });
-});
-
-describe('validateStack', () => {
-  it('accepts serverless.yml as it is', () => {
-    expect(() => validateStack(load(SOURCE))).not.toThrow();
-  });
-
-  it('refuses a bucket name without the APPID suffix', () => {
-    const error = failure(() => validateStack(load(SOURCE, { COS_BUCKET: 'wschat' })));
-    expect(error.message).toContain('COS_BUCKET "wschat" must be the full bucket name, name-APPID');
-  });
-
-  it('refuses a push budget that does not fit in the function timeout', () => {
-    const error = failure(() =>
-      validateStack(load(SOURCE.replace("PUSH_BUDGET_MS: '20000'", "PUSH_BUDGET_MS: '30000'"))),
-    );
-    expect(error.message).toContain(
-      'function wschat-dev-transport: PUSH_BUDGET_MS 30000 must stay below its timeout (30 s)',
-    );
-  });
-
-  it('refuses a connection TTL that does not cover two heartbeats', () => {
-    const error = failure(() =>
-      validateStack(load(SOURCE.replace('serviceTimeout: 600', 'serviceTimeout: 1800'))),
-    );
-    expect(error.message).toContain('CONNECTION_TTL_SECONDS 900 must cover two client heartbeats (2 × 600 s');
-  });
-
-  it('refuses keys and literal secrets in the file', () => {
-    const withKey = SOURCE.replace(
-      'COS_KEY_PREFIX: wschat/',
-      'COS_KEY_PREFIX: wschat/\n  TENCENTCLOUD_SECRETID: AKIDabcdefghijklmnop1234',
-    );
-    const error = failure(() => validateStack(load(withKey)));
-    expect(error.message).toContain('TENCENTCLOUD_SECRETID looks like a secret');
+    expect(error.message).toContain('unknown variable ${output:x}');
+    expect(error.message).toContain('functionDefaults.environment.MY_SECRET looks like a secret');
+    expect(error.message).toContain('gateway.environment.SOME_TOKEN looks like a secret');
     expect(error.message).toContain('looks like a Tencent Cloud key (AKIDabcd…)');
   });
 
-  it('refuses a WEBSOCKET endpoint bound to a function the stack does not deploy', () => {
-    const error = failure(() =>
-      validateStack(
-        load(SOURCE.replace('cleanupFunctionName: *cleanup-name', 'cleanupFunctionName: elsewhere')),
-      ),
+  it('refuses a bucket name without the APPID, a zone of another region, an IP outside the subnet', () => {
+    expect(failure(() => load(SOURCE, { COS_BUCKET: 'wschat' })).message).toContain(
+      'bucket.name "wschat" must be the full bucket name, name-APPID',
     );
-    expect(error.message).toContain('the WEBSOCKET cleanup function "elsewhere" is not an scf instance here');
+    expect(failure(() => load(SOURCE, { ...ENV, REGION: 'ap-beijing' })).message).toContain(
+      'network.zone "ap-guangzhou-3" is not in region ap-beijing',
+    );
+    expect(
+      failure(() => load(SOURCE.replace('privateIp: 10.8.1.10', 'privateIp: 10.9.0.1'))).message,
+    ).toContain('gateway.privateIp 10.9.0.1 is not in network.subnetCidr 10.8.1.0/24');
+    expect(failure(() => load(SOURCE, { ...ENV, VPC_ID: 'vpc-1' })).message).toContain(
+      'network.vpcId and network.subnetId go together',
+    );
+  });
+
+  it('refuses a node ID the gateway would refuse', () => {
+    expect(
+      failure(() => load(SOURCE.replace('GATEWAY_NODE_ID: gw1', 'GATEWAY_NODE_ID: wschat-dev-1'))).message,
+    ).toContain('GATEWAY_NODE_ID must be 1-16 letters or digits, got "wschat-dev-1"');
+  });
+
+  it('refuses a function that misses the gateway, PUSH_URL in the file, a budget above the timeout', () => {
+    expect(
+      failure(() => load(SOURCE.replace('    url: true # a private', '    url: false # a private'))).message,
+    ).toContain('functions.register.url must be true');
+    expect(
+      failure(() =>
+        load(SOURCE.replace("PUSH_BUDGET_MS: '20000'", "PUSH_BUDGET_MS: '20000'\n    PUSH_URL: http://x")),
+      ).message,
+    ).toContain('PUSH_URL is set by phase 5');
+    expect(
+      failure(() => load(SOURCE.replace("PUSH_BUDGET_MS: '20000'", "PUSH_BUDGET_MS: '30000'"))).message,
+    ).toContain('function wschat-dev-transport: PUSH_BUDGET_MS 30000 must stay below its timeout (30 s)');
+    expect(
+      failure(() =>
+        load(SOURCE.replace("GATEWAY_IDLE_TIMEOUT_SECONDS: '600'", "GATEWAY_IDLE_TIMEOUT_SECONDS: '1800'")),
+      ).message,
+    ).toContain('CONNECTION_TTL_SECONDS 900 must cover two client heartbeats (2 × 600 s');
   });
 });
 
-describe('instanceFile', () => {
-  it('writes the single-instance format with src relative to the instance folder', () => {
-    const stack = load(SOURCE);
-    const register = stack.instances.find((i) => i.name === 'register')!;
-    const text = instanceFile(stack, register, path.join(ROOT, 'dist', 'deploy', 'register'), ROOT);
-    expect(text).toContain('component: scf\nname: register\n');
-    expect(text).toContain('src: ../../functions/register\n');
-    expect(text).toContain('app: wschat\nstage: dev\n');
-  });
-});
-
-describe('CLI output', () => {
-  it('reads prettyoutput key: value lines, colours and all', () => {
-    const output =
-      '\u001b[1mserviceId:\u001b[22m   service-abc\n\u001b[1msubDomain:\u001b[22m   service-abc-125.gz.apigw.tencentcs.com\n' +
-      'apis:\n  - \n    path:   /ws\n    apiId:  api-1\n    internalDomain: http://set-1.cb-gz.apigateway.tencentyun.com/api-1\n';
-    expect(parseOutputs(output)).toEqual({
-      serviceId: ['service-abc'],
-      subDomain: ['service-abc-125.gz.apigw.tencentcs.com'],
-      path: ['/ws'],
-      apiId: ['api-1'],
-      internalDomain: ['http://set-1.cb-gz.apigateway.tencentyun.com/api-1'],
-    });
-    expect(stripAnsi('\u001b[2K\u001b[1Gdone')).toBe('done');
-  });
-
-  it('recognises CLIs that cannot deploy Tencent components', () => {
-    expect(unsupportedCli('Serverless Framework CLI no longer supports Serverless Tencent CLI')).toContain(
-      'v3',
-    );
-    expect(unsupportedCli('✖ Serverless Framework V.4 only supports "aws" as a Provider.')).toContain('v4');
-    expect(unsupportedCli('5s › register › 执行完毕')).toBeUndefined();
+describe('inCidr', () => {
+  it('tells whether an address lies in a block', () => {
+    expect(inCidr('10.8.1.10', '10.8.1.0/24')).toBe(true);
+    expect(inCidr('10.8.2.10', '10.8.1.0/24')).toBe(false);
+    expect(inCidr('10.8.2.10', '10.8.0.0/16')).toBe(true);
+    expect(inCidr('nonsense', '10.8.0.0/16')).toBe(false);
   });
 });
 
 describe('redact', () => {
-  it('hides the values of secret-looking variables in logged API parameters', () => {
+  it('hides secret variables, code, boot scripts and commands in logged API parameters', () => {
     expect(
       redact({
+        Code: { ZipFile: 'UEsDBAo=' },
+        UserData: 'IyEvYmluL2Jhc2g=',
+        Content: 'ZWNobw==',
         Environment: {
           Variables: [
             { Key: 'AUTH_SECRET', Value: 's3cret' },
-            { Key: 'PUBLISH_TOKEN', Value: 't0ken' },
+            { Key: 'GATEWAY_SECRET', Value: 'g' },
             { Key: 'PUSH_URL', Value: 'http://x' },
           ],
         },
       }),
     ).toEqual({
+      Code: { ZipFile: '<8 base64 chars>' },
+      UserData: '<16 base64 chars>',
+      Content: '<8 base64 chars>',
       Environment: {
         Variables: [
           { Key: 'AUTH_SECRET', Value: '***' },
-          { Key: 'PUBLISH_TOKEN', Value: '***' },
+          { Key: 'GATEWAY_SECRET', Value: '***' },
           { Key: 'PUSH_URL', Value: 'http://x' },
         ],
       },
     });
+  });
+});
+
+describe('parseArgs', () => {
+  it('reads the options, and refuses what makes no sense', () => {
+    expect(parseArgs(['--from-phase', '4', '--smoke'])).toMatchObject({
+      fromPhase: 4,
+      smoke: true,
+      dryRun: false,
+    });
+    expect(parseArgs(['--from-phase=7'])).toMatchObject({ fromPhase: 7, smoke: true });
+    expect(parseArgs(['--smoke-url', 'wss://chat.example.com/ws'])).toMatchObject({ smoke: true });
+    expect(parseArgs(['--remove', '--delete-bucket'])).toMatchObject({ remove: true, deleteBucket: true });
+    expect(() => parseArgs(['--from-phase', '8'])).toThrow('--from-phase must be 1 to 7');
+    expect(() => parseArgs(['--smoke-url', 'http://x'])).toThrow('--smoke-url must be a ws:// or wss:// URL');
+    expect(() => parseArgs(['--delete-bucket'])).toThrow('--delete-bucket only goes with --remove');
+    expect(() => parseArgs(['--deploy-everything'])).toThrow('unknown option --deploy-everything');
   });
 });

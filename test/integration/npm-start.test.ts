@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'child_process';
 import net from 'net';
 import path from 'path';
-import { mkdtempSync, rmSync } from 'fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { connectClient, ofType } from '../helpers/ws-client';
 
@@ -76,3 +76,66 @@ it('npm start serves the page, chats over WebSocket and stops cleanly on SIGINT'
     rmSync(dataDir, { recursive: true, force: true });
   }
 }, 90_000);
+
+describe('npm start as a newcomer meets it', () => {
+  const start = (env: Record<string, string>) =>
+    spawn(process.execPath, [path.join(root, 'dist/tools/start.js')], {
+      cwd: root,
+      env: { PATH: process.env.PATH ?? '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+  const run = (env: Record<string, string>) =>
+    new Promise<{ code: number | null; output: string }>((resolve) => {
+      const child = start(env);
+      let output = '';
+      child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      child.on('exit', (code) => resolve({ code, output }));
+    });
+
+  it('says in one line that a busy port is busy', async () => {
+    const busy = net.createServer();
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+    const port = (busy.address() as net.AddressInfo).port;
+    try {
+      const { code, output } = await run({
+        PORT: String(port),
+        DATA_DIR: mkdtempSync(path.join(tmpdir(), 'busy-')),
+      });
+      expect(code).toBe(1);
+      expect(output.trim()).toBe(`Port ${port} is in use: set PORT to another port (PORT=3001 npm start).`);
+    } finally {
+      busy.close();
+    }
+  });
+
+  it('names PORT when it is not a port', async () => {
+    const { code, output } = await run({ PORT: 'abc' });
+    expect(code).toBe(2);
+    expect(output).toContain('PORT must be a port number');
+  });
+
+  it('reads .env (ENV_FILE points at one), and the shell still wins', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'dotenv-'));
+    const file = path.join(dir, '.env');
+    const port = await freePort();
+    writeFileSync(file, `PUBLISH_TOKEN=from-dot-env\nPORT=1\nDATA_DIR=${dir}\n`);
+    const child = start({ ENV_FILE: file, PORT: String(port) });
+    try {
+      const banner = await waitForOutput(child, /Ctrl-C to stop/, 30_000);
+      expect(banner).toContain(`read from`);
+      const answer = await fetch(`http://127.0.0.1:${port}/publish`, {
+        method: 'POST',
+        headers: { Authorization: 'Bearer from-dot-env', 'Content-Type': 'application/json' },
+        body: JSON.stringify({ room: 'lobby', text: 'configured by .env' }),
+      });
+      expect(answer.status).toBe(200);
+      const head = await fetch(`http://127.0.0.1:${port}/`, { method: 'HEAD' });
+      expect(head.status).toBe(200);
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((resolve) => child.once('exit', resolve));
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -298,3 +298,49 @@ describe('gateway admission limits', () => {
     expect(stack.cos.keys(stack.bucket, 'wschat/conn/')).toEqual([]);
   });
 });
+
+describe('a mass disconnect', () => {
+  it('runs cleanups with bounded concurrency and leaves no record behind', async () => {
+    let running = 0;
+    let peak = 0;
+    const stack = await startLocalStack({
+      port: 0,
+      gatewayEnv: { GATEWAY_CLEANUP_CONCURRENCY: '8', GATEWAY_MAX_CONNECTIONS_PER_IP: '1000' },
+      wrapFunction: (name, fn): ScfFunction =>
+        name !== 'cleanup'
+          ? fn
+          : async (event, context) => {
+              running += 1;
+              peak = Math.max(peak, running);
+              try {
+                return await fn(event, context);
+              } finally {
+                running -= 1;
+              }
+            },
+    });
+    try {
+      const crowd: TestClient[] = [];
+      for (let i = 0; i < 300; i += 25) {
+        crowd.push(
+          ...(await Promise.all(
+            // Thirty small rooms: a join announces itself to its room, and this test is about leaving.
+            Array.from({ length: 25 }, (_, j) =>
+              connectClient(stack.wsUrl, connectProtocols({ room: `crowd${(i + j) % 30}` })),
+            ),
+          )),
+        );
+      }
+      expect(stack.cos.keys(stack.bucket, 'wschat/room/')).toHaveLength(300);
+      for (const client of crowd) client.socket.terminate(); // all at once, as a network drop would
+      await eventually(() => stack.gateway.connectionIds().length === 0, 10_000, 'all closed');
+      await stack.gateway.settled();
+      expect(peak).toBeLessThanOrEqual(8);
+      expect(peak).toBeGreaterThan(1);
+      expect(stack.cos.keys(stack.bucket, 'wschat/room/')).toEqual([]);
+      expect(stack.cos.keys(stack.bucket, 'wschat/conn/')).toEqual([]);
+    } finally {
+      await stack.close();
+    }
+  });
+});
