@@ -1,6 +1,6 @@
 // Builds everything with esbuild:
-//   dist/functions/<name>/index.js  one self-contained SCF bundle per function (node16, minified, SDKs inside:
-//                                   SCF's Node 16 runtime ships no libraries), handler `index.main_handler`;
+//   dist/functions/<name>/index.js  one self-contained SCF bundle per function (node20, minified, SDKs inside:
+//                                   SCF's runtime ships no libraries), handler `index.main_handler`;
 //   dist/gateway/index.js           the production WebSocket gateway (self-contained, `ws` inside; node18+);
 //   dist/web/                       the static web client;
 //   dist/tools/*.js                 the local stack, terminal client, benchmarks and helpers.
@@ -53,7 +53,7 @@ await Promise.all([
       outfile: path.join(dist, 'functions', name, 'index.js'),
       bundle: true,
       platform: 'node',
-      target: 'node16',
+      target: 'node20', // SCF runtime Nodejs20.19 (docs/deploy.md says why that one)
       format: 'cjs',
       minify: true,
       alias: FUNCTION_ALIASES,

@@ -25,11 +25,25 @@ process.on('message', ({ id, event }) => {
 });
 `;
 
-export function startBundleContainer(bundle: string, env: Record<string, string>): BundleContainer {
+export function startBundleContainer(
+  bundle: string,
+  env: Record<string, string>,
+  /** Receives the bundle's log lines (stdout and stderr), as SCF would ship them to its log. */
+  log: (line: string) => void = () => undefined,
+): BundleContainer {
   const child: ChildProcess = spawn(process.execPath, ['-e', RUNNER, path.resolve(bundle)], {
     env: { PATH: process.env.PATH ?? '', ...env },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
+  const name = path.basename(path.dirname(bundle));
+  for (const stream of [child.stdout, child.stderr]) {
+    let partial = '';
+    stream?.on('data', (chunk: Buffer) => {
+      const lines = (partial + chunk.toString('utf8')).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) if (line) log(`${name.padEnd(9)} ${line}`);
+    });
+  }
   const pending = new Map<number, { resolve(value: unknown): void; reject(error: Error): void }>();
   let nextId = 0;
   child.on('message', (message: { id: number; result?: unknown; error?: string }) => {

@@ -186,7 +186,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   /** The function as SCF would run it: a bundle in its own process, or the same modules in this one. */
   function scf(name: FunctionName, inProcess: (get: () => Container) => ScfFunction): ScfFunction {
     if (options.bundlesDir) {
-      const container = startBundleContainer(path.join(options.bundlesDir, name, 'index.js'), env);
+      const container = startBundleContainer(path.join(options.bundlesDir, name, 'index.js'), env, write);
       bundles.push(container);
       return container.invoke;
     }

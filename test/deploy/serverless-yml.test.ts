@@ -10,6 +10,7 @@ import {
   type Stack,
 } from '../../scripts/deploy/stack';
 import { ensureBundles, ROOT } from './harness';
+import { GATEWAY_ENV_VARS } from '../../code/gateway/config';
 
 /**
  * serverless.yml, the functions' configuration and the gateway's configuration agree: every variable the code
@@ -28,44 +29,8 @@ const REQUIRED = [
 /** What phase 5 merges into every function, beside serverless.yml's variables. */
 const SET_BY_PHASE_5 = ['PUSH_URL', 'GATEWAY_SECRET'];
 
-/**
- * The gateway's variables. The lead exports them as GATEWAY_ENV_VARS from code/gateway/config.ts (contract); until
- * that file is on this branch, this local copy of the contract's list (/work/wt/notes/contract.md) stands in.
- * Once merged, the test reads the lead's list and this copy is unused (delete it then).
- */
-const CONTRACT_GATEWAY_VARS = [
-  'GATEWAY_PORT',
-  'GATEWAY_HOST',
-  'GATEWAY_PUSH_PORT',
-  'GATEWAY_PUSH_HOST',
-  'GATEWAY_SECRET',
-  'GATEWAY_INVOKER',
-  'REGISTER_FUNCTION_URL',
-  'TRANSPORT_FUNCTION_URL',
-  'CLEANUP_FUNCTION_URL',
-  'PUBLISH_FUNCTION_URL',
-  'GATEWAY_NODE_ID',
-  'GATEWAY_PEERS',
-  'GATEWAY_WEB_DIR',
-  'GATEWAY_ALLOWED_ORIGINS',
-  'GATEWAY_LOG_LEVEL',
-  'GATEWAY_MAX_CONNECTIONS',
-  'GATEWAY_IDLE_TIMEOUT_SECONDS',
-];
-const gatewayConfigFile = path.join(ROOT, 'code', 'gateway', 'config.ts');
-let gatewayVars: readonly string[] = CONTRACT_GATEWAY_VARS;
-
-beforeAll(async () => {
-  if (!existsSync(gatewayConfigFile)) return;
-  // A path in a variable: tsc must not need the file while it does not exist on this branch.
-  const loaded = (await import(gatewayConfigFile)) as {
-    GATEWAY_ENV_VARS?: readonly (string | { name: string })[];
-  };
-  if (!loaded.GATEWAY_ENV_VARS)
-    throw new Error('code/gateway/config.ts must export GATEWAY_ENV_VARS (contract)');
-  // The lead's list holds { name, default, doc } entries (code/gateway/config.ts on main); plain names work too.
-  gatewayVars = loaded.GATEWAY_ENV_VARS.map((v) => (typeof v === 'string' ? v : v.name));
-});
+/** The gateway's variables: its one list (code/gateway/config.ts). */
+const gatewayVars: readonly string[] = GATEWAY_ENV_VARS.map((v) => v.name);
 
 beforeAll(async () => {
   await ensureBundles();

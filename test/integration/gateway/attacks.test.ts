@@ -214,7 +214,7 @@ describe('the gateway under attack', () => {
   it('answers a text frame that is not UTF-8 with an error instead of closing', async () => {
     const a = await join('bytes');
     a.socket.send(Buffer.from([0x68, 0xff, 0xfe, 0x69]), { binary: false });
-    expect(await a.next(ofType('error'))).toMatchObject({ type: 'error' });
+    expect(await a.next(ofType('error'))).toMatchObject({ code: 'binary_unsupported' });
     expect(a.socket.readyState).toBe(WebSocket.OPEN);
   });
 });
