@@ -1,4 +1,13 @@
 import { ROOM_NAME } from './chat/names';
+// Short local names for the shared environment readers (code/util/env.ts), which the gateway uses too.
+import {
+  ConfigError,
+  httpUrlEnv,
+  integerEnv as integer,
+  readEnv as read,
+  requiredEnv as required,
+  type Env,
+} from './util/env';
 
 /**
  * Environment → validated configuration, read once per container. A missing or malformed variable fails at
@@ -95,44 +104,7 @@ export const FUNCTION_ENV_VARS = [
   'PUBLISH_TOKEN',
 ] as const;
 
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-}
-
-type Env = Record<string, string | undefined>;
-
-function read(env: Env, name: string): string | undefined {
-  const value = env[name]?.trim();
-  return value ? value : undefined;
-}
-
-function required(env: Env, name: string, hint: string): string {
-  const value = read(env, name);
-  if (value === undefined) throw new ConfigError(`Missing environment variable ${name}: ${hint}`);
-  return value;
-}
-
-function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const raw = read(env, name);
-  if (raw === undefined) return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new ConfigError(
-      `Environment variable ${name} must be an integer from ${min} to ${max}, got "${raw}"`,
-    );
-  }
-  return value;
-}
-
-function url(env: Env, name: string, value: string): string {
-  try {
-    const parsed = new URL(value);
-    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error('not http(s)');
-    return value;
-  } catch {
-    throw new ConfigError(`Environment variable ${name} must be an http(s) URL, got "${value}"`);
-  }
-}
+export { ConfigError };
 
 /**
  * The COS keys in `env`. An SCF execution role injects temporary keys under the TENCENTCLOUD_* names; explicit keys
@@ -186,14 +158,13 @@ export function loadConfig(env: Env = process.env): Config {
     cos: {
       bucket: required(env, 'COS_BUCKET', 'the bucket that holds the connection registry, as name-appid'),
       region: required(env, 'COS_REGION', 'the bucket region, e.g. ap-guangzhou'),
-      endpoint: endpoint === undefined ? undefined : url(env, 'COS_ENDPOINT', endpoint),
+      endpoint: endpoint === undefined ? undefined : httpUrlEnv('COS_ENDPOINT', endpoint),
       keyPrefix: keyPrefix === '' || keyPrefix.endsWith('/') ? keyPrefix : `${keyPrefix}/`,
       ...credentials(env, endpoint !== undefined),
       timeoutMs: integer(env, 'COS_TIMEOUT_MS', 5000, 100, 60000),
     },
     push: {
-      url: url(
-        env,
+      url: httpUrlEnv(
         'PUSH_URL',
         required(env, 'PUSH_URL', "the gateway's push URL (its private listener); `npm run deploy` sets it"),
       ),

@@ -1,3 +1,5 @@
+import { isJsonObject, ownField } from '../util/json';
+
 /**
  * The chat protocol, version 1 (documented in docs/protocol.md). Client frames are JSON commands, or plain text,
  * which is a chat message so that wscat and bare HTML clients work. Every server frame is a JSON envelope with
@@ -98,16 +100,12 @@ export class ProtocolError extends Error {
   }
 }
 
-function own(obj: Record<string, unknown>, key: string): unknown {
-  return Object.prototype.hasOwnProperty.call(obj, key) ? obj[key] : undefined;
-}
-
 function optionalString(
   obj: Record<string, unknown>,
   key: string,
   ref: string | undefined,
 ): string | undefined {
-  const value = own(obj, key);
+  const value = ownField(obj, key);
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'string') throw new ProtocolError('bad_frame', `"${key}" must be a string`, ref);
   return value;
@@ -132,12 +130,11 @@ export function parseClientFrame(text: string): ClientCommand {
   } catch {
     return { type: 'message', text };
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
-    return { type: 'message', text };
-  const obj = parsed as Record<string, unknown>;
-  const rawRef = own(obj, 'ref');
+  if (!isJsonObject(parsed)) return { type: 'message', text };
+  const obj = parsed;
+  const rawRef = ownField(obj, 'ref');
   const ref = typeof rawRef === 'string' && rawRef.length <= 64 ? rawRef : undefined;
-  const type = own(obj, 'type');
+  const type = ownField(obj, 'type');
   switch (type) {
     case 'message':
       return { type, text: requiredString(obj, 'text', ref), ref };
@@ -146,7 +143,7 @@ export function parseClientFrame(text: string): ClientCommand {
     case 'join':
       return { type, room: requiredString(obj, 'room', ref), since: optionalString(obj, 'since', ref), ref };
     case 'history': {
-      const limit = own(obj, 'limit');
+      const limit = ownField(obj, 'limit');
       if (limit !== undefined && (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1)) {
         throw new ProtocolError('bad_frame', '"limit" must be a positive integer', ref);
       }

@@ -29,6 +29,8 @@ export interface ObjectStore {
   /** The object's body, or undefined when there is no such object. */
   get(key: string): Promise<string | undefined>;
   list(prefix: string, options?: { marker?: string; maxKeys?: number }): Promise<ListPage>;
+  /** Every object under the prefix, a page at a time (a request each), in key order. */
+  listAll(prefix: string): AsyncIterable<ListedObject[]>;
   /** Deletes many keys (batched by 1000, COS's limit per request). Missing keys count as deleted. */
   deleteMany(keys: string[]): Promise<void>;
   /** How many HTTP requests this store has sent, for the per-broadcast budget. */
@@ -132,6 +134,38 @@ export function createObjectStore(settings: CosSettings, cos: COS = createCosCli
     }
   }
 
+  async function list(
+    prefix: string,
+    options: { marker?: string; maxKeys?: number } = {},
+  ): Promise<ListPage> {
+    // GET Bucket through the SDK's generic request, read by parseListBucketResult (see there for why).
+    const query: Record<string, string> = {
+      prefix: keyPrefix + prefix,
+      'max-keys': String(options.maxKeys ?? COS_PAGE_SIZE),
+    };
+    if (options.marker !== undefined) query.marker = keyPrefix + options.marker;
+    const result = await call('getBucket', () =>
+      cos.request({ Bucket, Region, Method: 'GET', Key: '', Query: query, RawBody: true }),
+    );
+    let listing: ListBucketResult;
+    try {
+      listing = parseListBucketResult(bodyText(result.Body));
+    } catch (error) {
+      if (error instanceof ListXmlError)
+        throw new StoreError(`COS getBucket answered with an unreadable listing: ${error.message}`, error);
+      throw error;
+    }
+    const objects = listing.contents.map((item) => ({
+      key: item.key.slice(keyPrefix.length),
+      lastModified: Date.parse(item.lastModified),
+      etag: item.etag.replace(/"/g, ''),
+    }));
+    // COS sends NextMarker when truncated; fall back to the last key.
+    if (!listing.isTruncated || objects.length === 0) return { objects };
+    const next = listing.nextMarker ?? keyPrefix + objects[objects.length - 1]!.key;
+    return { objects, nextMarker: next.slice(keyPrefix.length) };
+  }
+
   return {
     get requestCount() {
       return requestCount;
@@ -162,33 +196,15 @@ export function createObjectStore(settings: CosSettings, cos: COS = createCosCli
       }
     },
 
-    async list(prefix, options = {}) {
-      // GET Bucket through the SDK's generic request, read by parseListBucketResult (see there for why).
-      const query: Record<string, string> = {
-        prefix: keyPrefix + prefix,
-        'max-keys': String(options.maxKeys ?? COS_PAGE_SIZE),
-      };
-      if (options.marker !== undefined) query.marker = keyPrefix + options.marker;
-      const result = await call('getBucket', () =>
-        cos.request({ Bucket, Region, Method: 'GET', Key: '', Query: query, RawBody: true }),
-      );
-      let listing: ListBucketResult;
-      try {
-        listing = parseListBucketResult(bodyText(result.Body));
-      } catch (error) {
-        if (error instanceof ListXmlError)
-          throw new StoreError(`COS getBucket answered with an unreadable listing: ${error.message}`, error);
-        throw error;
-      }
-      const objects = listing.contents.map((item) => ({
-        key: item.key.slice(keyPrefix.length),
-        lastModified: Date.parse(item.lastModified),
-        etag: item.etag.replace(/"/g, ''),
-      }));
-      // COS sends NextMarker when truncated; fall back to the last key.
-      if (!listing.isTruncated || objects.length === 0) return { objects };
-      const next = listing.nextMarker ?? keyPrefix + objects[objects.length - 1]!.key;
-      return { objects, nextMarker: next.slice(keyPrefix.length) };
+    list,
+
+    async *listAll(prefix) {
+      let marker: string | undefined;
+      do {
+        const page = await list(prefix, { marker });
+        yield page.objects;
+        marker = page.nextMarker;
+      } while (marker !== undefined);
     },
 
     async deleteMany(keys) {

@@ -3,16 +3,12 @@ import { errorMessage } from '../chat/log';
 import { ProtocolError } from '../chat/protocol';
 import { issueToken, secretsEqual } from '../chat/token';
 import { normalizeNick, normalizeRoom } from '../chat/rules';
+import { DEFAULT_TOKEN_TTL_SECONDS, isTokenTtl, MAX_TOKEN_TTL_SECONDS } from '../chat/token-ttl';
+import { ownField, ownString, parseJsonObject } from '../util/json';
 import { containerFromEnv, type Container } from './container';
 import { scfHandler } from './shell';
 
 const MAX_BODY = 64 * 1024;
-const DEFAULT_TOKEN_TTL_SECONDS = 3600;
-
-function field(body: Record<string, unknown>, name: string): string | undefined {
-  const value = Object.prototype.hasOwnProperty.call(body, name) ? body[name] : undefined;
-  return typeof value === 'string' ? value : undefined;
-}
 
 /**
  * SCF function behind an API Gateway HTTP endpoint, for backends:
@@ -47,13 +43,8 @@ async function publish(event: unknown, { config, chat, log }: Container): Promis
     }
     if (request.body.length > MAX_BODY)
       return httpResponse(413, { error: 'too_large', message: 'body too large' });
-    let body: Record<string, unknown>;
-    try {
-      const parsed: unknown = JSON.parse(request.body);
-      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
-        throw new Error('not an object');
-      body = parsed as Record<string, unknown>;
-    } catch {
+    const body = parseJsonObject(request.body);
+    if (body === undefined) {
       return httpResponse(400, { error: 'bad_request', message: 'body must be a JSON object' });
     }
     if (request.path.endsWith('/token')) {
@@ -61,16 +52,15 @@ async function publish(event: unknown, { config, chat, log }: Container): Promis
         return httpResponse(503, { error: 'auth_disabled', message: 'set AUTH_SECRET to issue tokens' });
       }
       // Validated here, so a backend never holds a token that register would refuse.
-      const nick = normalizeNick(field(body, 'nick') ?? '', config.limits.maxNickLength);
-      const room = normalizeRoom(field(body, 'room') ?? config.defaultRoom);
+      const nick = normalizeNick(ownString(body, 'nick') ?? '', config.limits.maxNickLength);
+      const room = normalizeRoom(ownString(body, 'room') ?? config.defaultRoom);
       // A JSON integer only: `true` or "60" are a client's mistake, not a TTL.
-      const ttl = Object.prototype.hasOwnProperty.call(body, 'ttlSeconds')
-        ? body.ttlSeconds
-        : DEFAULT_TOKEN_TTL_SECONDS;
-      if (typeof ttl !== 'number' || !Number.isInteger(ttl) || ttl < 1 || ttl > 7 * 86400) {
+      const given = ownField(body, 'ttlSeconds');
+      const ttl = given === undefined ? DEFAULT_TOKEN_TTL_SECONDS : given;
+      if (typeof ttl !== 'number' || !isTokenTtl(ttl)) {
         return httpResponse(400, {
           error: 'bad_request',
-          message: '"ttlSeconds" must be an integer from 1 to 604800',
+          message: `"ttlSeconds" must be an integer from 1 to ${MAX_TOKEN_TTL_SECONDS}`,
         });
       }
       return httpResponse(200, { token: issueToken(config.authSecret, { nick, room, ttlSeconds: ttl }) });
@@ -78,9 +68,9 @@ async function publish(event: unknown, { config, chat, log }: Container): Promis
     if (!request.path.endsWith('/publish'))
       return httpResponse(404, { error: 'not_found', message: request.path });
     const result = await chat.publish({
-      room: field(body, 'room') ?? config.defaultRoom,
-      text: field(body, 'text') ?? '',
-      from: field(body, 'from'),
+      room: ownString(body, 'room') ?? config.defaultRoom,
+      text: ownString(body, 'text') ?? '',
+      from: ownString(body, 'from'),
     });
     return httpResponse(200, result);
   } catch (error) {

@@ -2,7 +2,7 @@ import { COS_PAGE_SIZE, type ObjectStore } from '../cos/object-store';
 import type { ChatMessage } from '../chat/protocol';
 import type { HistoryStore } from './history';
 import { mapBounded } from '../util/map-bounded';
-import { createLogger, type Logger } from '../chat/log';
+import { createLogger, type Logger } from '../util/log';
 
 /**
  * One object per message, `hist/<room>/<inverted time>-<id>`: writers in concurrent containers never overwrite
@@ -120,10 +120,8 @@ export function createCosHistory(
       const oldest = clock() - retention.maxAgeMs;
       const expired: string[] = [];
       const keptPerRoom = new Map<string, number>();
-      let marker: string | undefined;
-      do {
-        const page = await store.list('hist/', { marker });
-        for (const object of page.objects) {
+      for await (const objects of store.listAll('hist/')) {
+        for (const object of objects) {
           const parsed = parseHistoryKey(object.key);
           if (!parsed) continue;
           const kept = keptPerRoom.get(parsed.room) ?? 0;
@@ -131,8 +129,7 @@ export function createCosHistory(
           if (kept >= retention.limit || object.lastModified < oldest) expired.push(object.key);
           else keptPerRoom.set(parsed.room, kept + 1);
         }
-        marker = page.nextMarker;
-      } while (marker !== undefined);
+      }
       await store.deleteMany(expired);
       return expired.length;
     },

@@ -2,6 +2,7 @@ import http from 'http';
 import https from 'https';
 import type { PushSettings } from '../config';
 import { pushCloseBody, pushDataBody, type PushBody } from '../tencent/gateway';
+import { backoffDelay } from '../util/backoff';
 import { SIGNATURE_HEADER, signBody } from '../util/signature';
 import type { PushClient, PushOutcome } from './push-client';
 
@@ -30,17 +31,16 @@ export function classifyPushResponse(status: number, body: string): PushVerdict 
   return 'delivered';
 }
 
-const BASE_BACKOFF_MS = 50;
-const MAX_BACKOFF_MS = 1000;
+/** Full jitter spreads the retries of a large fan-out so they do not arrive at the gateway together. */
+const BACKOFF = { baseMs: 50, maxMs: 1000 };
 /** The gateway answers with a few characters of JSON; anything longer is not kept (and not needed to classify). */
 const MAX_ANSWER_CHARS = 16 * 1024;
 
 function backoff(attempt: number, retryAfterSeconds: number | undefined): number {
   if (retryAfterSeconds !== undefined && Number.isFinite(retryAfterSeconds)) {
-    return Math.min(retryAfterSeconds * 1000, MAX_BACKOFF_MS);
+    return Math.min(retryAfterSeconds * 1000, BACKOFF.maxMs);
   }
-  // Full jitter: spreads the retries of a large fan-out so they do not arrive at the gateway together.
-  return Math.random() * Math.min(MAX_BACKOFF_MS, BASE_BACKOFF_MS * 2 ** attempt);
+  return backoffDelay(attempt, BACKOFF);
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,5 +1,6 @@
 import { createHash } from 'crypto';
-import type { ListedObject, ObjectStore } from '../cos/object-store';
+import type { ObjectStore } from '../cos/object-store';
+import { ownField, ownString, parseJsonObject } from '../util/json';
 import type { Connection, ConnectionRegistry, Member } from './registry';
 import {
   ALL_CONNECTIONS_PREFIX,
@@ -11,14 +12,14 @@ import {
   roomPrefix,
 } from './keys';
 
+/** A damaged record reads as unknown; the next register or join writes a good one. */
 function parseRecord(id: string, body: string): Connection | undefined {
-  try {
-    const parsed = JSON.parse(body) as Partial<Connection> | null;
-    if (typeof parsed?.room !== 'string' || typeof parsed.nick !== 'string') return undefined;
-    return { id, room: parsed.room, nick: parsed.nick, connectedAt: Number(parsed.connectedAt) || 0 };
-  } catch {
-    return undefined; // A damaged record reads as unknown; the next register or join writes a good one.
-  }
+  const record = parseJsonObject(body);
+  if (!record) return undefined;
+  const room = ownString(record, 'room');
+  const nick = ownString(record, 'nick');
+  if (room === undefined || nick === undefined) return undefined;
+  return { id, room, nick, connectedAt: Number(ownField(record, 'connectedAt')) || 0 };
 }
 
 /**
@@ -27,15 +28,6 @@ function parseRecord(id: string, body: string): Connection | undefined {
  * broadcast costs requests in proportion to the room, never the whole bucket.
  */
 export function createCosRegistry(store: ObjectStore): ConnectionRegistry {
-  async function* pages(prefix: string): AsyncIterable<ListedObject[]> {
-    let marker: string | undefined;
-    do {
-      const page = await store.list(prefix, { marker });
-      yield page.objects;
-      marker = page.nextMarker;
-    } while (marker !== undefined);
-  }
-
   function writeRecord(connection: Connection): Promise<void> {
     return store.put(connectionKey(connection.id), JSON.stringify(connection));
   }
@@ -89,7 +81,7 @@ export function createCosRegistry(store: ObjectStore): ConnectionRegistry {
 
     async *members(room) {
       const prefix = roomPrefix(room);
-      for await (const objects of pages(prefix)) {
+      for await (const objects of store.listAll(prefix)) {
         yield objects.flatMap((o): Member[] => {
           const parsed = parseMemberKey(o.key);
           return parsed ? [{ id: parsed.id, lastSeen: o.lastModified, version: o.etag }] : [];
@@ -98,7 +90,7 @@ export function createCosRegistry(store: ObjectStore): ConnectionRegistry {
     },
 
     async *allMembers() {
-      for await (const objects of pages(ALL_ROOMS_PREFIX)) {
+      for await (const objects of store.listAll(ALL_ROOMS_PREFIX)) {
         yield objects.flatMap((o) => {
           const parsed = parseMemberKey(o.key);
           return parsed ? [{ ...parsed, lastSeen: o.lastModified, version: o.etag }] : [];
@@ -107,7 +99,7 @@ export function createCosRegistry(store: ObjectStore): ConnectionRegistry {
     },
 
     async *allRecords() {
-      for await (const objects of pages(ALL_CONNECTIONS_PREFIX)) {
+      for await (const objects of store.listAll(ALL_CONNECTIONS_PREFIX)) {
         yield objects.map((o) => ({
           id: decodeConnectionId(o.key.slice(ALL_CONNECTIONS_PREFIX.length)),
           lastSeen: o.lastModified,

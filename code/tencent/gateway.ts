@@ -6,28 +6,23 @@
  * see shared/docs/tencent-websocket-protocol.md. Parsers turn untrusted JSON into our own types or a
  * `GatewayEventError` with a message a person can act on; builders are shared by the handlers, the local
  * gateway emulator and the tests so that the three cannot drift apart.
+ *
+ * About 300 lines, kept as one file on purpose: it is the whole Tencent wire format, parsers next to the
+ * builders of the same shapes, and its exported names are what the gateway, the emulator and the tests import.
  */
 
-export type FrameType = 'text' | 'binary';
+import type {
+  CloseRequest,
+  ConnectOutcome,
+  ConnectRefusal,
+  ConnectRequest,
+  FrameRequest,
+  FrameType,
+} from '../chat/requests';
+import { isJsonObject, ownField, ownString, type JsonObject } from '../util/json';
 
-export interface ConnectRequest {
-  connectionId: string;
-  /** Sub-protocols the client offered (Sec-WebSocket-Protocol), in order. Empty when it offered none. */
-  protocols: string[];
-  sourceIp?: string;
-  requestId?: string;
-}
-
-export interface FrameRequest {
-  connectionId: string;
-  frameType: FrameType;
-  /** Text as sent, or base64 for binary frames (as the gateway delivers them). */
-  data: string;
-}
-
-export interface CloseRequest {
-  connectionId: string;
-}
+// The core owns these types; they are re-exported so that the emulator and the tests keep one import.
+export type { CloseRequest, ConnectRequest, FrameRequest, FrameType };
 
 export class GatewayEventError extends Error {
   override readonly name = 'GatewayEventError';
@@ -43,25 +38,10 @@ export class GatewayEventError extends Error {
 /** 128 random bits, base64: 24 characters with padding. The doc says "共32个字符"; we accept any sane length. */
 const CONNECTION_ID = /^[A-Za-z0-9+/]{1,254}={0,2}$/;
 
-type JsonObject = Record<string, unknown>;
-
-function isObject(value: unknown): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function ownField(obj: JsonObject, key: string): unknown {
-  return Object.prototype.hasOwnProperty.call(obj, key) ? obj[key] : undefined;
-}
-
-function optionalString(obj: JsonObject, key: string): string | undefined {
-  const value = ownField(obj, key);
-  return typeof value === 'string' ? value : undefined;
-}
-
 function websocketSection(event: unknown): JsonObject {
-  if (!isObject(event)) throw new GatewayEventError('event is not a JSON object', 100);
+  if (!isJsonObject(event)) throw new GatewayEventError('event is not a JSON object', 100);
   const websocket = ownField(event, 'websocket');
-  if (!isObject(websocket)) throw new GatewayEventError('not found websocket', 102);
+  if (!isJsonObject(websocket)) throw new GatewayEventError('not found websocket', 102);
   return websocket;
 }
 
@@ -76,16 +56,16 @@ function connectionIdOf(websocket: JsonObject): string {
 export function parseConnectEvent(event: unknown): ConnectRequest {
   const websocket = websocketSection(event);
   const connectionId = connectionIdOf(websocket);
-  const context = isObject(event) ? ownField(event, 'requestContext') : undefined;
-  const offered = optionalString(websocket, 'secWebSocketProtocol') ?? '';
+  const context = isJsonObject(event) ? ownField(event, 'requestContext') : undefined;
+  const offered = ownString(websocket, 'secWebSocketProtocol') ?? '';
   return {
     connectionId,
     protocols: offered
       .split(',')
       .map((p) => p.trim())
       .filter((p) => p.length > 0),
-    sourceIp: isObject(context) ? optionalString(context, 'sourceIp') : undefined,
-    requestId: isObject(context) ? optionalString(context, 'requestId') : undefined,
+    sourceIp: isJsonObject(context) ? ownString(context, 'sourceIp') : undefined,
+    requestId: isJsonObject(context) ? ownString(context, 'requestId') : undefined,
   };
 }
 
@@ -123,19 +103,30 @@ export interface RegisterReply {
 }
 
 /**
+ * The errNo of each refusal. Tencent reads only "0 or not"; distinct values tell the cases apart in logs, and
+ * `unauthorized: …` in errMsg is what clients match to stop retrying.
+ */
+export const REFUSAL_ERR_NO: Readonly<Record<ConnectRefusal, number>> = {
+  invalid: 400,
+  unauthorized: 401,
+  unavailable: 503,
+};
+
+/** A refusal decided before the core was asked (unreadable event, bad configuration). */
+export type EarlyRefusal = { ok: false; errNo: number; errMsg: string };
+
+/**
  * errNo 0 accepts the handshake; any other value refuses it. The gateway passes ONE chosen sub-protocol back
  * to the client, so we answer with the single protocol we accepted (never the offered list).
  */
-export function registerReply(
-  connectionId: string,
-  outcome: { ok: true; protocol?: string } | { ok: false; errNo: number; errMsg: string },
-): RegisterReply {
+export function registerReply(connectionId: string, outcome: ConnectOutcome | EarlyRefusal): RegisterReply {
   const websocket: RegisterReply['websocket'] = { action: 'connecting', secConnectionID: connectionId };
   if (outcome.ok) {
     if (outcome.protocol) websocket.secWebSocketProtocol = outcome.protocol;
     return { errNo: 0, errMsg: 'ok', websocket };
   }
-  return { errNo: outcome.errNo, errMsg: outcome.errMsg, websocket };
+  if ('errNo' in outcome) return { errNo: outcome.errNo, errMsg: outcome.errMsg, websocket };
+  return { errNo: REFUSAL_ERR_NO[outcome.refusal], errMsg: outcome.message, websocket };
 }
 
 export interface PushBody {
@@ -236,11 +227,11 @@ export function buildCloseEvent(connectionId: string): WsCloseEvent {
 
 /** Read the register reply the way the gateway does: only errNo 0 admits the client. */
 export function readRegisterReply(reply: unknown): { accepted: boolean; protocol?: string; errMsg: string } {
-  if (!isObject(reply)) return { accepted: false, errMsg: 'register returned no object' };
+  if (!isJsonObject(reply)) return { accepted: false, errMsg: 'register returned no object' };
   const errNo = ownField(reply, 'errNo');
-  const errMsg = optionalString(reply, 'errMsg') ?? '';
+  const errMsg = ownString(reply, 'errMsg') ?? '';
   const websocket = ownField(reply, 'websocket');
-  const protocol = isObject(websocket) ? optionalString(websocket, 'secWebSocketProtocol') : undefined;
+  const protocol = isJsonObject(websocket) ? ownString(websocket, 'secWebSocketProtocol') : undefined;
   return { accepted: errNo === 0, protocol: protocol || undefined, errMsg };
 }
 
@@ -265,19 +256,19 @@ export interface HttpResponse {
  * `path`, `headers` (lower-cased names), `body` (string), `isBase64Encoded`.
  */
 export function parseHttpEvent(event: unknown): HttpRequest {
-  if (!isObject(event)) throw new GatewayEventError('event is not a JSON object', 100);
+  if (!isJsonObject(event)) throw new GatewayEventError('event is not a JSON object', 100);
   const rawHeaders = ownField(event, 'headers');
   const headers: Record<string, string> = Object.create(null) as Record<string, string>;
-  if (isObject(rawHeaders)) {
+  if (isJsonObject(rawHeaders)) {
     for (const [name, value] of Object.entries(rawHeaders)) {
       if (typeof value === 'string') headers[name.toLowerCase()] = value;
     }
   }
-  let body = optionalString(event, 'body') ?? '';
+  let body = ownString(event, 'body') ?? '';
   if (ownField(event, 'isBase64Encoded') === true) body = Buffer.from(body, 'base64').toString('utf8');
   return {
-    method: (optionalString(event, 'httpMethod') ?? 'GET').toUpperCase(),
-    path: optionalString(event, 'path') ?? '/',
+    method: (ownString(event, 'httpMethod') ?? 'GET').toUpperCase(),
+    path: ownString(event, 'path') ?? '/',
     headers,
     body,
   };

@@ -50,6 +50,7 @@ export function createBulkPutStore(
     put,
     get: (key) => base.get(key),
     list: (prefix, options) => base.list(prefix, options),
+    listAll: (prefix) => base.listAll(prefix),
     deleteMany: (keys) => base.deleteMany(keys),
     get requestCount() {
       return base.requestCount + requests;

@@ -3,7 +3,7 @@ import readline from 'readline';
 import WebSocket from 'ws';
 import { connectProtocols } from '../../code/chat/protocol';
 import { parseArgs, USAGE, UsageError, type CliOptions } from './args';
-import { readTokenClaims } from './claims';
+import { readTokenClaims } from '../../code/chat/token-claims';
 import { formatSeconds } from './format';
 import { parseInputLine } from './input';
 import { isAuthRefusal, Reconnector, type Failure } from './reconnect';
@@ -70,7 +70,7 @@ function readBody(res: IncomingMessage): Promise<string> {
 }
 
 function run(options: CliOptions): void {
-  const claims = options.token === undefined ? {} : readTokenClaims(options.token);
+  const claims = (options.token === undefined ? undefined : readTokenClaims(options.token)) ?? {};
   const session = new ChatSession({
     room: options.room ?? claims.room,
     nick: options.nick,

@@ -1,3 +1,5 @@
+import { backoffDelay } from '../../code/util/backoff';
+
 /** When and whether the terminal client connects again after a connection failed or was lost. */
 
 export const MIN_DELAY_MS = 500;
@@ -11,9 +13,8 @@ export const MAX_REFUSALS = 3;
  * and never sooner than 0.5 s.
  */
 export function reconnectDelay(attempt: number, random: () => number = Math.random): number {
-  const ceiling = Math.min(MAX_DELAY_MS, MIN_DELAY_MS * 2 ** Math.max(0, Math.min(attempt, 30)));
-  const r = Math.min(Math.max(random(), 0), 1);
-  return Math.round(MIN_DELAY_MS + r * (ceiling - MIN_DELAY_MS));
+  const backoff = { baseMs: MIN_DELAY_MS, maxMs: MAX_DELAY_MS, floorMs: MIN_DELAY_MS };
+  return Math.round(backoffDelay(attempt, backoff, random));
 }
 
 /** Why a connection attempt or a connection ended. */

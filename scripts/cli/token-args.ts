@@ -1,5 +1,6 @@
 import { ProtocolError } from '../../code/chat/protocol';
 import { normalizeNick, normalizeRoom } from '../../code/chat/rules';
+import { DEFAULT_TOKEN_TTL_SECONDS, isTokenTtl, MAX_TOKEN_TTL_SECONDS } from '../../code/chat/token-ttl';
 import { readOption, UsageError } from './args';
 
 /** Command line of scripts/token.ts, kept here so that it can be tested without running the script. */
@@ -11,8 +12,8 @@ export interface TokenOptions {
 }
 
 /** Same bounds as the publish API's POST /token. */
-export const MAX_TTL_SECONDS = 7 * 86400;
-export const DEFAULT_TTL_SECONDS = 3600;
+export const MAX_TTL_SECONDS = MAX_TOKEN_TTL_SECONDS;
+export const DEFAULT_TTL_SECONDS = DEFAULT_TOKEN_TTL_SECONDS;
 
 export const TOKEN_USAGE = `Usage: npm run -s token -- --nick NAME [--room ROOM] [--ttl SECONDS]
 
@@ -59,7 +60,7 @@ export function parseTokenArgs(
   const room = rules('--room', () => normalizeRoom(values.get('--room') ?? env.DEFAULT_ROOM ?? 'lobby'));
   const rawTtl = values.get('--ttl');
   const ttlSeconds = rawTtl === undefined ? DEFAULT_TTL_SECONDS : Number(rawTtl);
-  if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1 || ttlSeconds > MAX_TTL_SECONDS) {
+  if (!isTokenTtl(ttlSeconds)) {
     throw new UsageError(
       `--ttl must be a whole number of seconds from 1 to ${MAX_TTL_SECONDS}, got "${rawTtl}"`,
     );

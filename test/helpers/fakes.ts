@@ -6,13 +6,24 @@ import type { ChatLimits } from '../../code/config';
 
 /** In-memory ports for unit tests of the chat core. Integration tests use the real COS and HTTP ones. */
 
+interface Membership {
+  lastSeen: number;
+  /** Written with the membership, as COS's ETag is: it describes what the membership says, not the record. */
+  version: string;
+}
+
+/**
+ * The registry in memory. test/contract/registry.test.ts runs the same suite against it and the COS one, so the
+ * two agree on what the port promises.
+ */
 export class MemoryRegistry implements ConnectionRegistry {
   readonly records = new Map<string, Connection>();
   /** id → when its record was last written */
   readonly written = new Map<string, number>();
-  /** room → id → lastSeen */
-  readonly rooms = new Map<string, Map<string, number>>();
+  /** room → id → membership */
+  readonly rooms = new Map<string, Map<string, Membership>>();
   failNext: Partial<Record<'add' | 'find' | 'update' | 'touch' | 'remove' | 'leave' | 'members', Error>> = {};
+  finds = 0;
 
   constructor(private readonly clock: () => number = Date.now) {}
 
@@ -24,7 +35,7 @@ export class MemoryRegistry implements ConnectionRegistry {
     }
   }
 
-  private room(name: string): Map<string, number> {
+  private room(name: string): Map<string, Membership> {
     let room = this.rooms.get(name);
     if (!room) this.rooms.set(name, (room = new Map()));
     return room;
@@ -33,14 +44,16 @@ export class MemoryRegistry implements ConnectionRegistry {
   private write(connection: Connection) {
     this.records.set(connection.id, { ...connection });
     this.written.set(connection.id, this.clock());
+    this.room(connection.room).set(connection.id, {
+      lastSeen: this.clock(),
+      version: this.versionOf(connection),
+    });
   }
 
   async add(connection: Connection) {
     this.maybeFail('add');
     this.write(connection);
-    this.room(connection.room).set(connection.id, this.clock());
   }
-  finds = 0;
   async find(id: string) {
     this.maybeFail('find');
     this.finds += 1;
@@ -50,13 +63,11 @@ export class MemoryRegistry implements ConnectionRegistry {
   async update(connection: Connection, previousRoom: string) {
     this.maybeFail('update');
     this.write(connection);
-    this.room(connection.room).set(connection.id, this.clock());
     if (previousRoom !== connection.room) this.room(previousRoom).delete(connection.id);
   }
   async touch(connection: Connection) {
     this.maybeFail('touch');
     this.write(connection);
-    this.room(connection.room).set(connection.id, this.clock());
   }
   async remove(entries: Array<{ id: string; room?: string }>) {
     this.maybeFail('remove');
@@ -66,8 +77,8 @@ export class MemoryRegistry implements ConnectionRegistry {
       if (room !== undefined) this.room(room).delete(id);
     }
   }
-  versionOf(connection: Connection | undefined): string {
-    return connection ? `${connection.room}/${connection.nick}` : '';
+  versionOf(connection: Connection): string {
+    return `nick:${connection.nick}`;
   }
   async leave(entries: Array<{ id: string; room: string }>) {
     this.maybeFail('leave');
@@ -75,20 +86,11 @@ export class MemoryRegistry implements ConnectionRegistry {
   }
   async *members(room: string): AsyncIterable<Member[]> {
     this.maybeFail('members');
-    yield [...this.room(room).entries()].map(([id, lastSeen]) => ({
-      id,
-      lastSeen,
-      version: this.versionOf(this.records.get(id)),
-    }));
+    yield [...this.room(room).entries()].map(([id, { lastSeen, version }]) => ({ id, lastSeen, version }));
   }
   async *allMembers() {
     for (const [room, members] of this.rooms) {
-      yield [...members.entries()].map(([id, lastSeen]) => ({
-        id,
-        room,
-        lastSeen,
-        version: this.versionOf(this.records.get(id)),
-      }));
+      yield [...members.entries()].map(([id, { lastSeen, version }]) => ({ id, room, lastSeen, version }));
     }
   }
   async *allRecords() {
@@ -99,20 +101,55 @@ export class MemoryRegistry implements ConnectionRegistry {
   }
 }
 
+/** History in memory, with the same retention rules as the COS one (see test/contract/history.test.ts). */
 export class MemoryHistory implements HistoryStore {
   readonly messages: ChatMessage[] = [];
+  /** When each message was stored, by ID: retention by age counts from there, as COS's LastModified does. */
+  private readonly storedAt = new Map<string, number>();
   failAppend = false;
+
+  constructor(
+    private readonly retention: { limit: number; maxAgeMs: number } = { limit: 100, maxAgeMs: 86_400_000 },
+    private readonly clock: () => number = Date.now,
+  ) {}
+
   async append(message: ChatMessage) {
     if (this.failAppend) throw new Error('history unavailable');
+    if (this.retention.limit === 0) return;
     this.messages.push(message);
+    this.storedAt.set(message.id, this.clock());
   }
+  /** The COS store's algorithm over a newest-first listing (see code/history/cos-history.ts). */
   async recent(room: string, { since, limit }: { since?: string; limit: number }) {
-    const matching = this.messages.filter((m) => m.room === room && (since === undefined || m.id > since));
-    const page = since === undefined ? matching.slice(-limit) : matching.slice(0, limit);
-    return { messages: page, more: matching.length > limit };
+    const oldest = this.clock() - this.retention.maxAgeMs;
+    const wanted = Math.min(limit, this.retention.limit);
+    if (wanted <= 0) return { messages: [], more: false };
+    const listed = this.messages
+      .filter((m) => m.room === room)
+      .reverse()
+      .slice(0, since === undefined ? wanted + 1 : this.retention.limit + 1);
+    const after: ChatMessage[] = [];
+    for (const message of listed) {
+      if ((this.storedAt.get(message.id) ?? 0) < oldest) continue;
+      if (since !== undefined && message.id <= since) break;
+      after.push(message);
+    }
+    const page = since === undefined ? after.slice(0, wanted) : after.slice(-wanted);
+    return { messages: page.reverse(), more: after.length > wanted };
   }
   async trim() {
-    return 0;
+    const oldest = this.clock() - this.retention.maxAgeMs;
+    const keptPerRoom = new Map<string, number>();
+    const expired = new Set<ChatMessage>();
+    // Newest first, as the COS listing is within a room.
+    for (const message of [...this.messages].reverse()) {
+      const kept = keptPerRoom.get(message.room) ?? 0;
+      if (kept >= this.retention.limit || (this.storedAt.get(message.id) ?? 0) < oldest) expired.add(message);
+      else keptPerRoom.set(message.room, kept + 1);
+    }
+    const remaining = this.messages.filter((m) => !expired.has(m));
+    this.messages.splice(0, this.messages.length, ...remaining);
+    return expired.size;
   }
 }
 
@@ -127,6 +164,7 @@ export class RecordingPush implements PushClient {
     return 'delivered';
   }
   async close(connectionId: string): Promise<PushOutcome> {
+    if (this.gone.has(connectionId)) return 'gone';
     this.closed.push(connectionId);
     return 'delivered';
   }

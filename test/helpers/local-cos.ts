@@ -39,7 +39,9 @@ export async function startCos(dataDir?: string): Promise<LocalCos> {
       COS_KEY_PREFIX: 'app/',
       GATEWAY_SECRET: 'local-cos-helper-gateway-secret-0123456789',
     },
+    /** Idempotent, so a test may stop the store itself and still leave it to afterEach. */
     async close() {
+      if (!server.listening) return;
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await cos.flush();

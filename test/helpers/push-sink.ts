@@ -1,5 +1,7 @@
 import http from 'http';
 import type { AddressInfo } from 'net';
+import { readBody } from '../../code/gateway/http';
+import { parsePushBody } from '../../code/tencent/gateway';
 
 /**
  * A real HTTP push endpoint that records every push per connection, for tests that need exact per-recipient
@@ -18,20 +20,21 @@ export async function startPushSink(): Promise<PushSink> {
   const closed: string[] = [];
   const gone = new Set<string>();
   const server = http.createServer((req, res) => {
-    let raw = '';
-    req.on('data', (chunk: Buffer) => (raw += chunk.toString()));
-    req.on('end', () => {
-      const { websocket } = JSON.parse(raw) as {
-        websocket: { action: string; secConnectionID: string; data?: string };
-      };
-      const id = websocket.secConnectionID;
-      let reply = { errNo: 0, errMsg: 'ok' };
-      if (gone.has(id)) reply = { errNo: 1, errMsg: 'connection not found' };
-      else if (websocket.action === 'closing') closed.push(id);
-      else received.set(id, [...(received.get(id) ?? []), websocket.data ?? '']);
-      res.writeHead(200, { 'Content-Type': 'application/json' });
+    const answer = (status: number, reply: unknown) => {
+      res.writeHead(status, { 'Content-Type': 'application/json' });
       res.end(JSON.stringify(reply));
-    });
+    };
+    // Read as the gateway's push listener reads it: the same body reader and push-body parser.
+    readBody(req, 1024 * 1024)
+      .then((body) => {
+        const push = parsePushBody(JSON.parse(body.toString('utf8')) as unknown);
+        const id = push.connectionId;
+        if (gone.has(id)) return answer(200, { errNo: 1, errMsg: 'connection not found' });
+        if (push.kind === 'close') closed.push(id);
+        else received.set(id, [...(received.get(id) ?? []), push.data]);
+        answer(200, { errNo: 0, errMsg: 'ok' });
+      })
+      .catch((error: unknown) => answer(400, { errNo: 1, errMsg: String(error) }));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {

@@ -4,10 +4,11 @@ import path from 'path';
 import { createObjectStore, StoreError, type ObjectStore } from '../../code/cos/object-store';
 import { createCosRegistry } from '../../code/registry/cos-registry';
 import { createCosHistory } from '../../code/history/cos-history';
+import { createMessageIdSource } from '../../code/chat/message-id';
 
 /** The real cos-nodejs-sdk-v5 over HTTP against the local COS server. */
 
-import { BUCKET, startCos } from '../helpers/local-cos';
+import { BUCKET, startCos as startLocalCos, type LocalCos } from '../helpers/local-cos';
 
 async function all<T>(pages: AsyncIterable<T[]>): Promise<T[]> {
   const items: T[] = [];
@@ -19,10 +20,20 @@ const idOf = (i: number) => Buffer.from(`conn-${i}`).toString('base64'); // cont
 
 describe('COS registry with the real SDK', () => {
   let dataDir: string;
+  const running: LocalCos[] = [];
+  /** A local COS server that afterEach closes, whether the test passed or not. */
+  const startCos = async (dir?: string) => {
+    const local = await startLocalCos(dir);
+    running.push(local);
+    return local;
+  };
   beforeEach(() => {
     dataDir = mkdtempSync(path.join(tmpdir(), 'cos-'));
   });
-  afterEach(() => rmSync(dataDir, { recursive: true, force: true }));
+  afterEach(async () => {
+    await Promise.all(running.splice(0).map((local) => local.close()));
+    rmSync(dataDir, { recursive: true, force: true });
+  });
 
   it('lists every member of a room across pages (2,500 connections, 3 pages) and nothing outside the prefix', async () => {
     const local = await startCos();
@@ -41,7 +52,6 @@ describe('COS registry with the real SDK', () => {
     expect(members.map((m) => m.id).sort()).toEqual([...ids].sort());
     expect(local.cos.stats().list).toBe(3);
     expect(await registry.find('/leading+slash')).toMatchObject({ room: 'big' });
-    await local.close();
   }, 60_000);
 
   it('removes records and memberships, and deleting twice is fine', async () => {
@@ -53,7 +63,6 @@ describe('COS registry with the real SDK', () => {
     expect(await registry.find('a+b/c=')).toBeUndefined();
     expect(await all(registry.members('r'))).toEqual([]);
     expect(local.cos.keys(BUCKET)).toEqual([]);
-    await local.close();
   });
 
   it('keeps the data across a restart of the store', async () => {
@@ -73,7 +82,6 @@ describe('COS registry with the real SDK', () => {
       connectedAt: 42,
     });
     expect((await all(again.members('r'))).map((m) => m.id)).toEqual(['persist=']);
-    await second.close();
   });
 
   it('turns COS faults into StoreError after the SDK’s own retries, and a slow store into a timeout', async () => {
@@ -87,7 +95,6 @@ describe('COS registry with the real SDK', () => {
     await expect(store.list('x/')).rejects.toThrow('timed out after 500 ms');
     local.cos.clearFaults();
     await expect(store.get('missing')).resolves.toBeUndefined();
-    await local.close();
   });
 
   it('keeps the last messages of a room newest-last, bounded by count, and trims the rest', async () => {
@@ -95,9 +102,10 @@ describe('COS registry with the real SDK', () => {
     const store = createObjectStore(local.settings);
     const history = createCosHistory(store, { limit: 3, maxAgeMs: 60_000 });
     const now = Date.now();
+    const ids = createMessageIdSource(() => 'aaaa');
     for (let i = 0; i < 5; i += 1) {
       await history.append({
-        id: `${(now + i).toString(36)}000aaaa`,
+        id: ids.next(now + i),
         room: 'r',
         from: 'a',
         tag: 't',
@@ -114,6 +122,5 @@ describe('COS registry with the real SDK', () => {
     expect(firstOfTwo).toMatchObject({ messages: [{ text: 'm3' }], more: true });
     expect(await history.trim()).toBe(2);
     expect(local.cos.keys(BUCKET, 'app/hist/')).toHaveLength(3);
-    await local.close();
   });
 });

@@ -1,16 +1,11 @@
 import fc from 'fast-check';
-import { createChatService } from '../../code/chat/chat-service';
-import { createRateLimiter } from '../../code/chat/rate-limiter';
-import { silentLogger } from '../../code/chat/log';
 import { connectProtocols } from '../../code/chat/protocol';
-import { loadConfig } from '../../code/config';
-import type { Container } from '../../code/functions/container';
 import { createRegisterHandler } from '../../code/functions/register';
 import { createTransportHandler } from '../../code/functions/transport';
 import { createCleanupHandler } from '../../code/functions/cleanup';
 import { createPublishHandler } from '../../code/functions/publish';
 import type { FunctionUrlReply } from '../../code/tencent/function-url';
-import { MemoryHistory, MemoryRegistry, RecordingPush, TEST_LIMITS } from '../helpers/fakes';
+import { fakeContainer } from '../helpers/fake-container';
 
 /** Random and malformed events against every handler, with in-memory ports. */
 
@@ -21,25 +16,7 @@ function plainReply<R extends object>(reply: R | FunctionUrlReply): R {
 }
 
 function world() {
-  const registry = new MemoryRegistry();
-  const push = new RecordingPush();
-  const config = loadConfig({
-    COS_BUCKET: 'x-1250000000',
-    COS_REGION: 'ap-guangzhou',
-    COS_ENDPOINT: 'http://127.0.0.1:1',
-    PUSH_URL: 'http://127.0.0.1:1/push',
-    GATEWAY_SECRET: 'property-test-gateway-secret-0123456789',
-    PUBLISH_TOKEN: 'tok',
-  });
-  const chat = createChatService({
-    registry,
-    history: new MemoryHistory(),
-    push,
-    rateLimiter: createRateLimiter(1000, 1000),
-    settings: { limits: TEST_LIMITS, defaultRoom: 'lobby', pushConcurrency: 4, broadcastBudgetMs: 1000 },
-    log: silentLogger,
-  });
-  const container: Container = { config, chat, log: silentLogger };
+  const { registry, push, container } = fakeContainer({ PUBLISH_TOKEN: 'tok' });
   return {
     registry,
     push,

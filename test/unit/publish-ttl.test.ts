@@ -1,35 +1,13 @@
-import { loadConfig } from '../../code/config';
-import { createChatService } from '../../code/chat/chat-service';
-import { createRateLimiter } from '../../code/chat/rate-limiter';
-import { silentLogger } from '../../code/chat/log';
 import { verifyToken } from '../../code/chat/token';
-import type { Container } from '../../code/functions/container';
 import { createPublishHandler } from '../../code/functions/publish';
-import { MemoryHistory, MemoryRegistry, RecordingPush, TEST_LIMITS } from '../helpers/fakes';
+import { fakeContainer } from '../helpers/fake-container';
 
 /** Issue #15, finding 6: `/token` takes `ttlSeconds` only as a JSON integer in range. */
 
 const SECRET = 'auth-secret';
 
 function tokenHandler() {
-  const config = loadConfig({
-    COS_BUCKET: 'x-1250000000',
-    COS_REGION: 'ap-guangzhou',
-    COS_ENDPOINT: 'http://127.0.0.1:1',
-    PUSH_URL: 'http://127.0.0.1:1/push',
-    GATEWAY_SECRET: 'publish-ttl-test-gateway-secret-0123456',
-    PUBLISH_TOKEN: 'tok',
-    AUTH_SECRET: SECRET,
-  });
-  const chat = createChatService({
-    registry: new MemoryRegistry(),
-    history: new MemoryHistory(),
-    push: new RecordingPush(),
-    rateLimiter: createRateLimiter(1000, 1000),
-    settings: { limits: TEST_LIMITS, defaultRoom: 'lobby', pushConcurrency: 4, broadcastBudgetMs: 1000 },
-    log: silentLogger,
-  });
-  const container: Container = { config, chat, log: silentLogger };
+  const { container } = fakeContainer({ PUBLISH_TOKEN: 'tok', AUTH_SECRET: SECRET });
   const handler = createPublishHandler(() => container);
   return (body: string) =>
     handler({

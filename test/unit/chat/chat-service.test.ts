@@ -350,8 +350,8 @@ describe('chat service', () => {
     registry.failNext.add = new Error('COS down');
     expect(await connect('a=')).toEqual({
       ok: false,
-      errNo: 503,
-      errMsg: expect.stringContaining('unavailable'),
+      refusal: 'unavailable',
+      message: expect.stringContaining('unavailable'),
     });
   });
 
@@ -396,14 +396,14 @@ describe('chat service', () => {
 
     it('refuses missing, forged and expired tokens with a non-zero errNo', async () => {
       const { connect, registry, advance } = setup({ authSecret: secret });
-      expect(await connect('a=')).toMatchObject({ ok: false, errNo: 401 });
+      expect(await connect('a=')).toMatchObject({ ok: false, refusal: 'unauthorized' });
       const forged = issueToken('wrong', { nick: 'x', room: 'lobby', ttlSeconds: 60 }, 1_800_000_000_000);
-      expect(await connect('b=', { token: forged })).toMatchObject({ ok: false, errNo: 401 });
+      expect(await connect('b=', { token: forged })).toMatchObject({ ok: false, refusal: 'unauthorized' });
       const token = issueToken(secret, { nick: 'x', room: 'lobby', ttlSeconds: 1 }, 1_800_000_000_000);
       advance(1000);
       expect(await connect('c=', { token })).toMatchObject({
         ok: false,
-        errMsg: 'unauthorized: token expired',
+        message: 'unauthorized: token expired',
       });
       expect(registry.records.size).toBe(0);
     });
@@ -420,6 +420,37 @@ describe('chat service', () => {
       expect.objectContaining({ from: 'ci', text: 'deploy finished', source: 'api' }),
     ]);
     expect(push.to('b=')).toEqual([]);
+  });
+
+  it('still delivers a published message when history cannot store it, and says so', async () => {
+    const { connect, push, chat, history } = setup();
+    await connect('a=');
+    push.clear();
+    history.failAppend = true;
+    const result = await chat.publish({ room: 'lobby', text: 'history is down', from: 'ci' });
+    expect(result).toMatchObject({ delivered: 1, online: 1, stored: false });
+    expect(push.to('a=')).toEqual([expect.objectContaining({ text: 'history is down', source: 'api' })]);
+  });
+
+  it('delivers a chat message with stored: false when history cannot store it, like a published one', async () => {
+    const { connect, send, push, history } = setup();
+    await connect('a=');
+    await connect('b=');
+    push.clear();
+    history.failAppend = true;
+    await send('a=', 'history is down');
+    expect(push.to('b=')).toEqual([expect.objectContaining({ text: 'history is down' })]);
+    expect(push.to('a=')).toEqual([expect.objectContaining({ type: 'ack', delivered: 1, stored: false })]);
+  });
+
+  it('gives each service its own message-ID sequence', async () => {
+    const { connect, send, history, otherContainer } = setup();
+    await connect('a=');
+    await send('a=', 'one');
+    await otherContainer().publish({ room: 'lobby', text: 'two' });
+    const [first, second] = history.messages.map((m) => m.id);
+    // Same millisecond, different services: each starts its own sequence at 0.
+    expect(first!.slice(0, 12)).toBe(second!.slice(0, 12));
   });
 
   it('sweeps stale members and tells the gateway to close them', async () => {

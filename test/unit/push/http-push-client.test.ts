@@ -45,7 +45,7 @@ async function pushServer(
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/push`;
-  return {
+  const started = {
     url,
     bodies,
     paths,
@@ -55,7 +55,15 @@ async function pushServer(
         server.close(() => resolve());
       }),
   };
+  servers.push(started);
+  return started;
 }
+
+/** Every server a test started; afterEach closes them, whether the test passed or not. */
+const servers: Array<{ close(): Promise<void> }> = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((server) => server.close()));
+});
 
 const settings = (url: string, extra: Partial<PushSettings> = {}): PushSettings => ({
   url,
@@ -77,7 +85,6 @@ describe('http push client', () => {
       { websocket: { action: 'data send', secConnectionID: 'ab+/=', dataType: 'text', data: 'hello' } },
       { websocket: { action: 'closing', secConnectionID: 'ab+/=' } },
     ]);
-    await server.close();
   });
 
   it('retries 5xx and 429 with backoff, then succeeds', async () => {
@@ -86,7 +93,6 @@ describe('http push client', () => {
     );
     expect(await createHttpPushClient(settings(server.url)).send('a', 'x')).toBe('delivered');
     expect(server.bodies).toHaveLength(3);
-    await server.close();
   });
 
   it('waits as long as Retry-After says, capped at a second', async () => {
@@ -97,7 +103,6 @@ describe('http push client', () => {
     expect(await createHttpPushClient(settings(server.url)).send('a', 'x')).toBe('delivered');
     expect(Date.now() - started).toBeGreaterThanOrEqual(290);
     expect(server.bodies).toHaveLength(2);
-    await server.close();
   });
 
   it('posts to the push URL with its query string', async () => {
@@ -106,14 +111,12 @@ describe('http push client', () => {
       'delivered',
     );
     expect(server.paths).toEqual(['/push?env=release']);
-    await server.close();
   });
 
   it('gives up after the configured retries', async () => {
     const server = await pushServer(() => [500, '']);
     expect(await createHttpPushClient(settings(server.url, { retries: 1 })).send('a', 'x')).toBe('failed');
     expect(server.bodies).toHaveLength(2);
-    await server.close();
   });
 
   it('does not retry a gone connection or a client error', async () => {
@@ -124,7 +127,6 @@ describe('http push client', () => {
     expect(await push.send('gone', 'x')).toBe('gone');
     expect(await push.send('bad', 'x')).toBe('failed');
     expect(server.bodies).toHaveLength(2);
-    await server.close();
   });
 
   it('times out a push the gateway never answers, and stops retrying at the deadline', async () => {
@@ -134,7 +136,6 @@ describe('http push client', () => {
     expect(await push.send('a', 'x', { deadline: Date.now() + 250 })).toBe('failed');
     expect(Date.now() - started).toBeLessThan(1000);
     expect(server.bodies.length).toBeLessThanOrEqual(2);
-    await server.close();
   });
 
   it('fails cleanly when nothing listens at the push URL', async () => {

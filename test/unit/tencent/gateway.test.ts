@@ -125,6 +125,16 @@ describe('register replies', () => {
     expect(readRegisterReply(registerReply('id=', { ok: true })).accepted).toBe(true);
     expect(readRegisterReply('nonsense').accepted).toBe(false);
   });
+
+  it.each([
+    ['unauthorized', 401],
+    ['invalid', 400],
+    ['unavailable', 503],
+  ] as const)('maps the core’s %s refusal to errNo %d, keeping its message', (refusal, errNo) => {
+    const reply = registerReply('id=', { ok: false, refusal, message: `${refusal}: because` });
+    expect(reply).toMatchObject({ errNo, errMsg: `${refusal}: because` });
+    expect(readRegisterReply(reply).accepted).toBe(false);
+  });
 });
 
 describe('push bodies', () => {

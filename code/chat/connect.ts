@@ -1,0 +1,58 @@
+import type { Connection } from '../registry/registry';
+import type { ChatContext } from './context';
+import { errorMessage } from './log';
+import { announce } from './presence';
+import { readConnectOptions } from './protocol';
+import type { ConnectOutcome, ConnectRequest } from './requests';
+import { guestNick, normalizeNick, normalizeRoom } from './rules';
+import { verifyToken } from './token';
+
+/**
+ * A client's handshake: who it is (its token when access control is on, else what it asked for), stored before
+ * it is admitted, then announced to its room.
+ */
+export async function connect(ctx: ChatContext, request: ConnectRequest): Promise<ConnectOutcome> {
+  const { settings, log } = ctx;
+  const options = readConnectOptions(request.protocols);
+  let { room, nick } = options;
+  if (settings.authSecret !== undefined) {
+    const check = verifyToken(settings.authSecret, options.token, ctx.clock());
+    if (!check.ok) {
+      log.warn('connect_refused', { connection: request.connectionId, reason: check.reason });
+      return { ok: false, refusal: 'unauthorized', message: `unauthorized: ${check.reason}` };
+    }
+    // The token decides who you are and where you may be, not the client.
+    room = check.claims.room;
+    nick = check.claims.nick;
+  }
+  let connection: Connection;
+  try {
+    connection = {
+      id: request.connectionId,
+      room: normalizeRoom(room ?? settings.defaultRoom),
+      nick: nick ? normalizeNick(nick, settings.limits.maxNickLength) : guestNick(request.connectionId),
+      connectedAt: ctx.clock(),
+    };
+  } catch (error) {
+    log.warn('connect_refused', { connection: request.connectionId, reason: errorMessage(error) });
+    return { ok: false, refusal: 'invalid', message: errorMessage(error) };
+  }
+  try {
+    await ctx.registry.add(connection);
+  } catch (error) {
+    // Refuse rather than admit a client nobody could reach.
+    log.error('register_failed', { connection: request.connectionId, error: errorMessage(error) });
+    return { ok: false, refusal: 'unavailable', message: 'connection registry unavailable, try again' };
+  }
+  log.info('connected', { connection: connection.id, room: connection.room });
+  await announce(ctx, connection, 'join');
+  return { ok: true, protocol: options.protocol };
+}
+
+/** The client closed: its objects are removed and its room told. Removing twice is fine. */
+export async function disconnect(ctx: ChatContext, connectionId: string): Promise<void> {
+  const connection = await ctx.registry.find(connectionId);
+  await ctx.registry.remove([{ id: connectionId, room: connection?.room }]);
+  ctx.log.info('disconnected', { connection: connectionId, room: connection?.room });
+  if (connection) await announce(ctx, connection, 'leave');
+}

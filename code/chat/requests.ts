@@ -1,0 +1,40 @@
+/**
+ * What the chat core is asked and what it answers, in its own words. Adapters (code/tencent for Tencent's
+ * WebSocket events, code/functions for the SCF entry points) translate to and from these types.
+ */
+
+export type FrameType = 'text' | 'binary';
+
+export interface ConnectRequest {
+  connectionId: string;
+  /** Sub-protocols the client offered (Sec-WebSocket-Protocol), in order. Empty when it offered none. */
+  protocols: string[];
+  sourceIp?: string;
+  requestId?: string;
+}
+
+export interface FrameRequest {
+  connectionId: string;
+  frameType: FrameType;
+  /** Text as sent, or base64 for binary frames. */
+  data: string;
+}
+
+export interface CloseRequest {
+  connectionId: string;
+}
+
+/**
+ * Why a connection was refused: `unauthorized` (no valid token), `invalid` (a bad room or nick),
+ * `unavailable` (the registry could not store it; the client may try again).
+ */
+export type ConnectRefusal = 'unauthorized' | 'invalid' | 'unavailable';
+
+export type ConnectOutcome =
+  { ok: true; protocol?: string } | { ok: false; refusal: ConnectRefusal; message: string };
+
+export interface PublishRequest {
+  room: string;
+  text: string;
+  from?: string;
+}

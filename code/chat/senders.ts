@@ -1,0 +1,78 @@
+import type { Connection } from '../registry/registry';
+import type { ChatContext } from './context';
+import { joinAck } from './presence';
+import { ProtocolError } from './protocol';
+import { countOnline, readRoster, type Roster } from './roster';
+import { guestNick } from './rules';
+
+/** Connections one warm container remembers; past this, the least recently used is forgotten. */
+const MAX_KNOWN_SENDERS = 10_000;
+
+export interface Senders {
+  /**
+   * The sender's record. If it is gone (the client was silent past the TTL and the sweep removed it), it is
+   * re-created in the default room with a guest name, and the client is told so with an unsolicited join ack.
+   */
+  recordOf(connectionId: string): Promise<Connection>;
+  /**
+   * Who is sending, and the room's roster when it was read on the way (undefined if not, or if it failed).
+   * A sender this container has seen is confirmed by the listing itself: its membership must be in the
+   * remembered room with the version of the remembered nick (COS's ETag of the membership body). That saves a
+   * read of the sender's record on most messages; when the check fails, the record is read as usual.
+   */
+  identify(connectionId: string): Promise<{ sender: Connection; roster?: Roster }>;
+  /** Records a connection's new nick or room in this container's memory. */
+  remember(connection: Connection): Connection;
+}
+
+/** The sender cache of one chat service (one warm container). */
+export function createSenders(ctx: ChatContext): Senders {
+  const known = new Map<string, Connection>();
+
+  function remember(connection: Connection): Connection {
+    known.delete(connection.id); // re-insert so Map order is least-recently-used first
+    known.set(connection.id, connection);
+    if (known.size > MAX_KNOWN_SENDERS) known.delete(known.keys().next().value as string);
+    return connection;
+  }
+
+  async function recordOf(connectionId: string): Promise<Connection> {
+    const found = await ctx.registry.find(connectionId);
+    if (found) return found;
+    if (ctx.settings.authSecret !== undefined) {
+      // Its identity came from a token we no longer have: it must reconnect (receive asks the gateway to close).
+      throw new ProtocolError(
+        'not_registered',
+        'this connection is no longer registered; reconnect with your token',
+      );
+    }
+    const connection: Connection = {
+      id: connectionId,
+      room: ctx.settings.defaultRoom,
+      nick: guestNick(connectionId),
+      connectedAt: ctx.clock(),
+    };
+    await ctx.registry.add(connection);
+    ctx.log.info('connection_restored', { connection: connectionId, room: connection.room });
+    await ctx.reply(
+      connectionId,
+      joinAck('join', connection, undefined, await countOnline(ctx, connection.room)),
+    );
+    return connection;
+  }
+
+  async function identify(connectionId: string): Promise<{ sender: Connection; roster?: Roster }> {
+    const remembered = known.get(connectionId);
+    let listed: Roster | undefined;
+    if (remembered) {
+      listed = await readRoster(ctx, remembered.room, connectionId).catch(() => undefined);
+      if (listed?.excluded?.version === ctx.registry.versionOf(remembered)) {
+        return { sender: remembered, roster: listed };
+      }
+    }
+    const sender = remember(await recordOf(connectionId));
+    return { sender, roster: listed?.room === sender.room ? listed : undefined };
+  }
+
+  return { recordOf, identify, remember };
+}

@@ -1,0 +1,61 @@
+import { createObjectStore } from '../../code/cos/object-store';
+import { createCosHistory } from '../../code/history/cos-history';
+import type { HistoryStore } from '../../code/history/history';
+import { createCosRegistry } from '../../code/registry/cos-registry';
+import type { ConnectionRegistry } from '../../code/registry/registry';
+import { MemoryHistory, MemoryRegistry } from '../helpers/fakes';
+import { startCos, type LocalCos } from '../helpers/local-cos';
+
+/**
+ * The implementations a contract suite runs against: the in-memory fakes the unit tests use, and the real ports
+ * (cos-nodejs-sdk-v5 over HTTP against the local COS server). Each test gets fresh, empty stores.
+ */
+export interface Implementation {
+  name: string;
+  /** Starts what the implementation needs (the COS server); call in beforeAll. */
+  start(): Promise<void>;
+  /** Stops it; call in afterAll. */
+  stop(): Promise<void>;
+  registry(): ConnectionRegistry;
+  history(retention: { limit: number; maxAgeMs: number }, clock: () => number): HistoryStore;
+}
+
+function memory(): Implementation {
+  return {
+    name: 'in memory (test/helpers/fakes.ts)',
+    start: async () => undefined,
+    stop: async () => undefined,
+    registry: () => new MemoryRegistry(),
+    history: (retention, clock) => new MemoryHistory(retention, clock),
+  };
+}
+
+function cos(): Implementation {
+  let local: LocalCos | undefined;
+  let stores = 0;
+  // A key prefix per store: each test starts empty without restarting the server.
+  const store = () => {
+    if (!local) throw new Error('start() the COS implementation first');
+    stores += 1;
+    return createObjectStore({ ...local.settings, keyPrefix: `contract-${stores}/` });
+  };
+  return {
+    name: 'COS (real SDK, local COS server)',
+    async start() {
+      local = await startCos();
+    },
+    async stop() {
+      await local?.close();
+    },
+    registry: () => createCosRegistry(store()),
+    history: (retention, clock) => createCosHistory(store(), retention, clock),
+  };
+}
+
+export const implementations = (): Implementation[] => [memory(), cos()];
+
+export async function collect<T>(pages: AsyncIterable<T[]>): Promise<T[]> {
+  const items: T[] = [];
+  for await (const page of pages) items.push(...page);
+  return items;
+}

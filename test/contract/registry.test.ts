@@ -1,0 +1,102 @@
+import type { Connection } from '../../code/registry/registry';
+import { collect, implementations } from './implementations';
+
+/** What every ConnectionRegistry promises (code/registry/registry.ts), checked on the fake and on COS alike. */
+
+// Base64 connection IDs may hold '/', '+' and '=' (see code/registry/keys.ts).
+const alice: Connection = { id: 'a/b+c=', room: 'lobby', nick: 'alice', connectedAt: 1 };
+const bob: Connection = { id: 'bob=', room: 'lobby', nick: 'bob', connectedAt: 2 };
+
+describe.each(implementations())('ConnectionRegistry: $name', (implementation) => {
+  beforeAll(() => implementation.start());
+  afterAll(() => implementation.stop());
+
+  const ids = async (pages: AsyncIterable<Array<{ id: string }>>) =>
+    (await collect(pages)).map((m) => m.id).sort();
+
+  it('finds what it added and lists it in its room, seen about now', async () => {
+    const registry = implementation.registry();
+    const before = Date.now();
+    await registry.add(alice);
+    await registry.add(bob);
+    const after = Date.now();
+    expect(await registry.find(alice.id)).toEqual(alice);
+    expect(await registry.find('nobody=')).toBeUndefined();
+    const members = await collect(registry.members('lobby'));
+    expect(members.map((m) => m.id).sort()).toEqual([alice.id, bob.id].sort());
+    // COS keeps LastModified to the second.
+    for (const member of members) {
+      expect(member.lastSeen).toBeGreaterThanOrEqual(before - 1000);
+      expect(member.lastSeen).toBeLessThanOrEqual(after + 1000);
+    }
+    expect(await collect(registry.members('elsewhere'))).toEqual([]);
+  });
+
+  it('lists a member with the version versionOf gives its nick, and another after a rename', async () => {
+    const registry = implementation.registry();
+    await registry.add(alice);
+    const [listed] = await collect(registry.members('lobby'));
+    expect(listed!.version).toBe(registry.versionOf(alice));
+    const renamed = { ...alice, nick: 'alicia' };
+    await registry.update(renamed, alice.room);
+    const [relisted] = await collect(registry.members('lobby'));
+    expect(relisted!.version).toBe(registry.versionOf(renamed));
+    expect(relisted!.version).not.toBe(registry.versionOf(alice));
+  });
+
+  it('keeps the version with the membership: it does not change when the record is lost', async () => {
+    const registry = implementation.registry();
+    await registry.add(alice);
+    await registry.remove([{ id: alice.id }]);
+    expect(await registry.find(alice.id)).toBeUndefined();
+    const [listed] = await collect(registry.members('lobby'));
+    expect(listed).toMatchObject({ id: alice.id, version: registry.versionOf(alice) });
+  });
+
+  it('moves a connection between rooms', async () => {
+    const registry = implementation.registry();
+    await registry.add(alice);
+    const moved = { ...alice, room: 'dev' };
+    await registry.update(moved, alice.room);
+    expect(await registry.find(alice.id)).toEqual(moved);
+    expect(await ids(registry.members('lobby'))).toEqual([]);
+    expect(await ids(registry.members('dev'))).toEqual([alice.id]);
+  });
+
+  it('leave removes memberships only; touch brings a pruned membership back', async () => {
+    const registry = implementation.registry();
+    await registry.add(alice);
+    await registry.leave([{ id: alice.id, room: 'lobby' }]);
+    expect(await ids(registry.members('lobby'))).toEqual([]);
+    expect(await registry.find(alice.id)).toEqual(alice);
+    await registry.touch(alice);
+    expect(await ids(registry.members('lobby'))).toEqual([alice.id]);
+    await registry.leave([]);
+  });
+
+  it('remove deletes records, and memberships where the room is given; twice is fine', async () => {
+    const registry = implementation.registry();
+    await registry.add(alice);
+    await registry.add(bob);
+    await registry.remove([{ id: alice.id, room: 'lobby' }, { id: bob.id }]);
+    await registry.remove([{ id: alice.id, room: 'lobby' }]);
+    await registry.remove([]);
+    expect(await registry.find(alice.id)).toBeUndefined();
+    expect(await registry.find(bob.id)).toBeUndefined();
+    expect(await ids(registry.members('lobby'))).toEqual([bob.id]);
+  });
+
+  it('lists every membership of every room, and every record, for the sweep', async () => {
+    const registry = implementation.registry();
+    await registry.add(alice);
+    await registry.add({ ...bob, room: 'dev' });
+    await registry.leave([{ id: bob.id, room: 'dev' }]);
+    const members = await collect(registry.allMembers());
+    expect(members).toEqual([
+      { id: alice.id, room: 'lobby', lastSeen: expect.any(Number), version: registry.versionOf(alice) },
+    ]);
+    const records = await collect(registry.allRecords());
+    expect(records.map((r) => r.id).sort()).toEqual([alice.id, bob.id].sort());
+    for (const record of records) expect(record.lastSeen).toEqual(expect.any(Number));
+  });
+});
