@@ -2,6 +2,7 @@ import { ROOM_NAME } from './chat/names';
 // Short local names for the shared environment readers (code/util/env.ts), which the gateway uses too.
 import {
   ConfigError,
+  gatewaySecretEnv,
   httpUrlEnv,
   integerEnv as integer,
   readEnv as read,
@@ -128,21 +129,6 @@ export function credentials(
   );
 }
 
-const MIN_SECRET_LENGTH = 32;
-
-function gatewaySecret(env: Env): string {
-  const secret = required(
-    env,
-    'GATEWAY_SECRET',
-    'the secret shared with the gateway; `npm run deploy` sets it',
-  );
-  if (secret.length < MIN_SECRET_LENGTH)
-    throw new ConfigError(
-      `Environment variable GATEWAY_SECRET must be at least ${MIN_SECRET_LENGTH} characters`,
-    );
-  return secret;
-}
-
 export function loadConfig(env: Env = process.env): Config {
   const endpoint = read(env, 'COS_ENDPOINT');
   const keyPrefix = read(env, 'COS_KEY_PREFIX') ?? 'wschat/';
@@ -168,7 +154,7 @@ export function loadConfig(env: Env = process.env): Config {
         'PUSH_URL',
         required(env, 'PUSH_URL', "the gateway's push URL (its private listener); `npm run deploy` sets it"),
       ),
-      secret: gatewaySecret(env),
+      secret: gatewaySecretEnv(env, 'the secret shared with the gateway; `npm run deploy` sets it'),
       concurrency: integer(env, 'PUSH_CONCURRENCY', 48, 1, 1024),
       timeoutMs: integer(env, 'PUSH_TIMEOUT_MS', 3000, 50, 60000),
       retries: integer(env, 'PUSH_RETRIES', 2, 0, 5),

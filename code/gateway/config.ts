@@ -1,4 +1,13 @@
-import { ConfigError, choiceEnv, httpUrlEnv, integerEnv, readEnv, requiredEnv, type Env } from '../util/env';
+import {
+  ConfigError,
+  choiceEnv,
+  gatewaySecretEnv,
+  httpUrlEnv,
+  integerEnv,
+  readEnv,
+  requiredEnv,
+  type Env,
+} from '../util/env';
 
 /**
  * The gateway's configuration: environment only, validated once at start. `GATEWAY_ENV_VARS` is the one list of
@@ -277,21 +286,6 @@ export function loadGatewayBase(env: Env): Omit<GatewayConfig, 'functionUrls' | 
   };
 }
 
-export const MIN_SECRET_LENGTH = 32;
-
-export function secretFrom(env: Env): string {
-  const secret = requiredEnv(
-    env,
-    'GATEWAY_SECRET',
-    'a random string of 32+ characters shared with the functions',
-  );
-  if (secret.length < MIN_SECRET_LENGTH)
-    throw new ConfigError(
-      `Environment variable GATEWAY_SECRET must be at least ${MIN_SECRET_LENGTH} characters`,
-    );
-  return secret;
-}
-
 /** The production gateway (`npm run gateway`): functions behind their URLs. */
 export function loadGatewayConfig(env: Env): GatewayConfig {
   choiceEnv(env, 'GATEWAY_INVOKER', ['url'] as const, 'url');
@@ -300,7 +294,7 @@ export function loadGatewayConfig(env: Env): GatewayConfig {
   const publish = readEnv(env, 'PUBLISH_FUNCTION_URL');
   return {
     ...loadGatewayBase(env),
-    secret: secretFrom(env),
+    secret: gatewaySecretEnv(env, 'a random string of 32+ characters shared with the functions'),
     functionUrls: {
       register: url('REGISTER_FUNCTION_URL'),
       transport: url('TRANSPORT_FUNCTION_URL'),

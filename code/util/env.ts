@@ -49,3 +49,15 @@ export function choiceEnv<T extends string>(env: Env, name: string, choices: rea
     throw new ConfigError(`Environment variable ${name} must be one of ${choices.join(', ')}, got "${raw}"`);
   return raw as T;
 }
+
+export const MIN_GATEWAY_SECRET_LENGTH = 32;
+
+/** GATEWAY_SECRET, read the same way by the functions and the gateway (it signs traffic both ways). */
+export function gatewaySecretEnv(env: Env, hint: string): string {
+  const secret = requiredEnv(env, 'GATEWAY_SECRET', hint);
+  if (secret.length < MIN_GATEWAY_SECRET_LENGTH)
+    throw new ConfigError(
+      `Environment variable GATEWAY_SECRET must be at least ${MIN_GATEWAY_SECRET_LENGTH} characters`,
+    );
+  return secret;
+}
