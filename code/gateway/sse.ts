@@ -280,11 +280,14 @@ export function createSseEndpoint(options: SseEndpointOptions) {
         path: EVENTS_PATH,
         protocols,
         originOptional: true,
-        answer: (status, reason, headers) =>
+        answer: (status, reason, headers) => {
+          // A refused client often retries at once; a fresh socket each time keeps listeners from piling up.
+          res.shouldKeepAlive = false;
           answer(res, status, JSON.stringify({ errMsg: reason }), {
             ...headers,
             ...corsHeaders(config, req),
-          }),
+          });
+        },
         accept: (id, ip) => open(req, res, id, ip, resumeFrom),
       });
     },
