@@ -139,7 +139,7 @@ describe('server-sent events', () => {
     ]);
   });
 
-  it('refuses forged, expired and missing credentials (401) and a closed stream’s (410)', async () => {
+  it('refuses forged, expired and missing credentials (401), a closed stream’s (410), another node’s (421)', async () => {
     const reader = await sse('room=creds&nick=Eve');
     const id = connectionOf(reader);
     const soon = Math.floor(Date.now() / 1000) + 60;
@@ -160,6 +160,14 @@ describe('server-sent events', () => {
     reader.close();
     await eventually(() => !stack.gateway.connectionIds().includes(id), 5000, 'stream closed');
     expect((await send(reader.credential, { type: 'ping' })).status).toBe(410);
+
+    // A genuine credential for a stream another node holds: this node says so instead of "gone".
+    const elsewhere = signSendCredential(
+      stack.env.GATEWAY_SECRET!,
+      'othernode+AAAAAAAAAAAAAAAAAAAAAAAA',
+      soon,
+    );
+    expect((await send(elsewhere, { type: 'ping' })).status).toBe(421);
   });
 
   it('refuses what register refuses, with the reason readable', async () => {
@@ -176,9 +184,22 @@ describe('server-sent events', () => {
     await eventually(() => reader.comments > 0, 5000, 'a keep-alive comment');
   });
 
-  it('closes the stream when the gateway drops the connection, and says why', async () => {
+  it('ends the stream when the gateway drops the connection', async () => {
     const reader = await sse('room=drop&nick=Gus');
     stack.gateway.drop(connectionOf(reader));
     await reader.ended;
+  });
+});
+
+describe('server-sent events at shutdown', () => {
+  it('ends every stream with a close event (1001) when the gateway drains', async () => {
+    const own = await startLocalStack({ port: 0 });
+    const reader = await openSse(`${own.url}events?room=drain&nick=Hal`);
+    const stopped = own.close();
+    await reader.ended;
+    const last = reader.events.at(-1)!;
+    expect(last.event).toBe('close');
+    expect(last.json).toMatchObject({ type: 'close', code: 1001 });
+    await stopped;
   });
 });
