@@ -5,7 +5,7 @@ import { BodyTooLarge, hardenServer, parseTarget, readBody, refuseUpgrade, sendJ
 import type { Hub } from './hub';
 import type { GatewayLog } from './log';
 import type { Metrics } from './metrics';
-import { createSseEndpoint, EVENTS_PATH, SEND_PATH } from './sse';
+import { createSseEndpoint, EVENTS_PATH, SEND_PATH, type SseEndpoint } from './sse';
 import { serveStatic } from './static-files';
 
 /**
@@ -23,6 +23,8 @@ export interface PublicListenerOptions {
   publish: boolean;
   /** What /config.json answers when the web folder has none. */
   webConfig?: () => Record<string, unknown>;
+  /** The SSE endpoint, shared with the push listener (which takes sends forwarded by other nodes). */
+  sse?: SseEndpoint;
 }
 
 /** Only these request headers reach the publish function: it needs no cookies, and no client-set forwarding. */
@@ -45,7 +47,7 @@ export function createPublicListener(options: PublicListenerOptions): http.Serve
     });
   });
   hardenServer(server);
-  const sse = createSseEndpoint({ hub, log, metrics });
+  const sse = options.sse ?? createSseEndpoint({ hub, log, metrics });
   server.on('close', () => sse.close());
 
   server.on('upgrade', (req: http.IncomingMessage, socket, head: Buffer) => {

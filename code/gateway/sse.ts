@@ -1,9 +1,9 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'crypto';
 import { isUtf8 } from 'buffer';
-import type { IncomingMessage, ServerResponse } from 'http';
+import http, { type IncomingMessage, type ServerResponse } from 'http';
 import type { GatewayConfig } from './config';
 import type { ClientChannel, FrameOutcome } from './connection';
-import { BodyTooLarge, readBody } from './http';
+import { BodyTooLarge, FORWARDED_HEADER, readBody } from './http';
 import { nodeOf, type Hub } from './hub';
 import { shortId, type GatewayLog } from './log';
 import type { Metrics } from './metrics';
@@ -334,12 +334,25 @@ export function createSseEndpoint(options: SseEndpointOptions) {
         log.warn('sse_send_refused', { reason: check.reason });
         return fail(401, 'unauthorized', `send credential ${check.reason}`);
       }
-      const stream = streams.get(check.connectionId);
-      if (!stream || hub.kindOf(check.connectionId) !== 'sse') {
-        if (nodeOf(check.connectionId) !== config.nodeId)
+      const owner = nodeOf(check.connectionId);
+      if (owner !== config.nodeId) {
+        // The load balancer sent the POST to another node than the stream's: pass it to that node's private
+        // listener, once (a forwarded request is never forwarded again).
+        const peer = owner === undefined ? undefined : config.peers.get(owner);
+        if (peer === undefined || req.headers[FORWARDED_HEADER] !== undefined)
           return fail(421, 'misdirected', 'this stream is held by another gateway node');
-        return fail(410, 'gone', 'the stream is closed; open a new one');
+        const reply = await forwardSend(peer, req, body, config.limits.functionTimeoutMs + 5000);
+        res.writeHead(reply.status, {
+          'Content-Type': 'application/json; charset=utf-8',
+          'Content-Length': Buffer.byteLength(reply.body),
+          'Cache-Control': 'no-store',
+          ...cors,
+        });
+        return void res.end(reply.body);
       }
+      const stream = streams.get(check.connectionId);
+      if (!stream || hub.kindOf(check.connectionId) !== 'sse')
+        return fail(410, 'gone', 'the stream is closed; open a new one');
       let ref: string | undefined;
       let data: Buffer = parsed.raw;
       if (parsed.command !== undefined) {
@@ -395,6 +408,43 @@ export function createSseEndpoint(options: SseEndpointOptions) {
 }
 
 export type SseEndpoint = ReturnType<typeof createSseEndpoint>;
+
+const FORWARDED_SEND_HEADERS = ['authorization', 'content-type'];
+
+/** POST the send to the node that holds the stream (its push listener); its answer is ours. */
+function forwardSend(
+  peer: string,
+  req: IncomingMessage,
+  body: Buffer,
+  timeoutMs: number,
+): Promise<{ status: number; body: string }> {
+  const headers: Record<string, string | number> = { 'Content-Length': body.length, [FORWARDED_HEADER]: '1' };
+  for (const name of FORWARDED_SEND_HEADERS) {
+    const value = req.headers[name];
+    if (typeof value === 'string') headers[name] = value;
+  }
+  return new Promise((resolve) => {
+    const forwarded = http.request(`${peer}${SEND_PATH}`, { method: 'POST', headers }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (text = (text + chunk).slice(0, 65536)));
+      res.on('end', () => resolve({ status: res.statusCode ?? 502, body: text }));
+      res.on('error', () =>
+        resolve({ status: 502, body: '{"error":"unavailable","message":"peer failed"}' }),
+      );
+    });
+    forwarded.setTimeout(timeoutMs, () => forwarded.destroy(new Error('peer timed out')));
+    forwarded.on('error', (error: NodeJS.ErrnoException) =>
+      // A node that refuses connections is down, and its streams with it.
+      resolve(
+        error.code === 'ECONNREFUSED'
+          ? { status: 410, body: '{"error":"gone","message":"the node holding the stream is down"}' }
+          : { status: 502, body: '{"error":"unavailable","message":"peer unreachable"}' },
+      ),
+    );
+    forwarded.end(body);
+  });
+}
 
 interface SendBody {
   credential?: string;
