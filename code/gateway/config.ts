@@ -118,7 +118,7 @@ export const GATEWAY_ENV_VARS: readonly EnvVarSpec[] = [
   {
     name: 'GATEWAY_ALLOWED_ORIGINS',
     default: '(any)',
-    doc: 'comma-separated page origins allowed to open a WebSocket',
+    doc: 'comma-separated page origins allowed to open a WebSocket or an /events stream',
   },
   {
     name: 'GATEWAY_TRUST_PROXY',

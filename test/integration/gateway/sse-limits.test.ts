@@ -149,3 +149,29 @@ describe('SSE with access control (AUTH_SECRET)', () => {
     await writer.close();
   });
 });
+
+describe('SSE with GATEWAY_ALLOWED_ORIGINS', () => {
+  let stack: LocalStack;
+  beforeAll(async () => {
+    stack = await startLocalStack({
+      port: 0,
+      gatewayEnv: { GATEWAY_ALLOWED_ORIGINS: 'https://chat.example' },
+    });
+  });
+  afterAll(() => stack.close());
+
+  it('refuses a foreign page, admits a listed one and a same-origin one (which sends no Origin)', async () => {
+    const url = `${stack.url}events?room=origins&nick=Oona`;
+    expect(await refusalOf(openSse(url, { Origin: 'https://evil.example' }))).toBe(403);
+    const listed = await openSse(url, { Origin: 'https://chat.example' });
+    const same = await openSse(url);
+    const foreignSend = await postSend(`${stack.url}events/send`, '{"type":"ping"}', {
+      'Content-Type': 'application/json',
+      Authorization: `Bearer ${listed.credential}`,
+      Origin: 'https://evil.example',
+    });
+    expect(foreignSend.status).toBe(403);
+    listed.close();
+    same.close();
+  });
+});
