@@ -4,10 +4,12 @@ import {
   assertPrerequisites,
   launchBrowser,
   openChat,
+  recordStatuses,
   send,
   textOf,
   waitForAck,
   waitForMessage,
+  waitForNewConnection,
   waitOnline,
   webDir,
   type ChatPage,
@@ -74,3 +76,30 @@ it.each(['route', 'missing'] as const)(
     await waitForMessage(fallback.page, 'read over SSE');
   },
 );
+
+it('reconnects over the fallback when the gateway drops its stream, and catches up', async () => {
+  const room = 'fallback-drop';
+  const socket = await openChat(browser, stack, { nick: 'Jo', room });
+  opened.push(socket);
+  await waitOnline(socket.page);
+  const before = stack.gateway.connectionIds();
+  const fallback = await blockedChat('missing', 'Kai', room);
+  await waitOnline(fallback.page);
+  const first = await waitForNewConnection(stack, before);
+  expect(stack.gateway.hub.kindOf(first)).toBe('sse');
+
+  const statuses = await recordStatuses(fallback.page);
+  const afterDrop = stack.gateway.connectionIds().filter((id) => id !== first);
+  stack.gateway.drop(first);
+  // Said while it was away: the catch-up after the reconnect brings it.
+  await send(socket.page, 'said during the drop');
+  const second = await waitForNewConnection(stack, afterDrop, 15_000);
+  expect(stack.gateway.hub.kindOf(second)).toBe('sse');
+  await waitForMessage(fallback.page, 'said during the drop');
+  await waitOnline(fallback.page);
+  expect(await statuses()).toContain('reconnecting');
+  expect(await textOf(fallback.page, '#status-text')).toContain('HTTP fallback');
+
+  await send(fallback.page, 'still talking over POST');
+  await waitForMessage(socket.page, 'still talking over POST');
+});
