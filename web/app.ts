@@ -1,5 +1,5 @@
 import { connectProtocols, type ChatMessage, type ServerEnvelope } from '../code/chat/protocol';
-import { loadConfig, readParams, type ClientConfig, type PageParams } from './config';
+import { eventsUrlFor, loadConfig, readParams, type ClientConfig, type PageParams } from './config';
 import { Connection, type CloseInfo } from './connection';
 import { MessageList, type MessageRow } from './view';
 import {
@@ -163,14 +163,19 @@ class ChatApp {
       this.setComposerEnabled(false, 'You need an invitation to write here');
       return;
     }
-    this.connection = new Connection(config.wsUrl, config.heartbeatSeconds * 1000, {
-      protocols: () =>
-        connectProtocols(this.token ? { token: this.token } : { room: this.room, nick: this.nick }),
-      connecting: () => this.onConnecting(),
-      open: () => this.sendJoin(this.room, true),
-      envelope: (envelope) => this.onEnvelope(envelope),
-      closed: (info) => this.onClosed(info),
-    });
+    this.connection = new Connection(
+      config.wsUrl,
+      eventsUrlFor(config.wsUrl),
+      config.heartbeatSeconds * 1000,
+      {
+        protocols: () =>
+          connectProtocols(this.token ? { token: this.token } : { room: this.room, nick: this.nick }),
+        connecting: () => this.onConnecting(),
+        open: () => this.sendJoin(this.room, true),
+        envelope: (envelope) => this.onEnvelope(envelope),
+        closed: (info) => this.onClosed(info),
+      },
+    );
     if (this.nick === undefined && this.token === undefined) this.askForNick();
     else this.connection.start();
   }
@@ -347,7 +352,7 @@ class ChatApp {
     this.everJoined = true;
     this.connection?.healthy();
     this.hideBanner();
-    this.setStatus('online', 'Online');
+    this.setStatus('online', this.onlineText());
     this.setOnline(ack.online);
     this.render();
   }
@@ -404,7 +409,7 @@ class ChatApp {
       // The socket works even if the join did not: do not leave the page stuck on "connecting".
       if (!this.joined) {
         this.joined = true;
-        this.setStatus('online', 'Online');
+        this.setStatus('online', this.onlineText());
         this.pump();
       }
     }
@@ -565,6 +570,11 @@ class ChatApp {
   }
 
   // ---- rendering --------------------------------------------------------------------------------------
+
+  /** Says when the page talks over the HTTP fallback (server-sent events and POSTs) instead of a WebSocket. */
+  private onlineText(): string {
+    return this.connection?.transport === 'sse' ? 'Online (HTTP fallback)' : 'Online';
+  }
 
   private setStatus(state: Status, text: string): void {
     dom.status.dataset.state = state;

@@ -35,6 +35,25 @@ export function toWebSocketUrl(raw: string, base: string): string | undefined {
   }
 }
 
+/**
+ * The gateway's server-sent events URL for a WebSocket URL: same host, http(s), `/events` in place of a final
+ * `/ws` (our gateway's layout). Undefined for URLs that are not our gateway's shape.
+ */
+export function eventsUrlFor(wsUrl: string): string | undefined {
+  try {
+    const url = new URL(wsUrl);
+    if (url.protocol !== 'ws:' && url.protocol !== 'wss:') return undefined;
+    if (!/\/ws\/?$/.test(url.pathname)) return undefined;
+    url.protocol = url.protocol === 'wss:' ? 'https:' : 'http:';
+    url.pathname = url.pathname.replace(/\/ws\/?$/, '/events');
+    url.search = '';
+    url.hash = '';
+    return url.toString();
+  } catch {
+    return undefined;
+  }
+}
+
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }

@@ -5,7 +5,14 @@ import { backoffDelay } from './util';
  * One WebSocket at a time, kept alive: reconnects with jittered exponential backoff, sends a heartbeat so the
  * gateway's idle timeout never fires, and gives up on a socket that stops answering instead of waiting for the
  * browser to notice (which can take minutes after a silent network change).
+ *
+ * When a WebSocket cannot be opened (no WebSocket in this browser, or an error before it opened: a proxy or
+ * firewall that blocks upgrades), the next attempt uses the gateway's HTTP fallback instead: an EventSource on
+ * /events for what the server sends, and POST /events/send with the stream's credential for what we send. Once
+ * the fallback has worked, reconnects keep using it; if it fails before opening too, WebSocket is tried again.
  */
+
+export type Transport = 'websocket' | 'sse';
 
 export interface CloseInfo {
   /** Whether the socket had opened; a refused handshake never does, and the browser hides why. */
@@ -30,9 +37,34 @@ const CONNECT_TIMEOUT_MS = 10_000;
 const MAX_PONG_WAIT_MS = 20_000;
 
 interface Attempt {
-  socket: WebSocket;
+  transport: Transport;
+  socket?: WebSocket;
+  source?: EventSource;
+  /** The SSE stream's send credential (its first event). */
+  credential?: string;
   opened: boolean;
   connectTimer?: number;
+}
+
+/** Event types the gateway writes on an SSE stream (the envelope's `type`). */
+const SSE_TYPES = ['message', 'ack', 'history', 'presence', 'error', 'pong'];
+
+/** Connect options for the SSE query: the same entries the WebSocket offers as sub-protocols. */
+export function sseQuery(protocols: readonly string[]): URLSearchParams {
+  const query = new URLSearchParams();
+  for (const entry of protocols) {
+    const dot = entry.indexOf('.');
+    const [name, value] = [entry.slice(0, dot), entry.slice(dot + 1)];
+    if (name === 'room' || name === 'token') query.set(name, value);
+    else if (name === 'nick') {
+      // The gateway base64url-encodes the nick again for register: it travels plain here.
+      const bytes = Uint8Array.from(atob(value.replace(/-/g, '+').replace(/_/g, '/')), (c) =>
+        c.charCodeAt(0),
+      );
+      query.set('nick', new TextDecoder().decode(bytes));
+    }
+  }
+  return query;
 }
 
 function isEnvelope(value: unknown): value is ServerEnvelope {
@@ -43,6 +75,10 @@ function isEnvelope(value: unknown): value is ServerEnvelope {
 
 export class Connection {
   private current?: Attempt;
+  /** What the next attempt uses: WebSocket unless it is missing or could not be opened. */
+  private next: Transport = typeof WebSocket === 'function' ? 'websocket' : 'sse';
+  /** Set once the fallback has opened: reconnects stay on it. */
+  private fallbackWorks = false;
   private failures = 0;
   private retryTimer?: number;
   private heartbeatTimer?: number;
@@ -51,6 +87,8 @@ export class Connection {
 
   constructor(
     private readonly url: string,
+    /** The gateway's /events URL (see eventsUrlFor); undefined: no HTTP fallback. */
+    private readonly eventsUrl: string | undefined,
     private readonly heartbeatMs: number,
     private readonly handlers: ConnectionHandlers,
   ) {
@@ -64,7 +102,15 @@ export class Connection {
   }
 
   get isOpen(): boolean {
-    return this.current?.opened === true && this.current.socket.readyState === WebSocket.OPEN;
+    const attempt = this.current;
+    if (attempt?.opened !== true) return false;
+    if (attempt.source) return attempt.source.readyState === EventSource.OPEN;
+    return attempt.socket?.readyState === WebSocket.OPEN;
+  }
+
+  /** The transport of the open connection (or of the next attempt). */
+  get transport(): Transport {
+    return this.current?.transport ?? this.next;
   }
 
   get waiting(): boolean {
@@ -102,23 +148,42 @@ export class Connection {
   }
 
   send(command: ClientCommand): boolean {
-    if (!this.isOpen || !this.current) return false;
-    this.current.socket.send(JSON.stringify(command));
+    const attempt = this.current;
+    if (!this.isOpen || !attempt) return false;
+    if (attempt.socket) {
+      attempt.socket.send(JSON.stringify(command));
+      return true;
+    }
+    if (!this.eventsUrl || attempt.credential === undefined) return false;
+    // The answer (ack or error) also arrives on the stream, where it is handled like a WebSocket's.
+    fetch(`${this.eventsUrl}/send`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${attempt.credential}` },
+      body: JSON.stringify(command),
+    }).then(
+      (response) => {
+        // 401/410: the stream this credential names is gone; a new one gets a new credential.
+        if (response.status === 401 || response.status === 410) this.abandon(attempt, 4000, 'stream gone');
+      },
+      () => this.abandon(attempt, 4000, 'send failed'),
+    );
     return true;
   }
 
   private connect(): void {
     this.clearRetry();
     this.handlers.connecting();
+    if (this.next === 'sse' && this.eventsUrl) return this.connectSse(this.eventsUrl);
     let socket: WebSocket;
     try {
       socket = new WebSocket(this.url, this.handlers.protocols());
     } catch {
-      // A malformed URL or protocol list: retrying with backoff at least keeps the page alive and honest.
-      this.scheduleRetry(false, 1006);
+      // A malformed URL or protocol list (or no WebSocket at all): the HTTP fallback may still work.
+      if (this.eventsUrl) this.next = 'sse';
+      this.scheduleRetry(false, 1006, this.next === 'sse');
       return;
     }
-    const attempt: Attempt = { socket, opened: false };
+    const attempt: Attempt = { transport: 'websocket', socket, opened: false };
     this.current = attempt;
     attempt.connectTimer = window.setTimeout(
       () => this.abandon(attempt, 4000, 'connect timeout'),
@@ -149,14 +214,70 @@ export class Connection {
     };
   }
 
+  private connectSse(eventsUrl: string): void {
+    const query = sseQuery(this.handlers.protocols()).toString();
+    let source: EventSource;
+    try {
+      source = new EventSource(`${eventsUrl}${query ? `?${query}` : ''}`);
+    } catch {
+      this.next = 'websocket';
+      this.scheduleRetry(false, 1006);
+      return;
+    }
+    const attempt: Attempt = { transport: 'sse', source, opened: false };
+    this.current = attempt;
+    attempt.connectTimer = window.setTimeout(
+      () => this.abandon(attempt, 4000, 'connect timeout'),
+      CONNECT_TIMEOUT_MS,
+    );
+    const deliver = (event: Event) => {
+      if (this.current !== attempt || !(event instanceof MessageEvent)) return;
+      window.clearTimeout(this.pongTimer);
+      this.pongTimer = undefined;
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(String(event.data));
+      } catch {
+        return;
+      }
+      if (isEnvelope(parsed)) this.handlers.envelope(parsed);
+    };
+    for (const type of SSE_TYPES) source.addEventListener(type, deliver);
+    source.addEventListener('credential', (event) => {
+      if (this.current !== attempt) return;
+      try {
+        const body = JSON.parse(String(event.data)) as { credential?: unknown };
+        if (typeof body.credential === 'string') attempt.credential = body.credential;
+      } catch {
+        return;
+      }
+      if (attempt.opened) return;
+      window.clearTimeout(attempt.connectTimer);
+      attempt.opened = true;
+      this.fallbackWorks = true;
+      this.startHeartbeat();
+      this.handlers.open();
+    });
+    // The server ended the stream and says why; we reconnect ourselves (and catch up with join … since).
+    source.addEventListener('close', () => {
+      if (this.current === attempt) this.abandon(attempt, 1001, 'closed by server');
+    });
+    source.onerror = (event) => {
+      // A server `event: error` is an envelope (handled above); this is the stream failing.
+      if (event instanceof MessageEvent || this.current !== attempt) return;
+      this.abandon(attempt, 1006, 'stream failed');
+    };
+  }
+
   /** Gives up on a socket without waiting for its close handshake, which a dead peer never completes. */
   private abandon(attempt: Attempt, code: number, reason: string): void {
     if (this.current !== attempt) return;
     try {
-      attempt.socket.close(code, reason);
+      attempt.socket?.close(code, reason);
     } catch {
       // Already closing.
     }
+    attempt.source?.close();
     this.finish(attempt, 1006);
   }
 
@@ -164,19 +285,32 @@ export class Connection {
     this.detach(attempt);
     this.current = undefined;
     if (this.stopped) return;
-    this.scheduleRetry(attempt.opened, code);
+    if (!attempt.opened && this.eventsUrl) {
+      // Not opened: try the other transport next, unless the fallback is known to work here.
+      this.next = attempt.transport === 'websocket' || this.fallbackWorks ? 'sse' : 'websocket';
+      if (typeof WebSocket !== 'function') this.next = 'sse';
+    }
+    // A blocked WebSocket should cost the user no backoff wait before the fallback is tried.
+    const fallingBack = !attempt.opened && attempt.transport === 'websocket' && this.next === 'sse';
+    this.scheduleRetry(attempt.opened, code, fallingBack);
   }
 
   private detach(attempt: Attempt): void {
     window.clearTimeout(attempt.connectTimer);
-    attempt.socket.onopen = null;
-    attempt.socket.onmessage = null;
-    attempt.socket.onclose = null;
+    if (attempt.socket) {
+      attempt.socket.onopen = null;
+      attempt.socket.onmessage = null;
+      attempt.socket.onclose = null;
+    }
+    if (attempt.source) {
+      attempt.source.onerror = null;
+      attempt.source.close();
+    }
     this.stopHeartbeat();
   }
 
-  private scheduleRetry(opened: boolean, code: number): void {
-    const delayMs = backoffDelay(this.failures);
+  private scheduleRetry(opened: boolean, code: number, immediately = false): void {
+    const delayMs = immediately ? 0 : backoffDelay(this.failures);
     this.failures += 1;
     this.retryTimer = window.setTimeout(() => {
       this.retryTimer = undefined;

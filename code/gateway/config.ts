@@ -44,6 +44,8 @@ export interface GatewayLimits {
   functionTimeoutMs: number;
   drainTimeoutMs: number;
   cleanupConcurrency: number;
+  /** A comment line on every SSE stream this often, below any proxy's idle timeout. */
+  sseKeepAliveMs: number;
 }
 
 export interface FunctionUrls {
@@ -84,7 +86,7 @@ export const GATEWAY_ENV_VARS: readonly EnvVarSpec[] = [
   {
     name: 'GATEWAY_PORT',
     default: '8080',
-    doc: 'public listener: WebSocket /ws, page /, /publish, /token, /healthz',
+    doc: 'public listener: WebSocket /ws, SSE /events, page /, /publish, /token, /healthz',
   },
   { name: 'GATEWAY_HOST', default: '0.0.0.0', doc: 'address of the public listener' },
   {
@@ -128,7 +130,7 @@ export const GATEWAY_ENV_VARS: readonly EnvVarSpec[] = [
   {
     name: 'GATEWAY_ALLOWED_ORIGINS',
     default: '(any)',
-    doc: 'comma-separated page origins allowed to open a WebSocket',
+    doc: 'comma-separated page origins allowed to open a WebSocket or an /events stream',
   },
   {
     name: 'GATEWAY_TRUST_PROXY',
@@ -206,6 +208,11 @@ export const GATEWAY_ENV_VARS: readonly EnvVarSpec[] = [
     default: '16',
     doc: 'cleanup invocations at once (a mass disconnect queues)',
   },
+  {
+    name: 'GATEWAY_SSE_KEEPALIVE_SECONDS',
+    default: '15',
+    doc: 'a comment on every /events stream this often; keep it below every proxy’s idle timeout',
+  },
 ];
 
 const NODE_ID = /^[A-Za-z0-9]{1,16}$/;
@@ -254,6 +261,7 @@ export function loadLimits(env: Env): GatewayLimits {
     functionTimeoutMs: integerEnv(env, 'GATEWAY_FUNCTION_TIMEOUT_MS', 30000, 100, 900000),
     drainTimeoutMs: integerEnv(env, 'GATEWAY_DRAIN_TIMEOUT_MS', 30000, 0, 900000),
     cleanupConcurrency: integerEnv(env, 'GATEWAY_CLEANUP_CONCURRENCY', 16, 1, 1024),
+    sseKeepAliveMs: integerEnv(env, 'GATEWAY_SSE_KEEPALIVE_SECONDS', 15, 1, 3600) * 1000,
   };
 }
 

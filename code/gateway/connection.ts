@@ -7,7 +7,8 @@ import type { GatewayLimits } from './config';
  */
 
 export interface ClientChannel {
-  readonly kind: 'websocket';
+  /** 'sse': a server-sent event stream (code/gateway/sse.ts), whose frames arrive as POSTs. */
+  readonly kind: 'websocket' | 'sse';
   send(data: string | Buffer, binary: boolean): void;
   /** Bytes accepted by send() that the client has not read yet. */
   bufferedBytes(): number;
@@ -16,9 +17,13 @@ export interface ClientChannel {
   ping(): void;
 }
 
+export type FrameOutcome = 'invoked' | 'failed' | 'dropped';
+
 export interface QueuedFrame {
   data: Buffer;
   binary: boolean;
+  /** Told once how the frame ended: an SSE send answers its POST from it. */
+  settled?: (outcome: FrameOutcome) => void;
 }
 
 export type CloseCause =
@@ -86,9 +91,9 @@ export class Connection {
   }
 
   dropQueue(): number {
-    const dropped = this.queue.length;
-    this.queue.length = 0;
+    const dropped = this.queue.splice(0);
     this.queuedBytes = 0;
-    return dropped;
+    for (const frame of dropped) frame.settled?.('dropped');
+    return dropped.length;
   }
 }

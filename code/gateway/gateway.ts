@@ -7,6 +7,7 @@ import { createGatewayLog, type GatewayLog } from './log';
 import { createMetrics, type Metrics } from './metrics';
 import { createPublicListener } from './public-listener';
 import { createPushListener, type PushHook } from './push-listener';
+import { createSseEndpoint } from './sse';
 
 /** One gateway node: the hub and its two listeners, started and stopped together. */
 
@@ -61,14 +62,16 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const log = options.log ?? createGatewayLog(config.logLevel);
   const metrics = createMetrics();
   const hub = createHub({ config, invoker, log, metrics, onEvent: options.onEvent });
+  const sse = createSseEndpoint({ hub, log, metrics });
   const publicServer = createPublicListener({
     hub,
     log,
     metrics,
+    sse,
     publish: options.publish ?? config.functionUrls?.publish !== undefined,
     webConfig: options.webConfig,
   });
-  const pushServer = createPushListener({ hub, log, metrics, hook: options.pushHook });
+  const pushServer = createPushListener({ hub, log, metrics, hook: options.pushHook, sse });
   const pushPort = await listen(pushServer, config.pushPort, config.pushHost);
   let publicPort: number;
   try {

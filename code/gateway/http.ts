@@ -6,6 +6,9 @@ import type { Duplex } from 'stream';
  * without throwing, bodies are capped before a byte is buffered, and raw-socket answers are complete responses.
  */
 
+/** Marks a request one node passed to another (a push, or an SSE send): it is never passed on again. */
+export const FORWARDED_HEADER = 'x-wschat-forwarded';
+
 export interface Target {
   pathname: string;
   query: URLSearchParams;

@@ -11,7 +11,7 @@ import {
   type PushRequest,
 } from '../tencent/gateway';
 import type { GatewayConfig } from './config';
-import { Connection, type ClientChannel, type CloseCause } from './connection';
+import { Connection, type ClientChannel, type CloseCause, type QueuedFrame } from './connection';
 import { clientAddress, refuseUpgrade } from './http';
 import { InvocationError, type FunctionName, type Invoker } from './invoker';
 import { shortId, type GatewayLog } from './log';
@@ -34,6 +34,22 @@ export type GatewayEvent =
   | { kind: 'cleanup'; connectionId: string; ok: boolean };
 
 export type PushOutcome = 'delivered' | 'closed' | 'gone' | 'slow-reader';
+
+/** Writes a refusal in the transport's own form (an HTTP answer on a raw socket, or on a response). */
+export type RefusalAnswer = (status: number, reason: string, headers: Record<string, string>) => void;
+
+export interface Admission {
+  req: IncomingMessage;
+  socket: Duplex;
+  /** The path register sees in requestContext. */
+  path: string;
+  /** The connect options, as Sec-WebSocket-Protocol entries. */
+  protocols: string[];
+  /** Browsers send no Origin on a same-origin EventSource; a WebSocket handshake always has one. */
+  originOptional: boolean;
+  answer: RefusalAnswer;
+  accept(id: string, ip: string, protocol: string | undefined): void;
+}
 
 export interface HubOptions {
   config: GatewayConfig;
@@ -173,11 +189,15 @@ export function createHub(options: HubOptions) {
     return call;
   }
 
-  function refuse(socket: Duplex, status: number, reason: string, connectionId?: string): void {
+  function refused(answer: RefusalAnswer, status: number, reason: string, connectionId?: string): void {
     metrics.inc('refusals_total', { reason: String(status) });
     log.warn('refused', { status, reason, conn: connectionId && shortId(connectionId) });
     emit({ kind: 'refused', connectionId, status, reason });
-    refuseUpgrade(socket, status, reason, status === 503 || status === 429 ? { 'Retry-After': '5' } : {});
+    answer(status, reason, status === 503 || status === 429 ? { 'Retry-After': '5' } : {});
+  }
+
+  function refuse(socket: Duplex, status: number, reason: string, connectionId?: string): void {
+    refused((...args) => refuseUpgrade(socket, ...args), status, reason, connectionId);
   }
 
   /* ---------------- cleanup: on every close, bounded, retried once; the sweep is the net ---------------- */
@@ -251,10 +271,12 @@ export function createHub(options: HubOptions) {
       invoke('transport', event, limits.functionTimeoutMs, conn.id).then(
         () => {
           conn.inflight -= 1;
+          next.settled?.('invoked');
           pump(conn);
         },
         () => {
           conn.inflight -= 1;
+          next.settled?.('failed');
           // As Tencent's gateway did: a transport that fails or times out ends the client's connection.
           close(conn, 'transport-failed', 1011, 'transport function failed');
         },
@@ -262,7 +284,12 @@ export function createHub(options: HubOptions) {
     }
   }
 
-  function onFrame(conn: Connection, data: Buffer, binary: boolean): void {
+  function onFrame(
+    conn: Connection,
+    data: Buffer,
+    binary: boolean,
+    settled?: QueuedFrame['settled'],
+  ): boolean {
     conn.idleTimer?.refresh();
     metrics.inc('frames_total');
     metrics.inc('frame_bytes_total', {}, data.length);
@@ -270,12 +297,50 @@ export function createHub(options: HubOptions) {
     if (log.enabled('debug')) log.debug('frame', { conn: shortId(conn.id), bytes: data.length, binary });
     // A text frame that is not UTF-8 goes on as binary data, so the function can answer it.
     const asBinary = binary || !isUtf8(data);
-    if (!conn.enqueue({ data, binary: asBinary })) {
+    if (!conn.enqueue({ data, binary: asBinary, settled })) {
       metrics.inc('refusals_total', { reason: 'flood' });
       log.warn('flood', { conn: shortId(conn.id), queued: conn.queue.length });
-      return close(conn, 'flood', 1008, 'too many frames');
+      close(conn, 'flood', 1008, 'too many frames');
+      return false;
     }
     pump(conn);
+    return true;
+  }
+
+  /**
+   * Puts an admitted client in the table, whatever its transport. The caller wires its transport's events to
+   * the returned frame() and closed().
+   */
+  function attachChannel(id: string, ip: string, channel: ClientChannel, protocol: string | undefined) {
+    const conn = new Connection(id, ip, channel, limits, Date.now());
+    table.set(id, conn);
+    conn.idleTimer = setTimeout(() => close(conn, 'idle', 1001, 'idle timeout'), limits.idleTimeoutMs);
+    conn.idleTimer.unref();
+    metrics.inc('connections_total');
+    log.info('connect', { conn: shortId(id), ip, protocol, transport: channel.kind });
+    emit({ kind: 'connect', connectionId: id, protocol });
+    let ended = false;
+    return {
+      conn,
+      frame: (data: Buffer, binary: boolean, settled?: QueuedFrame['settled']): boolean =>
+        conn.closeCause === undefined && onFrame(conn, data, binary, settled),
+      /** The transport reports the client gone (once; later calls are ignored). */
+      closed(): void {
+        if (ended) return;
+        ended = true;
+        clearTimeout(conn.idleTimer);
+        clearTimeout(conn.rateTimer);
+        table.delete(id);
+        countIp(ip, -1);
+        const cause = conn.closeCause ?? 'client';
+        conn.dropQueue();
+        metrics.inc('closes_total', { cause });
+        log.info('close', { conn: shortId(id), cause });
+        emit({ kind: 'close', connectionId: id, cause });
+        queueCleanup(id);
+        if (table.size === 0) emptied.splice(0).forEach((wake) => wake());
+      },
+    };
   }
 
   function attach(id: string, ip: string, ws: WebSocket, protocol: string | undefined): void {
@@ -287,38 +352,94 @@ export function createHub(options: HubOptions) {
       terminate: () => ws.terminate(),
       ping: () => ws.ping(),
     };
-    const conn = new Connection(id, ip, channel, limits, Date.now());
-    table.set(id, conn);
-    conn.idleTimer = setTimeout(() => close(conn, 'idle', 1001, 'idle timeout'), limits.idleTimeoutMs);
-    conn.idleTimer.unref();
-    metrics.inc('connections_total');
-    log.info('connect', { conn: shortId(id), ip, protocol });
-    emit({ kind: 'connect', connectionId: id, protocol });
-    ws.on('message', (data, isBinary) =>
-      onFrame(conn, Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer), isBinary),
-    );
+    const { conn, frame, closed } = attachChannel(id, ip, channel, protocol);
+    ws.on('message', (data, isBinary) => {
+      frame(Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer), isBinary);
+    });
     ws.on('pong', () => (conn.alive = true));
     ws.on('error', (error) => {
       const tooBig = /max payload/i.test(error.message);
       if (conn.closeCause === undefined) conn.closeCause = tooBig ? 'too-large' : 'error';
     });
-    ws.on('close', () => {
-      clearTimeout(conn.idleTimer);
-      clearTimeout(conn.rateTimer);
-      table.delete(id);
+    ws.on('close', closed);
+  }
+
+  /**
+   * Admission, for any transport: shutdown, origin and connection caps first, then register decides. `answer`
+   * writes a refusal in the transport's form; `accept` completes the transport's handshake and attaches.
+   */
+  function admit(a: Admission): void {
+    const { req, socket } = a;
+    if (draining) return refused(a.answer, 503, 'gateway is shutting down');
+    const origin = req.headers.origin;
+    if (config.allowedOrigins && !(origin === undefined && a.originOptional)) {
+      if (origin === undefined || !config.allowedOrigins.includes(origin))
+        return refused(a.answer, 403, 'origin not allowed');
+    }
+    if (table.size + pending >= limits.maxConnections) return refused(a.answer, 503, 'too many connections');
+    const ip = clientAddress(req, config.trustProxy);
+    if ((perIp.get(ip) ?? 0) >= limits.maxConnectionsPerIp)
+      return refused(a.answer, 429, 'too many connections from this address');
+    if (!requestRate.take(ip)) return refused(a.answer, 429, 'too many handshakes from this address');
+    const id = newConnectionId(config.nodeId);
+    pending += 1;
+    countIp(ip, 1);
+    let settled = false;
+    let gone = false;
+    socket.once('close', () => (gone = true));
+    const settle = () => {
+      const first = !settled;
+      settled = true;
+      if (first) pending -= 1;
+      return first;
+    };
+    const timer = setTimeout(() => {
+      if (!settle()) return;
       countIp(ip, -1);
-      const cause = conn.closeCause ?? 'client';
-      conn.dropQueue();
-      metrics.inc('closes_total', { cause });
-      log.info('close', { conn: shortId(id), cause });
-      emit({ kind: 'close', connectionId: id, cause });
-      queueCleanup(id);
-      if (table.size === 0) emptied.splice(0).forEach((wake) => wake());
+      refused(a.answer, 504, 'register did not answer in time', id);
+    }, limits.handshakeTimeoutMs);
+    const event = buildConnectEvent({
+      connectionId: id,
+      requestId: randomUUID(),
+      sourceIp: ip,
+      path: a.path,
+      protocols: a.protocols,
     });
+    invoke('register', event, limits.handshakeTimeoutMs, id).then(
+      (reply) => {
+        clearTimeout(timer);
+        const verdict = readRegisterReply(reply);
+        if (!settle()) {
+          // We answered 504 already (and released the address); undo what a late register stored.
+          if (verdict.accepted) queueCleanup(id);
+          return;
+        }
+        if (gone || socket.destroyed || !socket.readable || !socket.writable) {
+          // The client left while register ran: release its address and socket, undo what register stored.
+          socket.destroy();
+          countIp(ip, -1);
+          if (verdict.accepted) queueCleanup(id);
+          return;
+        }
+        if (!verdict.accepted) {
+          countIp(ip, -1);
+          return refused(a.answer, 403, verdict.errMsg || 'refused', id);
+        }
+        a.accept(id, ip, verdict.protocol);
+      },
+      () => {
+        clearTimeout(timer);
+        if (!settle()) return;
+        countIp(ip, -1);
+        refused(a.answer, 502, 'register function failed', id);
+      },
+    );
   }
 
   const pinger = setInterval(() => {
     for (const conn of table.values()) {
+      // SSE has no pong: its keep-alive comments (sse.ts) keep proxies open, and a dead peer fails the writes.
+      if (conn.channel.kind !== 'websocket') continue;
       if (!conn.alive) close(conn, 'no-pong', 1001, 'no pong');
       else {
         conn.alive = false;
@@ -335,69 +456,41 @@ export function createHub(options: HubOptions) {
       socket.on('error', () => undefined);
       const problem = upgradeProblem(req);
       if (problem) return refuse(socket, 400, problem);
-      if (draining) return refuse(socket, 503, 'gateway is shutting down');
-      const origin = req.headers.origin;
-      if (config.allowedOrigins && (origin === undefined || !config.allowedOrigins.includes(origin)))
-        return refuse(socket, 403, 'origin not allowed');
-      if (table.size + pending >= limits.maxConnections) return refuse(socket, 503, 'too many connections');
-      const ip = clientAddress(req, config.trustProxy);
-      if ((perIp.get(ip) ?? 0) >= limits.maxConnectionsPerIp)
-        return refuse(socket, 429, 'too many connections from this address');
-      if (!requestRate.take(ip)) return refuse(socket, 429, 'too many handshakes from this address');
-      const id = newConnectionId(config.nodeId);
-      pending += 1;
-      countIp(ip, 1);
-      let settled = false;
-      let gone = false;
-      socket.once('close', () => (gone = true));
-      const settle = () => {
-        const first = !settled;
-        settled = true;
-        if (first) pending -= 1;
-        return first;
-      };
-      const timer = setTimeout(() => {
-        if (!settle()) return;
-        countIp(ip, -1);
-        refuse(socket, 504, 'register did not answer in time', id);
-      }, limits.handshakeTimeoutMs);
-      const event = buildConnectEvent({
-        connectionId: id,
-        requestId: randomUUID(),
-        sourceIp: ip,
+      admit({
+        req,
+        socket,
         path,
         protocols: offeredProtocols(req),
+        originOptional: false,
+        answer: (...args) => refuseUpgrade(socket, ...args),
+        accept: (id, ip, protocol) => {
+          (req as IncomingMessage & { chosen?: string }).chosen = protocol;
+          wss.handleUpgrade(req, socket, head, (ws) => attach(id, ip, ws, protocol));
+        },
       });
-      invoke('register', event, limits.handshakeTimeoutMs, id).then(
-        (reply) => {
-          clearTimeout(timer);
-          const verdict = readRegisterReply(reply);
-          if (!settle()) {
-            // We answered 504 already (and released the address); undo what a late register stored.
-            if (verdict.accepted) queueCleanup(id);
-            return;
-          }
-          if (gone || socket.destroyed || !socket.readable || !socket.writable) {
-            // The client left while register ran: release its address and undo what register stored.
-            socket.destroy();
-            countIp(ip, -1);
-            if (verdict.accepted) queueCleanup(id);
-            return;
-          }
-          if (!verdict.accepted) {
-            countIp(ip, -1);
-            return refuse(socket, 403, verdict.errMsg || 'refused', id);
-          }
-          (req as IncomingMessage & { chosen?: string }).chosen = verdict.protocol;
-          wss.handleUpgrade(req, socket, head, (ws) => attach(id, ip, ws, verdict.protocol));
-        },
-        () => {
-          clearTimeout(timer);
-          if (!settle()) return;
-          countIp(ip, -1);
-          refuse(socket, 502, 'register function failed', id);
-        },
-      );
+    },
+
+    /** Another transport's handshake (SSE): the same caps and register call as a WebSocket's. */
+    admit,
+    attachChannel,
+    /**
+     * A frame for a connection from outside its channel (an SSE client's POST): the same queue, rate and
+     * in-flight path as a WebSocket frame. 'flood' means the connection was closed for it.
+     */
+    frame(
+      connectionId: string,
+      data: Buffer,
+      binary: boolean,
+      settled?: QueuedFrame['settled'],
+    ): 'queued' | 'gone' | 'flood' {
+      const conn = table.get(connectionId);
+      if (!conn || conn.closeCause !== undefined) return 'gone';
+      return onFrame(conn, data, binary, settled) ? 'queued' : 'flood';
+    },
+    /** The transport of a live connection of this node, or undefined. */
+    kindOf: (connectionId: string): ClientChannel['kind'] | undefined => {
+      const conn = table.get(connectionId);
+      return conn && conn.closeCause === undefined ? conn.channel.kind : undefined;
     },
 
     /** Public listener: may this address make one more request that costs an invocation? */

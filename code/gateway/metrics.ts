@@ -33,7 +33,7 @@ export type CounterName =
 export type GaugeName = 'connections' | 'inflight_invocations' | 'queued_frames' | 'draining';
 
 const HELP: Record<CounterName | GaugeName, string> = {
-  connections_total: 'WebSocket connections admitted',
+  connections_total: 'client connections admitted (WebSocket and SSE)',
   frames_total: 'client frames received',
   frame_bytes_total: 'bytes of client frames received',
   pushes_total: 'push requests by outcome',

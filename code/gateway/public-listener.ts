@@ -14,11 +14,12 @@ import {
 import type { Hub } from './hub';
 import type { GatewayLog } from './log';
 import type { Metrics } from './metrics';
+import { createSseEndpoint, EVENTS_PATH, SEND_PATH, type SseEndpoint } from './sse';
 import { serveStatic } from './static-files';
 
 /**
- * The listener that faces the internet: the WebSocket at /ws, the page, /publish and /token (handed to the
- * publish function), /config.json, /healthz and /readyz. Nothing here reaches the push listener or a store.
+ * The listener that faces the internet: the WebSocket at /ws, server-sent events at /events (and sends at
+ * /events/send), the page, /publish and /token (handed to the publish function), /config.json, /healthz, /readyz. Nothing here reaches the push listener or a store.
  */
 
 export const WS_PATH = '/ws';
@@ -31,6 +32,8 @@ export interface PublicListenerOptions {
   publish: boolean;
   /** What /config.json answers when the web folder has none. */
   webConfig?: () => Record<string, unknown>;
+  /** The SSE endpoint, shared with the push listener (which takes sends forwarded by other nodes). */
+  sse?: SseEndpoint;
 }
 
 /** Only these request headers reach the publish function: it needs no cookies, and no client-set forwarding. */
@@ -53,6 +56,8 @@ export function createPublicListener(options: PublicListenerOptions): http.Serve
     });
   });
   hardenServer(server);
+  const sse = options.sse ?? createSseEndpoint({ hub, log, metrics });
+  server.on('close', () => sse.close());
 
   server.on('upgrade', (req: http.IncomingMessage, socket, head: Buffer) => {
     socket.on('error', () => undefined);
@@ -77,6 +82,15 @@ export function createPublicListener(options: PublicListenerOptions): http.Serve
     if (pathname === '/readyz' && readable)
       return hub.isDraining() ? sendText(res, 503, 'draining\n', head) : sendText(res, 200, 'ready\n', head);
     if (pathname === WS_PATH && readable) return sendText(res, 426, 'this is a WebSocket endpoint\n', head);
+    if (pathname === EVENTS_PATH) {
+      if (method !== 'GET') return sendText(res, 405, 'use GET\n');
+      return sse.stream(req, res, target.query);
+    }
+    if (pathname === SEND_PATH) {
+      if (method === 'OPTIONS') return sse.preflight(req, res);
+      if (method !== 'POST') return sendJson(res, 405, { error: 'method_not_allowed', message: 'use POST' });
+      return sse.send(req, res);
+    }
     if (pathname === '/publish' || pathname === '/token') {
       if (!options.publish)
         return sendJson(res, 404, { error: 'not_found', message: 'publishing is not set up' });

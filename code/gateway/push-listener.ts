@@ -1,10 +1,19 @@
 import http from 'http';
 import { GatewayEventError, parsePushBody, type PushRequest } from '../tencent/gateway';
 import { SIGNATURE_HEADER, verifyBody } from '../util/signature';
-import { BodyTooLarge, hardenServer, parseTarget, readBody, sendJson, sendText } from './http';
+import {
+  BodyTooLarge,
+  FORWARDED_HEADER,
+  hardenServer,
+  parseTarget,
+  readBody,
+  sendJson,
+  sendText,
+} from './http';
 import { nodeOf, type Hub, type PushOutcome } from './hub';
 import type { GatewayLog } from './log';
 import type { Metrics } from './metrics';
+import { SEND_PATH, type SseEndpoint } from './sse';
 
 /**
  * The private listener: the push URL the functions call (`POST /push`, Tencent's `data send` / `closing` bodies,
@@ -16,7 +25,7 @@ import type { Metrics } from './metrics';
  * forwarded there unchanged (its signature still holds) and that node's answer is passed back.
  */
 
-export const FORWARDED_HEADER = 'x-wschat-forwarded';
+export { FORWARDED_HEADER } from './http';
 
 /** For `npm start` only: lets the dev stack answer for virtual connections or inject faults. */
 export type PushHook = (
@@ -30,6 +39,8 @@ export interface PushListenerOptions {
   log: GatewayLog;
   metrics: Metrics;
   hook?: PushHook;
+  /** Takes SSE sends another node forwarded here (the stream is on this node). */
+  sse?: SseEndpoint;
 }
 
 const ANSWERS: Record<PushOutcome, [number, number, string]> = {
@@ -95,6 +106,13 @@ export function createPushListener(options: PushListenerOptions): http.Server {
       res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' });
       return void res.end(head ? undefined : metrics.render(hub.gauges()));
     }
+    if (
+      target.pathname === SEND_PATH &&
+      req.method === 'POST' &&
+      options.sse &&
+      req.headers[FORWARDED_HEADER] !== undefined
+    )
+      return void options.sse.send(req, res);
     if (target.pathname !== '/push') return sendJson(res, 404, { errNo: 404, errMsg: 'not found' });
     if (req.method !== 'POST') return sendJson(res, 405, { errNo: 405, errMsg: 'use POST' });
     void handlePush(req, res);

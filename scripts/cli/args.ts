@@ -10,6 +10,8 @@ export interface CliOptions {
   heartbeatSeconds: number;
   /** After stdin ends, how long to wait for unacknowledged messages before giving up. */
   eofTimeoutSeconds: number;
+  /** Talk over the gateway's server-sent events and POSTs instead of a WebSocket. */
+  sse?: true;
 }
 
 export type ParsedArgs = { kind: 'help' } | { kind: 'run'; options: CliOptions };
@@ -22,7 +24,7 @@ export class UsageError extends Error {
 export const DEFAULT_HEARTBEAT_SECONDS = 240;
 export const DEFAULT_EOF_TIMEOUT_SECONDS = 5;
 
-export const USAGE = `Usage: wschat <ws-url> [--nick NAME] [--room ROOM] [--token TOKEN] [--heartbeat SECONDS]
+export const USAGE = `Usage: wschat <ws-url> [--nick NAME] [--room ROOM] [--token TOKEN] [--heartbeat SECONDS] [--sse]
        npm run cli -- <ws-url> [options]
 
 A terminal client for the chat: each line you type is sent to the room, and what happens in the room is
@@ -34,6 +36,8 @@ printed, one line per event.
   --token TOKEN          signed connect token (or set WSCHAT_TOKEN); it fixes your nick and room
   --heartbeat SECONDS    send a ping this often (default ${DEFAULT_HEARTBEAT_SECONDS}; 0 turns it off)
   --eof-timeout SECONDS  when input ends, wait this long for unconfirmed messages (default ${DEFAULT_EOF_TIMEOUT_SECONDS})
+  --sse                  no WebSocket: read server-sent events from the gateway's /events and send with POSTs
+                         (for networks that block WebSockets; the URL may then also be http(s)://host)
   -h, --help             show this help
 
 Commands (a line starting with "/"; start a message with "//" to send a literal "/"):
@@ -64,13 +68,14 @@ function seconds(option: string, raw: string): number {
   return value;
 }
 
-export function parseUrl(raw: string): string {
+export function parseUrl(raw: string, httpAllowed = false): string {
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
     throw new UsageError(`"${raw}" is not a URL; expected something like ws://127.0.0.1:3000/ws`);
   }
+  if ((url.protocol === 'http:' || url.protocol === 'https:') && httpAllowed) return url.toString();
   if (url.protocol === 'http:' || url.protocol === 'https:') {
     const suggestion = `${url.protocol === 'https:' ? 'wss' : 'ws'}:${raw.slice(url.protocol.length)}`;
     throw new UsageError(`"${raw}" is an HTTP URL; the chat needs a WebSocket URL such as ${suggestion}`);
@@ -102,9 +107,14 @@ export function readOption(
 export function parseArgs(argv: readonly string[], env: Record<string, string | undefined> = {}): ParsedArgs {
   const values: Partial<Record<ValueOption, string>> = {};
   const positional: string[] = [];
+  let sse = false;
   for (let i = 0; i < argv.length; i += 1) {
     const arg = argv[i]!;
     if (arg === '-h' || arg === '--help') return { kind: 'help' };
+    if (arg === '--sse') {
+      sse = true;
+      continue;
+    }
     if (arg === '--') {
       positional.push(...argv.slice(i + 1));
       break;
@@ -125,7 +135,8 @@ export function parseArgs(argv: readonly string[], env: Record<string, string | 
   if (!rawUrl) throw new UsageError('missing the chat URL (e.g. ws://127.0.0.1:3000/ws, or set WSCHAT_URL)');
 
   const options: CliOptions = {
-    url: parseUrl(rawUrl),
+    url: parseUrl(rawUrl, sse),
+    ...(sse ? { sse: true as const } : {}),
     heartbeatSeconds:
       values['--heartbeat'] === undefined
         ? DEFAULT_HEARTBEAT_SECONDS

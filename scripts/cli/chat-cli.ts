@@ -9,6 +9,7 @@ import { parseInputLine } from './input';
 import { isAuthRefusal, Reconnector, type Failure } from './reconnect';
 import { ChatSession, type Output } from './session';
 import { loadDotEnv } from '../load-env';
+import { eventsUrlOf, sseQuery, SseLink } from './sse-link';
 
 /**
  * The terminal chat client: `wschat ws://127.0.0.1:3000/ws --nick alice`. Lines typed on stdin are sent, what
@@ -77,7 +78,10 @@ function run(options: CliOptions): void {
     tokenNick: claims.nick,
   });
   const reconnector = new Reconnector();
-  let socket: WebSocket | undefined;
+  /** The open WebSocket, or the --sse stream standing in for it. */
+  let socket: WebSocket | SseLink | undefined;
+  const isOpen = (link: WebSocket | SseLink) =>
+    link instanceof SseLink ? link.isOpen : link.readyState === WebSocket.OPEN;
   let finalCode = 0;
   /** Input ended (EOF or /quit): leave once everything typed was answered. */
   let draining = false;
@@ -94,7 +98,7 @@ function run(options: CliOptions): void {
   function apply(output: Output): void {
     for (const line of output.out) process.stdout.write(`${line}\n`);
     for (const line of output.err) process.stderr.write(`${line}\n`);
-    if (socket && socket.readyState === WebSocket.OPEN) for (const frame of output.send) socket.send(frame);
+    if (socket && isOpen(socket)) for (const frame of output.send) socket.send(frame);
     if (output.joined) reconnector.joined();
     if (session.isReady() && syncTimer) {
       clearTimeout(syncTimer);
@@ -114,7 +118,78 @@ function run(options: CliOptions): void {
     if (draining) maybeFinish();
   }
 
+  /** Hands the session what the stream brings, as connect() does for a WebSocket's events. */
+  function connectSse(): void {
+    reconnectTimer = undefined;
+    const url = eventsUrlOf(options.url);
+    let refusal: Failure | undefined;
+    let lastError: string | undefined;
+    let opened = false;
+    const link: SseLink = new SseLink(
+      url,
+      sseQuery({ ...session.connectOptions(), token: options.token }),
+      {
+        open: () => {
+          opened = true;
+          status(`connected to ${url} (server-sent events)`);
+          onOpened();
+        },
+        message: (text) => apply(session.received(text)),
+        refused: (code, body) => {
+          refusal = { status: code, reason: refusalReason(body, `HTTP ${code}`) };
+        },
+        error: (message) => {
+          lastError = message;
+        },
+        close: (code, reason) => {
+          if (socket !== link) return;
+          onClosed(
+            refusal ?? {
+              reason: opened
+                ? `stream closed (${code}${reason ? ` ${reason}` : ''})`
+                : (lastError ?? 'stream closed'),
+            },
+            opened,
+          );
+        },
+      },
+      HANDSHAKE_TIMEOUT_MS,
+    );
+    socket = link;
+  }
+
+  function onOpened(): void {
+    reconnector.opened();
+    syncTimer = setTimeout(() => {
+      syncTimer = undefined;
+      apply(session.syncTimedOut());
+    }, SYNC_TIMEOUT_MS);
+    apply(session.opened());
+  }
+
+  function onClosed(failure: Failure, opened: boolean): void {
+    socket = undefined;
+    if (syncTimer) clearTimeout(syncTimer);
+    syncTimer = undefined;
+    apply(session.closed());
+    if (closing) return exit(finalCode);
+    const decision = reconnector.failed(failure);
+    if (decision.action === 'give-up') {
+      let hint = '';
+      if (isAuthRefusal(failure))
+        hint = options.token
+          ? ' (the token is invalid or expired; ask for a new one)'
+          : ' (this chat needs a token: pass --token or set WSCHAT_TOKEN)';
+      status(`${decision.reason}${hint}`);
+      return finish(1);
+    }
+    const what = opened ? 'disconnected' : 'cannot connect';
+    status(`${what}: ${failure.reason}; reconnecting in ${formatSeconds(decision.delayMs)}`);
+    reconnectTimer = setTimeout(connect, decision.delayMs);
+  }
+
   function connect(): void {
+    if (options.sse) return connectSse();
     reconnectTimer = undefined;
     const protocols = connectProtocols({ ...session.connectOptions(), token: options.token });
     let ws: WebSocket;
@@ -143,12 +218,7 @@ function run(options: CliOptions): void {
     ws.on('open', () => {
       opened = true;
       status(`connected to ${options.url}`);
-      reconnector.opened();
-      syncTimer = setTimeout(() => {
-        syncTimer = undefined;
-        apply(session.syncTimedOut());
-      }, SYNC_TIMEOUT_MS);
-      apply(session.opened());
+      onOpened();
     });
     ws.on('message', (data, isBinary) => {
       if (isBinary) return;
@@ -162,29 +232,12 @@ function run(options: CliOptions): void {
     });
     ws.on('close', (code, reason) => {
       if (socket !== ws) return;
-      socket = undefined;
-      if (syncTimer) clearTimeout(syncTimer);
-      syncTimer = undefined;
-      apply(session.closed());
-      if (closing) return exit(finalCode);
       const failure: Failure = refusal ?? {
         reason: opened
           ? `connection closed (${code}${reason.length > 0 ? ` ${reason.toString()}` : ''})`
           : (lastError ?? `connection closed (${code})`),
       };
-      const decision = reconnector.failed(failure);
-      if (decision.action === 'give-up') {
-        let hint = '';
-        if (isAuthRefusal(failure))
-          hint = options.token
-            ? ' (the token is invalid or expired; ask for a new one)'
-            : ' (this chat needs a token: pass --token or set WSCHAT_TOKEN)';
-        status(`${decision.reason}${hint}`);
-        return finish(1);
-      }
-      const what = opened ? 'disconnected' : 'cannot connect';
-      status(`${what}: ${failure.reason}; reconnecting in ${formatSeconds(decision.delayMs)}`);
-      reconnectTimer = setTimeout(connect, decision.delayMs);
+      onClosed(failure, opened);
     });
   }
 
@@ -197,7 +250,8 @@ function run(options: CliOptions): void {
     if (heartbeatTimer) clearInterval(heartbeatTimer);
     const ws = socket;
     if (!ws) return exit(code);
-    if (ws.readyState === WebSocket.OPEN) ws.close(1000, 'bye');
+    if (ws instanceof SseLink) ws.close();
+    else if (ws.readyState === WebSocket.OPEN) ws.close(1000, 'bye');
     else ws.terminate();
     setTimeout(() => exit(code), CLOSE_TIMEOUT_MS).unref();
   }

@@ -56,9 +56,17 @@ export interface ChatPage {
 export async function openChat(
   browser: Browser,
   stack: LocalStack,
-  options: { nick?: string; room?: string; query?: string; context?: BrowserContextOptions } = {},
+  options: {
+    nick?: string;
+    room?: string;
+    query?: string;
+    context?: BrowserContextOptions;
+    /** Runs on the new context before the page opens (routes, init scripts). */
+    prepare?: (context: BrowserContext) => Promise<void>;
+  } = {},
 ): Promise<ChatPage> {
   const context = await browser.newContext({ viewport: { width: 1100, height: 760 }, ...options.context });
+  await options.prepare?.(context);
   const page = await context.newPage();
   const problems: string[] = [];
   const dialogs: string[] = [];

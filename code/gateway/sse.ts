@@ -1,0 +1,483 @@
+import { createHmac, randomBytes, timingSafeEqual } from 'crypto';
+import { isUtf8 } from 'buffer';
+import http, { type IncomingMessage, type ServerResponse } from 'http';
+import type { GatewayConfig } from './config';
+import type { ClientChannel, FrameOutcome } from './connection';
+import { BodyTooLarge, FORWARDED_HEADER, readBody } from './http';
+import { nodeOf, type Hub } from './hub';
+import { shortId, type GatewayLog } from './log';
+import type { Metrics } from './metrics';
+
+/**
+ * Server-sent events: a second transport for the same connections. `GET /events?room=&nick=&token=` is admitted
+ * exactly like a WebSocket handshake (the query becomes the Sec-WebSocket-Protocol entries register reads),
+ * every push to the connection is written as an SSE event, and `POST /events/send` with the stream's credential
+ * is a frame from that connection, through the hub's queue, rate and in-flight limits.
+ *
+ * The gateway knows one chat command: on a reconnect with Last-Event-ID it sends
+ * `{"type":"history","since":<id>}` as the stream's first frame, so the client gets what it missed.
+ */
+
+export const EVENTS_PATH = '/events';
+export const SEND_PATH = '/events/send';
+
+/** How long a send credential holds; a fresh one is written on the stream well before it runs out. */
+export const SSE_CREDENTIAL_SECONDS = 600;
+/** Tells EventSource how soon to reconnect after the stream ends (ms). */
+const RETRY_MS = 2000;
+/** The ref of the catch-up frame sent on a reconnect. */
+export const RESUME_REF = 'sse-resume';
+const HISTORY_PAGE = 50;
+
+/* ---------------- the send credential: HMAC over connection ID and expiry ---------------- */
+
+const PURPOSE = 'sse-send';
+
+function credentialMac(secret: string, connectionId: string, expiresAt: number): Buffer {
+  // The purpose leads what is signed, as in code/util/signature.ts, so no push or invocation signature fits.
+  return createHmac('sha256', secret).update(`${PURPOSE}\n${expiresAt}\n${connectionId}`).digest();
+}
+
+/** `<base64url(connection ID)>.<expiry, unix seconds>.<hex HMAC>` */
+export function signSendCredential(secret: string, connectionId: string, expiresAt: number): string {
+  const id = Buffer.from(connectionId, 'utf8').toString('base64url');
+  return `${id}.${expiresAt}.${credentialMac(secret, connectionId, expiresAt).toString('hex')}`;
+}
+
+export type CredentialCheck =
+  | { ok: true; connectionId: string; expiresAt: number }
+  | { ok: false; reason: 'malformed' | 'expired' | 'mismatch' };
+
+const CREDENTIAL = /^([A-Za-z0-9_-]{1,400})\.(\d{1,12})\.([0-9a-f]{64})$/;
+
+export function verifySendCredential(
+  secret: string,
+  credential: string,
+  nowMs: number = Date.now(),
+): CredentialCheck {
+  const match = CREDENTIAL.exec(credential);
+  if (!match) return { ok: false, reason: 'malformed' };
+  const connectionId = Buffer.from(match[1]!, 'base64url').toString('utf8');
+  const expiresAt = Number(match[2]);
+  const given = Buffer.from(match[3]!, 'hex');
+  if (!timingSafeEqual(credentialMac(secret, connectionId, expiresAt), given))
+    return { ok: false, reason: 'mismatch' };
+  if (expiresAt * 1000 <= nowMs) return { ok: false, reason: 'expired' };
+  return { ok: true, connectionId, expiresAt };
+}
+
+/* ---------------- connect options: the query, as the WebSocket's sub-protocols ---------------- */
+
+/** Room and token go into a comma-separated header value: no commas, spaces or controls. */
+const HEADER_TOKEN = /^[\x21-\x2b\x2d-\x7e]{1,4096}$/;
+
+/** The Sec-WebSocket-Protocol entries a WebSocket client would offer for these query parameters. */
+export function queryProtocols(query: URLSearchParams): string[] | string {
+  const protocols = ['wschat.v1'];
+  const room = query.get('room');
+  const nick = query.get('nick');
+  const token = query.get('token');
+  if (room !== null && room !== '') {
+    if (room.length > 64 || !HEADER_TOKEN.test(room)) return 'room is not a valid name';
+    protocols.push(`room.${room}`);
+  }
+  if (nick !== null && nick !== '') {
+    if (nick.length > 256) return 'nick is too long';
+    protocols.push(`nick.${Buffer.from(nick, 'utf8').toString('base64url')}`);
+  }
+  if (token !== null && token !== '') {
+    if (!HEADER_TOKEN.test(token)) return 'token is malformed';
+    protocols.push(`token.${token}`);
+  }
+  return protocols;
+}
+
+/** Message IDs are what Last-Event-ID names; anything else is ignored rather than passed on. */
+const EVENT_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+function lastEventIdOf(req: IncomingMessage, query: URLSearchParams): string | undefined {
+  const header = req.headers['last-event-id'];
+  const raw = (typeof header === 'string' && header !== '' ? header : query.get('lastEventId')) ?? '';
+  return EVENT_ID.test(raw) ? raw : undefined;
+}
+
+/* ---------------- the wire format ---------------- */
+
+/** One SSE event; every line of `data` gets its own `data:` field so no newline can end the event early. */
+export function formatEvent(type: string, data: string, id?: string): string {
+  const lines = data.split(/\r\n|\r|\n/).map((line) => `data: ${line}\n`);
+  return `event: ${type}\n${id === undefined ? '' : `id: ${id}\n`}${lines.join('')}\n`;
+}
+
+interface Described {
+  type: string;
+  id?: string;
+  ref?: string;
+}
+
+const EVENT_TYPE = /^[a-z][a-z_-]{0,31}$/;
+
+/** The SSE type and id of a pushed envelope: `message` and `history` carry the last message ID seen. */
+export function describePush(data: string): Described {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(data);
+  } catch {
+    return { type: 'text' };
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return { type: 'text' };
+  const env = parsed as Record<string, unknown>;
+  const type = typeof env.type === 'string' && EVENT_TYPE.test(env.type) ? env.type : 'text';
+  const ref = typeof env.ref === 'string' ? env.ref : undefined;
+  let id: unknown;
+  if (type === 'message') id = env.id;
+  else if (type === 'history' && Array.isArray(env.messages) && env.messages.length > 0) {
+    const last: unknown = env.messages[env.messages.length - 1];
+    if (typeof last === 'object' && last !== null) id = (last as Record<string, unknown>).id;
+  }
+  return { type, ref, id: typeof id === 'string' && EVENT_ID.test(id) ? id : undefined };
+}
+
+/* ---------------- the endpoint ---------------- */
+
+interface Stream {
+  id: string;
+  res: ServerResponse;
+  credentialExpiresAt: number;
+  /** POSTs waiting for the first answer with their ref. */
+  waiters: Map<string, Array<(envelope: string) => void>>;
+  gone: Array<() => void>;
+}
+
+export interface SseEndpointOptions {
+  hub: Hub;
+  log: GatewayLog;
+  metrics: Metrics;
+}
+
+function corsHeaders(config: GatewayConfig, req: IncomingMessage): Record<string, string> {
+  const origin = req.headers.origin;
+  // No cookies are involved (the credential and token travel in the request), so any origin may read when
+  // the operator lists none, as any origin may open a WebSocket then.
+  if (!config.allowedOrigins) return { 'Access-Control-Allow-Origin': '*' };
+  if (origin !== undefined && config.allowedOrigins.includes(origin))
+    return { 'Access-Control-Allow-Origin': origin, Vary: 'Origin' };
+  return { Vary: 'Origin' };
+}
+
+function answer(
+  res: ServerResponse,
+  status: number,
+  body: string,
+  headers: Record<string, string> = {},
+): void {
+  if (res.headersSent) return void res.end();
+  res.writeHead(status, {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': Buffer.byteLength(body),
+    'Cache-Control': 'no-store',
+    'X-Content-Type-Options': 'nosniff',
+    ...headers,
+  });
+  res.end(body);
+}
+
+export function createSseEndpoint(options: SseEndpointOptions) {
+  const { hub, log, metrics } = options;
+  const { config } = hub;
+  const streams = new Map<string, Stream>();
+
+  const credentialEvent = (stream: Stream): string => {
+    stream.credentialExpiresAt = Math.floor(Date.now() / 1000) + SSE_CREDENTIAL_SECONDS;
+    const credential = signSendCredential(config.secret, stream.id, stream.credentialExpiresAt);
+    return formatEvent(
+      'credential',
+      JSON.stringify({
+        v: 1,
+        type: 'credential',
+        credential,
+        expiresAt: stream.credentialExpiresAt * 1000,
+        send: SEND_PATH,
+      }),
+    );
+  };
+
+  // One timer for all streams: a comment keeps proxies from timing the stream out, and a credential that is
+  // past half its life is replaced before a client could be holding an expired one.
+  const keepAlive = setInterval(() => {
+    const renewBefore = Date.now() / 1000 + SSE_CREDENTIAL_SECONDS / 2 + config.limits.sseKeepAliveMs / 1000;
+    for (const stream of streams.values()) {
+      if (stream.res.writableEnded) continue;
+      stream.res.write(
+        stream.credentialExpiresAt < renewBefore ? credentialEvent(stream) : ': keep-alive\n\n',
+      );
+    }
+  }, config.limits.sseKeepAliveMs);
+  keepAlive.unref();
+
+  function open(req: IncomingMessage, res: ServerResponse, id: string, ip: string, resumeFrom?: string) {
+    const stream: Stream = { id, res, credentialExpiresAt: 0, waiters: new Map(), gone: [] };
+    const channel: ClientChannel = {
+      kind: 'sse',
+      send(data, binary) {
+        if (res.writableEnded) return;
+        if (binary) return void res.write(formatEvent('binary', Buffer.from(data).toString('base64')));
+        const text = typeof data === 'string' ? data : data.toString('utf8');
+        const described = describePush(text);
+        res.write(formatEvent(described.type, text, described.id));
+        if (described.ref !== undefined) {
+          const waiting = stream.waiters.get(described.ref);
+          stream.waiters.delete(described.ref);
+          waiting?.forEach((resolve) => resolve(text));
+        }
+      },
+      bufferedBytes: () => res.writableLength,
+      close(code, reason) {
+        // EventSource reconnects when a stream ends; the event tells curl and our clients why it did.
+        if (!res.writableEnded)
+          res.end(formatEvent('close', JSON.stringify({ v: 1, type: 'close', code, reason })));
+      },
+      terminate: () => res.destroy(),
+      // SSE has no pong; keep-alive comments come from the timer above.
+      ping: () => undefined,
+    };
+    res.writeHead(200, {
+      'Content-Type': 'text/event-stream; charset=utf-8',
+      'Cache-Control': 'no-store',
+      'X-Content-Type-Options': 'nosniff',
+      // nginx buffers proxied responses unless told not to; a buffered stream delivers nothing live.
+      'X-Accel-Buffering': 'no',
+      ...corsHeaders(config, req),
+    });
+    req.socket.setNoDelay(true);
+    const { frame, closed } = hub.attachChannel(id, ip, channel, 'wschat.v1');
+    streams.set(id, stream);
+    res.on('close', () => {
+      streams.delete(id);
+      stream.gone.splice(0).forEach((wake) => wake());
+      closed();
+    });
+    res.write(`retry: ${RETRY_MS}\n\n${credentialEvent(stream)}`);
+    if (resumeFrom !== undefined) {
+      const command = { type: 'history', since: resumeFrom, limit: HISTORY_PAGE, ref: RESUME_REF };
+      frame(Buffer.from(JSON.stringify(command)), false);
+    }
+  }
+
+  return {
+    /** GET /events: admitted like a WebSocket handshake, then held open. */
+    stream(req: IncomingMessage, res: ServerResponse, query: URLSearchParams): void {
+      req.socket.on('error', () => undefined);
+      const protocols = queryProtocols(query);
+      if (typeof protocols === 'string') {
+        metrics.inc('refusals_total', { reason: '400' });
+        return answer(res, 400, JSON.stringify({ errMsg: protocols }), corsHeaders(config, req));
+      }
+      const resumeFrom = lastEventIdOf(req, query);
+      hub.admit({
+        req,
+        socket: req.socket,
+        path: EVENTS_PATH,
+        protocols,
+        originOptional: true,
+        answer: (status, reason, headers) => {
+          // A refused client often retries at once; a fresh socket each time keeps listeners from piling up.
+          res.shouldKeepAlive = false;
+          answer(res, status, JSON.stringify({ errMsg: reason }), {
+            ...headers,
+            ...corsHeaders(config, req),
+          });
+        },
+        accept: (id, ip) => open(req, res, id, ip, resumeFrom),
+      });
+    },
+
+    /** OPTIONS /events/send: a cross-origin page's preflight for its JSON POST. */
+    preflight(req: IncomingMessage, res: ServerResponse): void {
+      res.writeHead(204, {
+        ...corsHeaders(config, req),
+        'Access-Control-Allow-Methods': 'POST',
+        'Access-Control-Allow-Headers': 'authorization, content-type',
+        'Access-Control-Max-Age': '600',
+      });
+      res.end();
+    },
+
+    /** POST /events/send: a frame from the stream the credential names; the answer is the frame's answer. */
+    async send(req: IncomingMessage, res: ServerResponse): Promise<void> {
+      const cors = corsHeaders(config, req);
+      const fail = (status: number, error: string, message: string) => {
+        metrics.inc('refusals_total', { reason: `send_${status}` });
+        answer(res, status, JSON.stringify({ error, message }), cors);
+      };
+      const origin = req.headers.origin;
+      if (config.allowedOrigins && origin !== undefined && !config.allowedOrigins.includes(origin))
+        return fail(403, 'forbidden', 'origin not allowed');
+      let body: Buffer;
+      try {
+        body = await readBody(req, config.limits.maxBodyBytes);
+      } catch (error) {
+        if (error instanceof BodyTooLarge) {
+          fail(413, 'too_large', `body over ${config.limits.maxBodyBytes} bytes`);
+          return void req.socket.destroy();
+        }
+        return void req.socket.destroy();
+      }
+      const parsed = parseSendBody(req, body);
+      if (typeof parsed === 'string') return fail(400, 'bad_request', parsed);
+      const authorization = req.headers.authorization ?? '';
+      const bearer = /^Bearer\s+(\S+)$/i.exec(authorization)?.[1];
+      const credential = bearer ?? parsed.credential;
+      if (credential === undefined) return fail(401, 'unauthorized', 'no send credential');
+      const check = verifySendCredential(config.secret, credential);
+      if (!check.ok) {
+        log.warn('sse_send_refused', { reason: check.reason });
+        return fail(401, 'unauthorized', `send credential ${check.reason}`);
+      }
+      const owner = nodeOf(check.connectionId);
+      if (owner !== config.nodeId) {
+        // The load balancer sent the POST to another node than the stream's: pass it to that node's private
+        // listener, once (a forwarded request is never forwarded again).
+        const peer = owner === undefined ? undefined : config.peers.get(owner);
+        if (peer === undefined || req.headers[FORWARDED_HEADER] !== undefined)
+          return fail(421, 'misdirected', 'this stream is held by another gateway node');
+        const reply = await forwardSend(peer, req, body, config.limits.functionTimeoutMs + 5000);
+        res.writeHead(reply.status, {
+          'Content-Type': 'application/json; charset=utf-8',
+          'Content-Length': Buffer.byteLength(reply.body),
+          'Cache-Control': 'no-store',
+          ...cors,
+        });
+        return void res.end(reply.body);
+      }
+      const stream = streams.get(check.connectionId);
+      if (!stream || hub.kindOf(check.connectionId) !== 'sse')
+        return fail(410, 'gone', 'the stream is closed; open a new one');
+      let ref: string | undefined;
+      let data: Buffer = parsed.raw;
+      if (parsed.command !== undefined) {
+        const command = parsed.command;
+        ref =
+          typeof command.ref === 'string' && command.ref.length > 0 && command.ref.length <= 64
+            ? command.ref
+            : `sse-${randomBytes(6).toString('base64url')}`;
+        data = Buffer.from(JSON.stringify({ ...command, ref }));
+      }
+      const result = await new Promise<{ envelope: string } | { outcome: FrameOutcome | 'flood' | 'closed' }>(
+        (resolve) => {
+          let done = false;
+          const finish = (value: { envelope: string } | { outcome: FrameOutcome | 'flood' | 'closed' }) => {
+            if (done) return;
+            done = true;
+            if (ref !== undefined) {
+              const list = stream.waiters.get(ref)?.filter((w) => w !== onEnvelope);
+              if (list && list.length > 0) stream.waiters.set(ref, list);
+              else stream.waiters.delete(ref);
+            }
+            stream.gone = stream.gone.filter((w) => w !== onGone);
+            resolve(value);
+          };
+          const onEnvelope = (envelope: string) => finish({ envelope });
+          const onGone = () => finish({ outcome: 'closed' });
+          if (ref !== undefined) stream.waiters.set(ref, [...(stream.waiters.get(ref) ?? []), onEnvelope]);
+          stream.gone.push(onGone);
+          const queued = hub.frame(check.connectionId, data, !isUtf8(data), (outcome) => finish({ outcome }));
+          if (queued === 'gone') finish({ outcome: 'closed' });
+          else if (queued === 'flood') finish({ outcome: 'flood' });
+        },
+      );
+      if ('envelope' in result) return answer(res, 200, result.envelope, cors);
+      switch (result.outcome) {
+        case 'invoked':
+          // The function answered nothing with this ref (or answered on the stream only): it was handled.
+          return answer(res, 202, JSON.stringify({ accepted: true, ref }), cors);
+        case 'failed':
+          return fail(502, 'transport_failed', 'the transport function failed; the stream was closed');
+        case 'flood':
+          return fail(429, 'flood', 'too many frames waiting; the stream was closed');
+        default:
+          log.debug('sse_send_gone', { conn: shortId(check.connectionId) });
+          return fail(410, 'gone', 'the stream closed before the frame ran');
+      }
+    },
+
+    close(): void {
+      clearInterval(keepAlive);
+    },
+  };
+}
+
+export type SseEndpoint = ReturnType<typeof createSseEndpoint>;
+
+const FORWARDED_SEND_HEADERS = ['authorization', 'content-type'];
+
+/** POST the send to the node that holds the stream (its push listener); its answer is ours. */
+function forwardSend(
+  peer: string,
+  req: IncomingMessage,
+  body: Buffer,
+  timeoutMs: number,
+): Promise<{ status: number; body: string }> {
+  const headers: Record<string, string | number> = { 'Content-Length': body.length, [FORWARDED_HEADER]: '1' };
+  for (const name of FORWARDED_SEND_HEADERS) {
+    const value = req.headers[name];
+    if (typeof value === 'string') headers[name] = value;
+  }
+  return new Promise((resolve) => {
+    const forwarded = http.request(`${peer}${SEND_PATH}`, { method: 'POST', headers }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (text = (text + chunk).slice(0, 65536)));
+      res.on('end', () => resolve({ status: res.statusCode ?? 502, body: text }));
+      res.on('error', () =>
+        resolve({ status: 502, body: '{"error":"unavailable","message":"peer failed"}' }),
+      );
+    });
+    forwarded.setTimeout(timeoutMs, () => forwarded.destroy(new Error('peer timed out')));
+    forwarded.on('error', (error: NodeJS.ErrnoException) =>
+      // A node that refuses connections is down, and its streams with it.
+      resolve(
+        error.code === 'ECONNREFUSED'
+          ? { status: 410, body: '{"error":"gone","message":"the node holding the stream is down"}' }
+          : { status: 502, body: '{"error":"unavailable","message":"peer unreachable"}' },
+      ),
+    );
+    forwarded.end(body);
+  });
+}
+
+interface SendBody {
+  credential?: string;
+  /** A JSON command (a ref is added when it has none), or undefined to pass `raw` on as it is. */
+  command?: Record<string, unknown>;
+  raw: Buffer;
+}
+
+/**
+ * JSON: a command object (its `credential` field, if any, is taken out). Form-encoded, like the seed's /post:
+ * `message` or `text` is a chat message. Anything else is a frame as a WebSocket client would send it.
+ */
+export function parseSendBody(req: IncomingMessage, body: Buffer): SendBody | string {
+  const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  if (type === 'application/x-www-form-urlencoded') {
+    const form = new URLSearchParams(body.toString('utf8'));
+    const text = form.get('message') ?? form.get('text');
+    if (text === null) return 'a form needs a "message" (or "text") field';
+    return { credential: form.get('credential') ?? undefined, command: { type: 'message', text }, raw: body };
+  }
+  if (!isUtf8(body)) return { raw: body };
+  const text = body.toString('utf8');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = undefined;
+  }
+  if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) {
+    const { credential, ...command } = parsed as Record<string, unknown>;
+    return { credential: typeof credential === 'string' ? credential : undefined, command, raw: body };
+  }
+  if (type === 'application/json') return 'a JSON body must be an object';
+  // Plain text is a chat message, as a WebSocket text frame that is not a JSON object is.
+  return { command: { type: 'message', text }, raw: body };
+}

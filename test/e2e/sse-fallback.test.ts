@@ -1,0 +1,105 @@
+import type { Browser } from 'playwright-core';
+import { startLocalStack, type LocalStack } from '../../scripts/local/stack';
+import {
+  assertPrerequisites,
+  launchBrowser,
+  openChat,
+  recordStatuses,
+  send,
+  textOf,
+  waitForAck,
+  waitForMessage,
+  waitForNewConnection,
+  waitOnline,
+  webDir,
+  type ChatPage,
+} from './chat-page';
+
+/**
+ * The page where WebSockets cannot be opened: it falls back to server-sent events and POSTs by itself, says so
+ * in its status, and chats with a page that has a WebSocket.
+ */
+
+let browser: Browser;
+let stack: LocalStack;
+const opened: ChatPage[] = [];
+
+beforeAll(async () => {
+  assertPrerequisites();
+  [browser, stack] = await Promise.all([launchBrowser(), startLocalStack({ port: 0, webDir })]);
+});
+
+afterEach(async () => {
+  const problems = opened.flatMap((p) => [...p.problems, ...p.dialogs]);
+  await Promise.all(opened.splice(0).map((p) => p.context.close().catch(() => undefined)));
+  expect(problems).toEqual([]);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await stack?.close();
+});
+
+/** Opens the chat with every WebSocket refused before it opens, as a proxy that strips upgrades would. */
+async function blockedChat(how: 'route' | 'missing', nick: string, room: string): Promise<ChatPage> {
+  const chat = await openChat(browser, stack, {
+    nick,
+    room,
+    prepare: async (context) => {
+      if (how === 'route') await context.routeWebSocket(/.*/, (ws) => ws.close({ code: 1006 }));
+      else
+        await context.addInitScript(() => Object.defineProperty(window, 'WebSocket', { value: undefined }));
+    },
+  });
+  opened.push(chat);
+  return chat;
+}
+
+it.each(['route', 'missing'] as const)(
+  'falls back to SSE + POST when WebSockets are blocked (%s) and chats both ways with a WebSocket page',
+  async (how) => {
+    const room = `fallback-${how}`;
+    const fallback = await blockedChat(how, 'Hana', room);
+    await waitOnline(fallback.page);
+    expect(await textOf(fallback.page, '#status-text')).toContain('HTTP fallback');
+
+    const socket = await openChat(browser, stack, { nick: 'Ivo', room });
+    opened.push(socket);
+    await waitOnline(socket.page);
+    expect(await textOf(socket.page, '#status-text')).not.toContain('fallback');
+
+    await send(fallback.page, 'sent over POST');
+    await waitForAck(fallback.page, 'sent over POST');
+    await waitForMessage(socket.page, 'sent over POST');
+
+    await send(socket.page, 'read over SSE');
+    await waitForMessage(fallback.page, 'read over SSE');
+  },
+);
+
+it('reconnects over the fallback when the gateway drops its stream, and catches up', async () => {
+  const room = 'fallback-drop';
+  const socket = await openChat(browser, stack, { nick: 'Jo', room });
+  opened.push(socket);
+  await waitOnline(socket.page);
+  const before = stack.gateway.connectionIds();
+  const fallback = await blockedChat('missing', 'Kai', room);
+  await waitOnline(fallback.page);
+  const first = await waitForNewConnection(stack, before);
+  expect(stack.gateway.hub.kindOf(first)).toBe('sse');
+
+  const statuses = await recordStatuses(fallback.page);
+  const afterDrop = stack.gateway.connectionIds().filter((id) => id !== first);
+  stack.gateway.drop(first);
+  // Said while it was away: the catch-up after the reconnect brings it.
+  await send(socket.page, 'said during the drop');
+  const second = await waitForNewConnection(stack, afterDrop, 15_000);
+  expect(stack.gateway.hub.kindOf(second)).toBe('sse');
+  await waitForMessage(fallback.page, 'said during the drop');
+  await waitOnline(fallback.page);
+  expect(await statuses()).toContain('reconnecting');
+  expect(await textOf(fallback.page, '#status-text')).toContain('HTTP fallback');
+
+  await send(fallback.page, 'still talking over POST');
+  await waitForMessage(socket.page, 'still talking over POST');
+});
