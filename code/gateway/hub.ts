@@ -1,22 +1,17 @@
-import { randomBytes, randomUUID } from 'crypto';
 import { isUtf8 } from 'buffer';
 import type { IncomingMessage } from 'http';
 import type { Duplex } from 'stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import {
-  buildCloseEvent,
-  buildConnectEvent,
-  buildFrameEvent,
-  readRegisterReply,
-  type PushRequest,
-} from '../tencent/gateway';
+import { buildFrameEvent, type PushRequest } from '../tencent/gateway';
 import type { GatewayConfig } from './config';
 import { Connection, type ClientChannel, type CloseCause, type QueuedFrame } from './connection';
-import { clientAddress, refuseUpgrade } from './http';
-import { InvocationError, type FunctionName, type Invoker } from './invoker';
+import { refuseUpgrade } from './http';
+import type { FunctionName, Invoker } from './invoker';
+import { createInvocations } from './invocations';
+import { createCleanupQueue } from './cleanups';
+import { createAdmission, offeredProtocols, upgradeProblem, type RefusalAnswer } from './admission';
 import { shortId, type GatewayLog } from './log';
 import type { Metrics } from './metrics';
-import { RateByKey } from './rate';
 
 /**
  * The heart of the gateway: the table of connections, the handshake (register decides), frames (transport, in
@@ -35,21 +30,8 @@ export type GatewayEvent =
 
 export type PushOutcome = 'delivered' | 'closed' | 'gone' | 'slow-reader';
 
-/** Writes a refusal in the transport's own form (an HTTP answer on a raw socket, or on a response). */
-export type RefusalAnswer = (status: number, reason: string, headers: Record<string, string>) => void;
-
-export interface Admission {
-  req: IncomingMessage;
-  socket: Duplex;
-  /** The path register sees in requestContext. */
-  path: string;
-  /** The connect options, as Sec-WebSocket-Protocol entries. */
-  protocols: string[];
-  /** Browsers send no Origin on a same-origin EventSource; a WebSocket handshake always has one. */
-  originOptional: boolean;
-  answer: RefusalAnswer;
-  accept(id: string, ip: string, protocol: string | undefined): void;
-}
+export type { Admission, RefusalAnswer } from './admission';
+export { newConnectionId, nodeOf, upgradeProblem } from './admission';
 
 export interface HubOptions {
   config: GatewayConfig;
@@ -59,53 +41,14 @@ export interface HubOptions {
   onEvent?: (event: GatewayEvent) => void;
 }
 
-/** `<node>+<24 base64 characters>`: the prefix routes pushes between nodes; all of it passes Tencent's format. */
-export function newConnectionId(nodeId: string): string {
-  return `${nodeId}+${randomBytes(18).toString('base64')}`;
-}
-
-export function nodeOf(connectionId: string): string | undefined {
-  const plus = connectionId.indexOf('+');
-  return plus > 0 ? connectionId.slice(0, plus) : undefined;
-}
-
-const WS_KEY = /^[A-Za-z0-9+/]{22}==$/;
-
-/** The reason a request cannot be a WebSocket handshake, or undefined when it can. */
-export function upgradeProblem(req: IncomingMessage): string | undefined {
-  if (req.method !== 'GET') return 'a WebSocket handshake is a GET';
-  if ((req.headers.upgrade ?? '').toLowerCase() !== 'websocket') return 'Upgrade must be websocket';
-  if (!WS_KEY.test(req.headers['sec-websocket-key'] ?? ''))
-    return 'Sec-WebSocket-Key is missing or malformed';
-  if (req.headers['sec-websocket-version'] !== '13') return 'Sec-WebSocket-Version must be 13';
-  return undefined;
-}
-
-function offeredProtocols(req: IncomingMessage): string[] {
-  return (req.headers['sec-websocket-protocol'] ?? '')
-    .split(',')
-    .map((p) => p.trim())
-    .filter(Boolean)
-    .slice(0, 16);
-}
-
 export function createHub(options: HubOptions) {
   const { config, invoker, log, metrics } = options;
   const limits = config.limits;
   const emit = options.onEvent ?? (() => undefined);
   const table = new Map<string, Connection>();
-  const perIp = new Map<string, number>();
-  const requestRate = new RateByKey(limits.requestsPerSecondPerIp, limits.requestBurstPerIp);
-  let pending = 0;
   let draining = false;
-  let inflight = 0;
-  const waiting: Array<() => void> = [];
-  const running = new Set<Promise<unknown>>();
-  const cleanupQueue: string[] = [];
-  let cleanupsRunning = 0;
   const idle: Array<() => void> = [];
   const emptied: Array<() => void> = [];
-  let killed = false;
 
   const wss = new WebSocketServer({
     noServer: true,
@@ -116,14 +59,7 @@ export function createHub(options: HubOptions) {
     handleProtocols: (_offered, req) => (req as IncomingMessage & { chosen?: string }).chosen ?? false,
   });
 
-  const countIp = (ip: string, by: number) => {
-    const next = (perIp.get(ip) ?? 0) + by;
-    if (next <= 0) perIp.delete(ip);
-    else perIp.set(ip, next);
-  };
-
-  const isSettled = () =>
-    inflight === 0 && waiting.length === 0 && cleanupsRunning === 0 && cleanupQueue.length === 0;
+  const isSettled = () => invocations.idle() && cleanups.idle();
   /**
    * Checked on the next turn, not now: what an invocation's caller does with its result (queue a cleanup, say)
    * runs after the invocation itself ends, and belongs to the same unit of work.
@@ -134,60 +70,34 @@ export function createHub(options: HubOptions) {
       if (isSettled()) idle.splice(0).forEach((wake) => wake());
     });
   }
-
-  /** A global bound on invocations, so a burst across many connections queues instead of piling up. */
-  async function slot<T>(run: () => Promise<T>): Promise<T> {
-    if (inflight >= limits.maxInflight) await new Promise<void>((resolve) => waiting.push(resolve));
-    inflight += 1;
-    try {
-      return await run();
-    } finally {
-      inflight -= 1;
-      waiting.shift()?.();
-      wakeIfSettled();
-    }
-  }
-
-  function invoke(
-    fn: FunctionName,
-    event: unknown,
-    timeoutMs: number,
-    connectionId?: string,
-  ): Promise<unknown> {
-    const call = slot(async () => {
-      const started = Date.now();
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new InvocationError(`${fn} timed out after ${timeoutMs} ms`, 'timeout')),
-          timeoutMs,
-        );
-      });
-      try {
-        const result = await Promise.race([invoker.invoke(fn, event, timeoutMs), timeout]);
-        metrics.observeInvocation(fn, 'ok', (Date.now() - started) / 1000);
-        log.debug('invoked', { fn, conn: connectionId && shortId(connectionId), ms: Date.now() - started });
-        return result;
-      } catch (error) {
-        const kind = error instanceof InvocationError ? error.kind : 'failed';
-        metrics.observeInvocation(
-          fn,
-          kind === 'timeout' ? 'timeout' : 'error',
-          (Date.now() - started) / 1000,
-        );
-        const detail = error instanceof Error ? error.message : String(error);
-        log.error('invoke_failed', { fn, conn: connectionId && shortId(connectionId), error: detail });
-        emit({ kind: 'function-error', connectionId, fn, detail });
-        throw error;
-      } finally {
-        clearTimeout(timer);
-      }
-    });
-    running.add(call);
-    const forget = () => running.delete(call);
-    call.then(forget, forget);
-    return call;
-  }
+  const invocations = createInvocations({
+    invoker,
+    maxInflight: limits.maxInflight,
+    log,
+    metrics,
+    emit,
+    onIdle: wakeIfSettled,
+  });
+  const invoke = invocations.invoke;
+  const cleanups = createCleanupQueue({
+    invocations,
+    concurrency: limits.cleanupConcurrency,
+    timeoutMs: limits.functionTimeoutMs,
+    log,
+    metrics,
+    emit,
+    onIdle: wakeIfSettled,
+  });
+  const queueCleanup = cleanups.add;
+  const admission = createAdmission({
+    config,
+    invoke,
+    queueCleanup,
+    refused,
+    live: () => table.size,
+    isDraining: () => draining,
+  });
+  const admit = admission.admit;
 
   function refused(answer: RefusalAnswer, status: number, reason: string, connectionId?: string): void {
     metrics.inc('refusals_total', { reason: String(status) });
@@ -198,42 +108,6 @@ export function createHub(options: HubOptions) {
 
   function refuse(socket: Duplex, status: number, reason: string, connectionId?: string): void {
     refused((...args) => refuseUpgrade(socket, ...args), status, reason, connectionId);
-  }
-
-  /* ---------------- cleanup: on every close, bounded, retried once; the sweep is the net ---------------- */
-
-  function queueCleanup(connectionId: string): void {
-    if (killed) return;
-    cleanupQueue.push(connectionId);
-    pumpCleanups();
-  }
-
-  function pumpCleanups(): void {
-    while (cleanupsRunning < limits.cleanupConcurrency && cleanupQueue.length > 0) {
-      const id = cleanupQueue.shift()!;
-      cleanupsRunning += 1;
-      void runCleanup(id).finally(() => {
-        cleanupsRunning -= 1;
-        pumpCleanups();
-        wakeIfSettled();
-      });
-    }
-  }
-
-  async function runCleanup(connectionId: string): Promise<void> {
-    for (let attempt = 1; attempt <= 2; attempt += 1) {
-      try {
-        await invoke('cleanup', buildCloseEvent(connectionId), limits.functionTimeoutMs, connectionId);
-        metrics.inc('cleanups_total', { outcome: 'ok' });
-        emit({ kind: 'cleanup', connectionId, ok: true });
-        return;
-      } catch {
-        // One retry: a mass disconnect can time a few out; whatever is left, the sweep removes.
-      }
-    }
-    metrics.inc('cleanups_total', { outcome: 'failed' });
-    log.warn('cleanup_left_to_sweep', { conn: shortId(connectionId) });
-    emit({ kind: 'cleanup', connectionId, ok: false });
   }
 
   /* ---------------- frames ---------------- */
@@ -331,7 +205,7 @@ export function createHub(options: HubOptions) {
         clearTimeout(conn.idleTimer);
         clearTimeout(conn.rateTimer);
         table.delete(id);
-        countIp(ip, -1);
+        admission.release(ip);
         const cause = conn.closeCause ?? 'client';
         conn.dropQueue();
         metrics.inc('closes_total', { cause });
@@ -362,78 +236,6 @@ export function createHub(options: HubOptions) {
       if (conn.closeCause === undefined) conn.closeCause = tooBig ? 'too-large' : 'error';
     });
     ws.on('close', closed);
-  }
-
-  /**
-   * Admission, for any transport: shutdown, origin and connection caps first, then register decides. `answer`
-   * writes a refusal in the transport's form; `accept` completes the transport's handshake and attaches.
-   */
-  function admit(a: Admission): void {
-    const { req, socket } = a;
-    if (draining) return refused(a.answer, 503, 'gateway is shutting down');
-    const origin = req.headers.origin;
-    if (config.allowedOrigins && !(origin === undefined && a.originOptional)) {
-      if (origin === undefined || !config.allowedOrigins.includes(origin))
-        return refused(a.answer, 403, 'origin not allowed');
-    }
-    if (table.size + pending >= limits.maxConnections) return refused(a.answer, 503, 'too many connections');
-    const ip = clientAddress(req, config.trustProxy);
-    if ((perIp.get(ip) ?? 0) >= limits.maxConnectionsPerIp)
-      return refused(a.answer, 429, 'too many connections from this address');
-    if (!requestRate.take(ip)) return refused(a.answer, 429, 'too many handshakes from this address');
-    const id = newConnectionId(config.nodeId);
-    pending += 1;
-    countIp(ip, 1);
-    let settled = false;
-    let gone = false;
-    socket.once('close', () => (gone = true));
-    const settle = () => {
-      const first = !settled;
-      settled = true;
-      if (first) pending -= 1;
-      return first;
-    };
-    const timer = setTimeout(() => {
-      if (!settle()) return;
-      countIp(ip, -1);
-      refused(a.answer, 504, 'register did not answer in time', id);
-    }, limits.handshakeTimeoutMs);
-    const event = buildConnectEvent({
-      connectionId: id,
-      requestId: randomUUID(),
-      sourceIp: ip,
-      path: a.path,
-      protocols: a.protocols,
-    });
-    invoke('register', event, limits.handshakeTimeoutMs, id).then(
-      (reply) => {
-        clearTimeout(timer);
-        const verdict = readRegisterReply(reply);
-        if (!settle()) {
-          // We answered 504 already (and released the address); undo what a late register stored.
-          if (verdict.accepted) queueCleanup(id);
-          return;
-        }
-        if (gone || socket.destroyed || !socket.readable || !socket.writable) {
-          // The client left while register ran: release its address and socket, undo what register stored.
-          socket.destroy();
-          countIp(ip, -1);
-          if (verdict.accepted) queueCleanup(id);
-          return;
-        }
-        if (!verdict.accepted) {
-          countIp(ip, -1);
-          return refused(a.answer, 403, verdict.errMsg || 'refused', id);
-        }
-        a.accept(id, ip, verdict.protocol);
-      },
-      () => {
-        clearTimeout(timer);
-        if (!settle()) return;
-        countIp(ip, -1);
-        refused(a.answer, 502, 'register function failed', id);
-      },
-    );
   }
 
   const pinger = setInterval(() => {
@@ -495,11 +297,11 @@ export function createHub(options: HubOptions) {
 
     /** Public listener: may this address make one more request that costs an invocation? */
     allowRequest(ip: string): boolean {
-      return requestRate.take(ip);
+      return admission.allowRequest(ip);
     },
     /** Connections counted against an address (live and in handshake); for tests and metrics. */
     connectionsFrom(ip: string): number {
-      return perIp.get(ip) ?? 0;
+      return admission.connectionsFrom(ip);
     },
 
     /** Push listener: a verified push for a connection of this node. */
@@ -527,7 +329,7 @@ export function createHub(options: HubOptions) {
     isDraining: (): boolean => draining,
     gauges: () => ({
       connections: table.size,
-      inflight_invocations: inflight,
+      inflight_invocations: invocations.inflight(),
       queued_frames: [...table.values()].reduce((n, c) => n + c.queue.length, 0),
       draining: draining ? 1 : 0,
     }),
@@ -551,21 +353,17 @@ export function createHub(options: HubOptions) {
       const deadline = new Promise<void>((resolve) => setTimeout(resolve, limits.drainTimeoutMs).unref());
       const closed =
         table.size === 0 ? Promise.resolve() : new Promise<void>((resolve) => emptied.push(resolve));
-      await Promise.race([
-        closed.then(() => this.settled()).then(() => Promise.allSettled([...running])),
-        deadline,
-      ]);
+      await Promise.race([closed.then(() => this.settled()).then(() => invocations.finished()), deadline]);
     },
     /** Immediate stop (tests, a crash drill): no cleanup calls; the sweep removes what is left. */
     kill(): void {
-      killed = true;
+      cleanups.stop();
       draining = true;
       clearInterval(pinger);
       for (const conn of table.values()) {
         conn.closeCause = 'error';
         conn.channel.terminate();
       }
-      cleanupQueue.length = 0;
     },
   };
 
