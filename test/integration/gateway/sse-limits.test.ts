@@ -5,7 +5,7 @@ import { openSse, postSend, SseRefused, type SseClient } from '../../helpers/sse
 import { pushText, signedPush } from '../../helpers/raw-http';
 import { connectProtocols } from '../../../code/chat/protocol';
 import { issueToken } from '../../../code/chat/token';
-import { verifySendCredential } from '../../../code/gateway/sse';
+import { verifySendCredential } from '../../../code/gateway/sse-wire';
 
 /** An SSE stream is held to the limits a WebSocket is: buffer, rate and queue, connection caps, body size. */
 

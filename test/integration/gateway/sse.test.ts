@@ -2,7 +2,7 @@ import { startLocalStack, type LocalStack } from '../../../scripts/local/stack';
 import { connectClient, eventually, ofType, type TestClient } from '../../helpers/ws-client';
 import { connectProtocols } from '../../../code/chat/protocol';
 import { openSse, postSend, SseRefused, type SseClient, type SseEvent } from '../../helpers/sse-client';
-import { signSendCredential, verifySendCredential } from '../../../code/gateway/sse';
+import { signSendCredential, verifySendCredential } from '../../../code/gateway/sse-wire';
 
 /**
  * Server-sent events on the gateway's public port: a stream is a connection like a WebSocket (register admits

@@ -6,7 +6,7 @@ import {
   queryProtocols,
   signSendCredential,
   verifySendCredential,
-} from '../../../code/gateway/sse';
+} from '../../../code/gateway/sse-wire';
 
 const SECRET = 'a-gateway-secret-of-thirty-two-chars!';
 const req = (contentType?: string) =>
