@@ -53,27 +53,32 @@ const REASONS: Record<number, string> = {
   504: 'Gateway Timeout',
 };
 
-export function sendJson(res: ServerResponse, status: number, payload: unknown, head = false): void {
-  const body = JSON.stringify(payload);
+/** A complete answer: length known, never cached or sniffed. A response already started is just ended. */
+export function sendBody(
+  res: ServerResponse,
+  status: number,
+  contentType: string,
+  body: string,
+  headers: Record<string, string> = {},
+  head = false,
+): void {
   if (res.headersSent) return void res.end();
   res.writeHead(status, {
-    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Type': contentType,
     'Content-Length': Buffer.byteLength(body),
     'Cache-Control': 'no-store',
     'X-Content-Type-Options': 'nosniff',
+    ...headers,
   });
   res.end(head ? undefined : body);
 }
 
+export function sendJson(res: ServerResponse, status: number, payload: unknown, head = false): void {
+  sendBody(res, status, 'application/json; charset=utf-8', JSON.stringify(payload), {}, head);
+}
+
 export function sendText(res: ServerResponse, status: number, text: string, head = false): void {
-  if (res.headersSent) return void res.end();
-  res.writeHead(status, {
-    'Content-Type': 'text/plain; charset=utf-8',
-    'Content-Length': Buffer.byteLength(text),
-    'Cache-Control': 'no-store',
-    'X-Content-Type-Options': 'nosniff',
-  });
-  res.end(head ? undefined : text);
+  sendBody(res, status, 'text/plain; charset=utf-8', text, {}, head);
 }
 
 /** A complete HTTP/1.1 answer on a raw socket (an upgrade we refuse), then the socket is closed. */

@@ -13,6 +13,7 @@ import {
 import { nodeOf, type Hub, type PushOutcome } from './hub';
 import type { GatewayLog } from './log';
 import type { Metrics } from './metrics';
+import { postToPeer } from './peer';
 import { SEND_PATH, type SseEndpoint } from './sse';
 
 /**
@@ -50,44 +51,22 @@ const ANSWERS: Record<PushOutcome, [number, number, string]> = {
   'slow-reader': [410, 410, 'connection closed: it read too slowly'],
 };
 
-function forward(
-  peer: string,
-  body: Buffer,
-  signature: string,
-  agent: http.Agent,
-): Promise<{ status: number; body: string }> {
-  return new Promise((resolve) => {
-    const req = http.request(
-      `${peer}/push`,
-      {
-        method: 'POST',
-        agent,
-        headers: {
-          'Content-Type': 'application/json',
-          'Content-Length': body.length,
-          [SIGNATURE_HEADER]: signature,
-          [FORWARDED_HEADER]: '1',
-        },
+/** The push, signature and all, to the node that holds the connection. */
+function forward(peer: string, body: Buffer, signature: string, agent: http.Agent) {
+  return postToPeer(
+    `${peer}/push`,
+    body,
+    { 'Content-Type': 'application/json', [SIGNATURE_HEADER]: signature },
+    {
+      agent,
+      timeoutMs: 5000,
+      maxAnswerChars: 4096,
+      failures: {
+        down: '{"errNo":410,"errMsg":"node is down"}',
+        unreachable: '{"errNo":502,"errMsg":"peer unreachable"}',
       },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => (text = (text + chunk).slice(0, 4096)));
-        res.on('end', () => resolve({ status: res.statusCode ?? 502, body: text }));
-        res.on('error', () => resolve({ status: 502, body: '{"errNo":502,"errMsg":"peer failed"}' }));
-      },
-    );
-    req.setTimeout(5000, () => req.destroy(new Error('peer timed out')));
-    req.on('error', (error: NodeJS.ErrnoException) =>
-      // A node that refuses connections is down, and its sockets with it: the connection is gone.
-      resolve(
-        error.code === 'ECONNREFUSED'
-          ? { status: 410, body: '{"errNo":410,"errMsg":"node is down"}' }
-          : { status: 502, body: '{"errNo":502,"errMsg":"peer unreachable"}' },
-      ),
-    );
-    req.end(body);
-  });
+    },
+  );
 }
 
 export function createPushListener(options: PushListenerOptions): http.Server {

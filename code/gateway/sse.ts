@@ -1,12 +1,13 @@
 import { randomBytes } from 'crypto';
 import { isUtf8 } from 'buffer';
-import http, { type IncomingMessage, type ServerResponse } from 'http';
+import type { IncomingMessage, ServerResponse } from 'http';
 import type { GatewayConfig } from './config';
 import type { ClientChannel, FrameOutcome } from './connection';
-import { BodyTooLarge, FORWARDED_HEADER, readBody } from './http';
+import { BodyTooLarge, FORWARDED_HEADER, readBody, sendBody } from './http';
 import { nodeOf, type Hub } from './hub';
 import { shortId, type GatewayLog } from './log';
 import type { Metrics } from './metrics';
+import { postToPeer } from './peer';
 import {
   describePush,
   EVENTS_PATH,
@@ -71,15 +72,7 @@ function answer(
   body: string,
   headers: Record<string, string> = {},
 ): void {
-  if (res.headersSent) return void res.end();
-  res.writeHead(status, {
-    'Content-Type': 'application/json; charset=utf-8',
-    'Content-Length': Buffer.byteLength(body),
-    'Cache-Control': 'no-store',
-    'X-Content-Type-Options': 'nosniff',
-    ...headers,
-  });
-  res.end(body);
+  sendBody(res, status, 'application/json; charset=utf-8', body, headers);
 }
 
 export function createSseEndpoint(options: SseEndpointOptions) {
@@ -312,36 +305,18 @@ export type SseEndpoint = ReturnType<typeof createSseEndpoint>;
 const FORWARDED_SEND_HEADERS = ['authorization', 'content-type'];
 
 /** POST the send to the node that holds the stream (its push listener); its answer is ours. */
-function forwardSend(
-  peer: string,
-  req: IncomingMessage,
-  body: Buffer,
-  timeoutMs: number,
-): Promise<{ status: number; body: string }> {
-  const headers: Record<string, string | number> = { 'Content-Length': body.length, [FORWARDED_HEADER]: '1' };
+function forwardSend(peer: string, req: IncomingMessage, body: Buffer, timeoutMs: number) {
+  const headers: Record<string, string> = {};
   for (const name of FORWARDED_SEND_HEADERS) {
     const value = req.headers[name];
     if (typeof value === 'string') headers[name] = value;
   }
-  return new Promise((resolve) => {
-    const forwarded = http.request(`${peer}${SEND_PATH}`, { method: 'POST', headers }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (text = (text + chunk).slice(0, 65536)));
-      res.on('end', () => resolve({ status: res.statusCode ?? 502, body: text }));
-      res.on('error', () =>
-        resolve({ status: 502, body: '{"error":"unavailable","message":"peer failed"}' }),
-      );
-    });
-    forwarded.setTimeout(timeoutMs, () => forwarded.destroy(new Error('peer timed out')));
-    forwarded.on('error', (error: NodeJS.ErrnoException) =>
-      // A node that refuses connections is down, and its streams with it.
-      resolve(
-        error.code === 'ECONNREFUSED'
-          ? { status: 410, body: '{"error":"gone","message":"the node holding the stream is down"}' }
-          : { status: 502, body: '{"error":"unavailable","message":"peer unreachable"}' },
-      ),
-    );
-    forwarded.end(body);
+  return postToPeer(`${peer}${SEND_PATH}`, body, headers, {
+    timeoutMs,
+    maxAnswerChars: 65536,
+    failures: {
+      down: '{"error":"gone","message":"the node holding the stream is down"}',
+      unreachable: '{"error":"unavailable","message":"peer unreachable"}',
+    },
   });
 }
