@@ -1,4 +1,4 @@
-import { parseCloseEvent } from '../tencent/gateway';
+import { functionReply, parseCloseEvent } from '../tencent/gateway';
 import { errorMessage } from '../chat/log';
 import { containerFromEnv, type Container } from './container';
 import { scfHandler } from './shell';
@@ -14,13 +14,13 @@ export function createCleanupHandler(getContainer: () => Container) {
       try {
         const request = parseCloseEvent(event);
         await container.chat.disconnect(request.connectionId);
-        return { errNo: 0, errMsg: 'ok' };
+        return functionReply('ok');
       } catch (error) {
         container.log.error('cleanup_failed', { error: errorMessage(error) });
-        return { errNo: 1, errMsg: errorMessage(error) };
+        return functionReply('failed', errorMessage(error));
       }
     },
-    misconfigured: () => ({ errNo: 500, errMsg: 'server misconfigured' }),
+    misconfigured: () => functionReply('misconfigured', 'server misconfigured'),
   });
 }
 

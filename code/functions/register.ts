@@ -1,4 +1,10 @@
-import { GatewayEventError, parseConnectEvent, registerReply, connectionIdIfAny } from '../tencent/gateway';
+import {
+  GatewayEventError,
+  parseConnectEvent,
+  registerReply,
+  connectionIdIfAny,
+  ERR_NO,
+} from '../tencent/gateway';
 import { errorMessage } from '../chat/log';
 import { containerFromEnv, type Container } from './container';
 import { scfHandler } from './shell';
@@ -12,7 +18,7 @@ export function createRegisterHandler(getContainer: () => Container) {
       try {
         request = parseConnectEvent(event);
       } catch (error) {
-        const errNo = error instanceof GatewayEventError ? error.errNo : 100;
+        const errNo = error instanceof GatewayEventError ? error.errNo : ERR_NO.badEvent;
         return registerReply(connectionIdIfAny(event) ?? '', {
           ok: false,
           errNo,
@@ -24,7 +30,7 @@ export function createRegisterHandler(getContainer: () => Container) {
     misconfigured: (event) =>
       registerReply(connectionIdIfAny(event) ?? '', {
         ok: false,
-        errNo: 500,
+        errNo: ERR_NO.misconfigured,
         errMsg: 'server misconfigured',
       }),
   });

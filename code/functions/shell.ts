@@ -1,5 +1,6 @@
 import { createLogger, errorMessage, type Logger } from '../chat/log';
 import { functionUrlReply, unwrapFunctionUrlEvent, type FunctionUrlReply } from '../tencent/function-url';
+import { functionReply } from '../tencent/gateway';
 import type { Container } from './container';
 
 /**
@@ -46,7 +47,7 @@ export function scfHandler<R>(
     const unwrapped = unwrapFunctionUrlEvent(event, container.config.push.secret);
     if (unwrapped.kind === 'refused') {
       container.log.warn('invocation_refused', { function: spec.name, reason: unwrapped.reason });
-      return functionUrlReply(401, { errNo: 401, errMsg: 'invocation refused' });
+      return functionUrlReply(401, functionReply('invocationRefused', 'invocation refused'));
     }
     const reply = await spec.run(unwrapped.event, container);
     return unwrapped.kind === 'signed' ? functionUrlReply(200, reply) : reply;

@@ -1,4 +1,4 @@
-import { connectionIdIfAny, parseFrameEvent } from '../tencent/gateway';
+import { connectionIdIfAny, functionReply, parseFrameEvent } from '../tencent/gateway';
 import { errorMessage } from '../chat/log';
 import { containerFromEnv, type Container } from './container';
 import { scfHandler } from './shell';
@@ -18,10 +18,10 @@ export function createTransportHandler(getContainer: () => Container) {
         container.log.warn('bad_event', { connection: connectionId, error: errorMessage(error) });
         if (connectionId !== undefined) await container.chat.rejectEvent(connectionId, errorMessage(error));
       }
-      return { errNo: 0, errMsg: 'ok' };
+      return functionReply('ok');
     },
     // Without configuration there is no push URL to answer on; the log is all we have.
-    misconfigured: () => ({ errNo: 500, errMsg: 'server misconfigured' }),
+    misconfigured: () => functionReply('misconfigured', 'server misconfigured'),
   });
 }
 

@@ -112,6 +112,30 @@ export const REFUSAL_ERR_NO: Readonly<Record<ConnectRefusal, number>> = {
   unavailable: 503,
 };
 
+/**
+ * The errNo values our functions answer with (Tencent's convention: 0 is success, anything else a failure the
+ * gateway does not act on beyond refusing a handshake).
+ */
+export const ERR_NO = {
+  ok: 0,
+  failed: 1,
+  badEvent: 100,
+  invocationRefused: 401,
+  misconfigured: 500,
+} as const;
+
+export interface FunctionReply {
+  errNo: number;
+  errMsg: string;
+}
+
+export function functionReply(
+  kind: keyof typeof ERR_NO,
+  errMsg: string = kind === 'ok' ? 'ok' : kind,
+): FunctionReply {
+  return { errNo: ERR_NO[kind], errMsg };
+}
+
 /** A refusal decided before the core was asked (unreadable event, bad configuration). */
 export type EarlyRefusal = { ok: false; errNo: number; errMsg: string };
 
