@@ -53,7 +53,10 @@ export async function gatewayNodeMain(): Promise<void> {
     GATEWAY_FRAMES_PER_SECOND: '100000',
     GATEWAY_FRAME_BURST: '100000',
     GATEWAY_MAX_QUEUED_FRAMES: '100000',
+    // Every bench client is 127.0.0.1: per-address limits would measure themselves.
     GATEWAY_MAX_CONNECTIONS_PER_IP: '100000',
+    GATEWAY_REQUESTS_PER_SECOND_PER_IP: '1000000',
+    GATEWAY_REQUEST_BURST_PER_IP: '1000000',
   });
   const config: GatewayConfig = {
     ...base,
