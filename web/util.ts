@@ -1,7 +1,8 @@
 /** Small browser helpers without DOM state: validation, formatting, storage, tokens. */
 
 import { checkNickname, checkRoomName, type NameCheck } from '../code/chat/names';
-import { decodeTextBase64Url } from '../code/chat/base64url';
+import { backoffDelay as sharedBackoffDelay } from '../code/util/backoff';
+import { messageIdTimePrefix } from '../code/chat/message-id';
 
 export const MAX_NICK_LENGTH = 24;
 export const DEFAULT_ROOM = 'lobby';
@@ -22,10 +23,8 @@ export function checkNick(input: string): Checked {
   return sentence(checkNickname(input, MAX_NICK_LENGTH));
 }
 
-/** Base36 milliseconds padded to 9 characters: the prefix of server message ids, so both sort together. */
-export function timeKey(ms: number): string {
-  return Math.max(0, Math.floor(ms)).toString(36).padStart(9, '0');
-}
+/** The time prefix of server message ids (code/chat/message-id.ts), so the page's keys and ids sort together. */
+export const timeKey = messageIdTimePrefix;
 
 const clock = new Intl.DateTimeFormat(undefined, { hour: 'numeric', minute: '2-digit' });
 const full = new Intl.DateTimeFormat(undefined, { dateStyle: 'full', timeStyle: 'medium' });
@@ -94,36 +93,16 @@ export const storage = {
   },
 };
 
-export interface TokenClaims {
-  nick?: string;
-  room?: string;
-  exp?: number;
-}
-
 /**
- * Reads (does not verify) the claims of a connect token, `<base64url JSON>.<signature>` (code/chat/token.ts):
- * the server decides nick and room from it, and the page needs the room to join and the expiry to explain a
- * refusal that the browser reports without a reason.
+ * Reads (does not verify) the claims of a connect token: the server decides nick and room from it, and the page
+ * needs the room to join and the expiry to explain a refusal the browser reports without a reason. The reader is
+ * the core's own (code/chat/token-claims.ts), so the page reads exactly what the server would.
  */
-export function readTokenClaims(token: string): TokenClaims | undefined {
-  const json = decodeTextBase64Url(token.split('.')[0] ?? '');
-  if (json === undefined) return undefined;
-  try {
-    const parsed: unknown = JSON.parse(json);
-    if (typeof parsed !== 'object' || parsed === null) return undefined;
-    const claims = parsed as Record<string, unknown>;
-    return {
-      nick: typeof claims.nick === 'string' ? claims.nick : undefined,
-      room: typeof claims.room === 'string' ? claims.room : undefined,
-      exp: typeof claims.exp === 'number' ? claims.exp : undefined,
-    };
-  } catch {
-    return undefined;
-  }
-}
+export { readTokenClaims, type UnverifiedClaims as TokenClaims } from '../code/chat/token-claims';
 
-/** Full jitter: a random delay up to an exponentially growing cap, so a dropped crowd does not return at once. */
+/** The page's reconnect schedule: the one full-jitter backoff (code/util/backoff.ts), up to 15 s. */
+const RECONNECT_BACKOFF = { baseMs: 500, maxMs: 15_000 };
+
 export function backoffDelay(attempt: number, random: () => number = Math.random): number {
-  const cap = Math.min(15_000, 500 * 2 ** Math.min(attempt, 10));
-  return Math.round(random() * cap);
+  return Math.round(sharedBackoffDelay(Math.min(attempt, 10), RECONNECT_BACKOFF, random));
 }
