@@ -215,7 +215,7 @@ function print(
           '',
         ],
         ['sessions ended while chatting', endings || 'none', ''],
-        ['server-side drops (no cleanup)', String(result.drops), ''],
+        ['server-side drops (the gateway calls cleanup)', String(result.drops), ''],
         ['messages sent', String(t.sent), ''],
         ['deliveries (unique)', String(t.delivered), ''],
         ['owed to members present throughout / lost', `${t.expected} / ${t.lost}`, verdict(t.lost === 0)],
