@@ -129,37 +129,26 @@ export function credentials(
   );
 }
 
-export function loadConfig(env: Env = process.env): Config {
-  const endpoint = read(env, 'COS_ENDPOINT');
-  const keyPrefix = read(env, 'COS_KEY_PREFIX') ?? 'wschat/';
-  if (!/^[A-Za-z0-9_\-/]*$/.test(keyPrefix) || keyPrefix.startsWith('/')) {
-    throw new ConfigError(
-      `Environment variable COS_KEY_PREFIX must be a relative key prefix, got "${keyPrefix}"`,
-    );
-  }
+/** What the chat itself reads, on any platform. */
+export type ChatConfig = Omit<Config, 'cos' | 'push'> & { push: Omit<PushSettings, 'url' | 'secret'> };
+
+/** Push tuning shared by both push paths: how many at once, how long, how often, within what budget. */
+function loadPushTuning(env: Env): Omit<PushSettings, 'url' | 'secret'> {
+  return {
+    concurrency: integer(env, 'PUSH_CONCURRENCY', 48, 1, 1024),
+    timeoutMs: integer(env, 'PUSH_TIMEOUT_MS', 3000, 50, 60000),
+    retries: integer(env, 'PUSH_RETRIES', 2, 0, 5),
+    budgetMs: integer(env, 'PUSH_BUDGET_MS', 20000, 100, 900000),
+  };
+}
+
+/** Limits, room, secrets and push tuning: everything but where the store and the push endpoint are. */
+export function loadChatConfig(env: Env = process.env): ChatConfig {
   const defaultRoom = read(env, 'DEFAULT_ROOM') ?? 'lobby';
   if (!ROOM_NAME.test(defaultRoom))
     throw new ConfigError(`DEFAULT_ROOM "${defaultRoom}" is not a valid room name`);
   return {
-    cos: {
-      bucket: required(env, 'COS_BUCKET', 'the bucket that holds the connection registry, as name-appid'),
-      region: required(env, 'COS_REGION', 'the bucket region, e.g. ap-guangzhou'),
-      endpoint: endpoint === undefined ? undefined : httpUrlEnv('COS_ENDPOINT', endpoint),
-      keyPrefix: keyPrefix === '' || keyPrefix.endsWith('/') ? keyPrefix : `${keyPrefix}/`,
-      ...credentials(env, endpoint !== undefined),
-      timeoutMs: integer(env, 'COS_TIMEOUT_MS', 5000, 100, 60000),
-    },
-    push: {
-      url: httpUrlEnv(
-        'PUSH_URL',
-        required(env, 'PUSH_URL', "the gateway's push URL (its private listener); `npm run deploy` sets it"),
-      ),
-      secret: gatewaySecretEnv(env, 'the secret shared with the gateway; `npm run deploy` sets it'),
-      concurrency: integer(env, 'PUSH_CONCURRENCY', 48, 1, 1024),
-      timeoutMs: integer(env, 'PUSH_TIMEOUT_MS', 3000, 50, 60000),
-      retries: integer(env, 'PUSH_RETRIES', 2, 0, 5),
-      budgetMs: integer(env, 'PUSH_BUDGET_MS', 20000, 100, 900000),
-    },
+    push: loadPushTuning(env),
     limits: {
       maxMessageBytes: integer(env, 'MAX_MESSAGE_BYTES', 4096, 16, 256 * 1024),
       maxNickLength: integer(env, 'MAX_NICK_LENGTH', 24, 2, 64),
@@ -174,5 +163,38 @@ export function loadConfig(env: Env = process.env): Config {
     defaultRoom,
     authSecret: read(env, 'AUTH_SECRET'),
     publishToken: read(env, 'PUBLISH_TOKEN'),
+  };
+}
+
+/** A relative key prefix ending in '/', or ''; `name` is the variable it came from. */
+export function keyPrefixEnv(env: Env, name: string): string {
+  const keyPrefix = read(env, name) ?? 'wschat/';
+  if (!/^[A-Za-z0-9_\-/]*$/.test(keyPrefix) || keyPrefix.startsWith('/')) {
+    throw new ConfigError(`Environment variable ${name} must be a relative key prefix, got "${keyPrefix}"`);
+  }
+  return keyPrefix === '' || keyPrefix.endsWith('/') ? keyPrefix : `${keyPrefix}/`;
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const endpoint = read(env, 'COS_ENDPOINT');
+  const chat = loadChatConfig(env);
+  return {
+    ...chat,
+    cos: {
+      bucket: required(env, 'COS_BUCKET', 'the bucket that holds the connection registry, as name-appid'),
+      region: required(env, 'COS_REGION', 'the bucket region, e.g. ap-guangzhou'),
+      endpoint: endpoint === undefined ? undefined : httpUrlEnv('COS_ENDPOINT', endpoint),
+      keyPrefix: keyPrefixEnv(env, 'COS_KEY_PREFIX'),
+      ...credentials(env, endpoint !== undefined),
+      timeoutMs: integer(env, 'COS_TIMEOUT_MS', 5000, 100, 60000),
+    },
+    push: {
+      ...chat.push,
+      url: httpUrlEnv(
+        'PUSH_URL',
+        required(env, 'PUSH_URL', "the gateway's push URL (its private listener); `npm run deploy` sets it"),
+      ),
+      secret: gatewaySecretEnv(env, 'the secret shared with the gateway; `npm run deploy` sets it'),
+    },
   };
 }

@@ -1,6 +1,8 @@
 // Builds everything with esbuild:
 //   dist/functions/<name>/index.js  one self-contained SCF bundle per function (node20, minified, SDKs inside:
 //                                   SCF's runtime ships no libraries), handler `index.main_handler`;
+//   dist/aws/<name>/index.js        the same chat as AWS Lambda bundles (node20), handler `index.handler`; the
+//                                   serverless.yml at the root packages them as they are (docs/aws.md);
 //   dist/gateway/index.js           the production WebSocket gateway (self-contained, `ws` inside; node18+);
 //   dist/web/                       the static web client;
 //   dist/tools/*.js                 the local stack, terminal client, benchmarks and helpers.
@@ -12,6 +14,7 @@ import { fileURLToPath } from 'url';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dist = path.join(root, 'dist');
 export const FUNCTIONS = ['register', 'transport', 'cleanup', 'publish', 'sweep'];
+export const AWS_FUNCTIONS = ['connect', 'default', 'disconnect', 'publish', 'sweep'];
 const TOOLS = {
   start: 'scripts/local/start.ts',
   'chat-cli': 'scripts/cli/chat-cli.ts',
@@ -23,6 +26,7 @@ const TOOLS = {
 
 // dist/web is not emptied: a deploy writes dist/web/config.json there, which a rebuild must keep.
 rmSync(path.join(dist, 'functions'), { recursive: true, force: true });
+rmSync(path.join(dist, 'aws'), { recursive: true, force: true });
 
 // Libraries the COS SDK loads but never uses for the calls this project makes (each stub says why).
 const stub = (name) => path.join(root, 'scripts/bundle-stubs', `${name}.js`);
@@ -59,6 +63,19 @@ await Promise.all([
       alias: FUNCTION_ALIASES,
       legalComments: 'none',
       metafile: false,
+      logLevel: 'warning',
+    }),
+  ),
+  ...AWS_FUNCTIONS.map((name) =>
+    build({
+      entryPoints: [path.join(root, 'code/functions/aws', `${name}.ts`)],
+      outfile: path.join(dist, 'aws', name, 'index.js'),
+      bundle: true,
+      platform: 'node',
+      target: 'node20', // Lambda runtime nodejs20.x
+      format: 'cjs',
+      minify: true,
+      legalComments: 'none',
       logLevel: 'warning',
     }),
   ),

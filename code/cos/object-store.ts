@@ -37,8 +37,9 @@ export interface ObjectStore {
   readonly requestCount: number;
 }
 
-/** COS allows at most 1000 keys per list page and per multi-delete. */
-export const COS_PAGE_SIZE = 1000;
+import { COS_PAGE_SIZE } from './page-size';
+
+export { COS_PAGE_SIZE };
 
 interface SdkError {
   statusCode?: number;

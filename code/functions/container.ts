@@ -1,40 +1,19 @@
-import { loadConfig, type Config } from '../config';
+import { loadConfig, type ChatConfig, type Config } from '../config';
 import { createObjectStore } from '../cos/object-store';
-import { createCosRegistry } from '../registry/cos-registry';
-import { createCosHistory } from '../history/cos-history';
 import { createHttpPushClient } from '../push/http-push-client';
-import { createChatService, type ChatService } from '../chat/chat-service';
-import { createRateLimiter } from '../chat/rate-limiter';
+import type { ChatService } from '../chat/chat-service';
 import { createLogger, type Logger } from '../chat/log';
+import { assembleChat } from './assemble';
 
-/** Everything one SCF container needs, built once from validated configuration and reused while warm. */
-export interface Container {
-  config: Config;
+/** Everything one function container needs, built once from validated configuration and reused while warm. */
+export interface Container<C extends ChatConfig = Config> {
+  config: C;
   chat: ChatService;
   log: Logger;
 }
 
 export function createContainer(config: Config, log: Logger = createLogger()): Container {
-  const store = createObjectStore(config.cos);
-  const chat = createChatService({
-    registry: createCosRegistry(store),
-    history: createCosHistory(
-      store,
-      { limit: config.limits.historyLimit, maxAgeMs: config.limits.historyMaxAgeMs },
-      Date.now,
-      log,
-    ),
-    push: createHttpPushClient(config.push),
-    rateLimiter: createRateLimiter(config.limits.ratePerSecond, config.limits.rateBurst),
-    settings: {
-      limits: config.limits,
-      defaultRoom: config.defaultRoom,
-      authSecret: config.authSecret,
-      pushConcurrency: config.push.concurrency,
-      broadcastBudgetMs: config.push.budgetMs,
-    },
-    log,
-  });
+  const chat = assembleChat(createObjectStore(config.cos), createHttpPushClient(config.push), config, log);
   return { config, chat, log };
 }
 

@@ -1,88 +1,28 @@
 import { GatewayEventError, httpResponse, parseHttpEvent, type HttpResponse } from '../tencent/gateway';
-import { errorMessage } from '../chat/log';
-import { ProtocolError } from '../chat/protocol';
-import { issueToken, secretsEqual } from '../chat/token';
-import { normalizeNick, normalizeRoom } from '../chat/rules';
-import { DEFAULT_TOKEN_TTL_SECONDS, isTokenTtl, MAX_TOKEN_TTL_SECONDS } from '../chat/token-ttl';
-import { ownField, ownString, parseJsonObject } from '../util/json';
 import { containerFromEnv, type Container } from './container';
+import { answerPublishApi, MISCONFIGURED_ANSWER } from './publish-api';
 import { scfHandler } from './shell';
 
-const MAX_BODY = 64 * 1024;
-
-/**
- * SCF function behind an API Gateway HTTP endpoint, for backends:
- *   POST /publish {room, text, from?}  → broadcasts into the room (the SAE channel `send_message`);
- *   POST /token   {nick, room, ttlSeconds?} → a signed connect token, when AUTH_SECRET is set.
- * Both require `Authorization: Bearer <PUBLISH_TOKEN>`.
- */
+/** SCF function behind an API Gateway HTTP endpoint (POST /publish, POST /token): see publish-api.ts. */
 export function createPublishHandler(getContainer: () => Container) {
   return scfHandler(getContainer, {
     name: 'publish',
     run: (event, container) => publish(event, container),
-    misconfigured: () =>
-      httpResponse(503, { error: 'misconfigured', message: 'the server is misconfigured' }),
+    misconfigured: () => httpResponse(MISCONFIGURED_ANSWER.status, MISCONFIGURED_ANSWER.payload),
   });
 }
 
-async function publish(event: unknown, { config, chat, log }: Container): Promise<HttpResponse> {
+async function publish(event: unknown, container: Container): Promise<HttpResponse> {
+  let request;
   try {
-    const request = parseHttpEvent(event);
-
-    if (request.method !== 'POST')
-      return httpResponse(405, { error: 'method_not_allowed', message: 'use POST' });
-    if (config.publishToken === undefined) {
-      return httpResponse(503, {
-        error: 'publish_disabled',
-        message: 'set PUBLISH_TOKEN to enable this API',
-      });
-    }
-    const bearer = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1] ?? '';
-    if (!secretsEqual(bearer, config.publishToken)) {
-      return httpResponse(401, { error: 'unauthorized', message: 'missing or wrong bearer token' });
-    }
-    if (request.body.length > MAX_BODY)
-      return httpResponse(413, { error: 'too_large', message: 'body too large' });
-    const body = parseJsonObject(request.body);
-    if (body === undefined) {
-      return httpResponse(400, { error: 'bad_request', message: 'body must be a JSON object' });
-    }
-    if (request.path.endsWith('/token')) {
-      if (config.authSecret === undefined) {
-        return httpResponse(503, { error: 'auth_disabled', message: 'set AUTH_SECRET to issue tokens' });
-      }
-      // Validated here, so a backend never holds a token that register would refuse.
-      const nick = normalizeNick(ownString(body, 'nick') ?? '', config.limits.maxNickLength);
-      const room = normalizeRoom(ownString(body, 'room') ?? config.defaultRoom);
-      // A JSON integer only: `true` or "60" are a client's mistake, not a TTL.
-      const given = ownField(body, 'ttlSeconds');
-      const ttl = given === undefined ? DEFAULT_TOKEN_TTL_SECONDS : given;
-      if (typeof ttl !== 'number' || !isTokenTtl(ttl)) {
-        return httpResponse(400, {
-          error: 'bad_request',
-          message: `"ttlSeconds" must be an integer from 1 to ${MAX_TOKEN_TTL_SECONDS}`,
-        });
-      }
-      return httpResponse(200, { token: issueToken(config.authSecret, { nick, room, ttlSeconds: ttl }) });
-    }
-    if (!request.path.endsWith('/publish'))
-      return httpResponse(404, { error: 'not_found', message: request.path });
-    const result = await chat.publish({
-      room: ownString(body, 'room') ?? config.defaultRoom,
-      text: ownString(body, 'text') ?? '',
-      from: ownString(body, 'from'),
-    });
-    return httpResponse(200, result);
+    request = parseHttpEvent(event);
   } catch (error) {
-    if (error instanceof ProtocolError) {
-      return httpResponse(400, { error: error.code, message: error.message });
-    }
-    if (error instanceof GatewayEventError) {
+    if (error instanceof GatewayEventError)
       return httpResponse(400, { error: 'bad_event', message: error.message });
-    }
-    log.error('publish_failed', { error: errorMessage(error) });
-    return httpResponse(500, { error: 'internal', message: 'could not publish; try again' });
+    throw error;
   }
+  const { status, payload } = await answerPublishApi(request, container);
+  return httpResponse(status, payload);
 }
 
 export const main_handler = createPublishHandler(containerFromEnv);

@@ -12,9 +12,9 @@ import type { Container } from './container';
  *     unwrapped here, and the reply wrapped back, so the handlers only ever see plain Tencent events.
  */
 
-export interface HandlerSpec<R> {
+export interface HandlerSpec<R, C = Container> {
   name: string;
-  run(event: unknown, container: Container): Promise<R>;
+  run(event: unknown, container: C): Promise<R>;
   /** The reply when the container cannot be built; may throw (the sweep does, to show as failed). */
   misconfigured(event: unknown, error: unknown): R;
 }
@@ -28,22 +28,36 @@ export function releaseEventLoop(context: unknown): void {
   }
 }
 
+/** The container, or the error that kept it from being built, logged (the caller answers "misconfigured"). */
+export function containerOrLog<C>(
+  getContainer: () => C,
+  name: string,
+  fallbackLog: Logger,
+): { container: C } | { error: unknown } {
+  try {
+    return { container: getContainer() };
+  } catch (error) {
+    fallbackLog.error('config_invalid', { function: name, error: errorMessage(error) });
+    return { error };
+  }
+}
+
+/** stderr: SCF and Lambda ship both streams to their logs, and a bundle run by hand keeps stdout for the reply. */
+export const stderrLog = (): Logger => createLogger((line) => console.error(line));
+
 export function scfHandler<R>(
   getContainer: () => Container,
   spec: HandlerSpec<R>,
-  // stderr: SCF ships both streams to its log, and a bundle run by hand keeps stdout for the reply.
-  fallbackLog: Logger = createLogger((line) => console.error(line)),
+  fallbackLog: Logger = stderrLog(),
 ): ScfHandler<R> {
   return async (event, context) => {
     releaseEventLoop(context);
-    let container: Container;
-    try {
-      container = getContainer();
-    } catch (error) {
-      fallbackLog.error('config_invalid', { function: spec.name, error: errorMessage(error) });
-      const reply = spec.misconfigured(event, error);
+    const built = containerOrLog(getContainer, spec.name, fallbackLog);
+    if ('error' in built) {
+      const reply = spec.misconfigured(event, built.error);
       return unwrapFunctionUrlEvent(event, undefined).kind === 'plain' ? reply : functionUrlReply(200, reply);
     }
+    const { container } = built;
     const unwrapped = unwrapFunctionUrlEvent(event, container.config.push.secret);
     if (unwrapped.kind === 'refused') {
       container.log.warn('invocation_refused', { function: spec.name, reason: unwrapped.reason });

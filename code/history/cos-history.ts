@@ -1,4 +1,5 @@
-import { COS_PAGE_SIZE, type ObjectStore } from '../cos/object-store';
+import type { ObjectStore } from '../cos/object-store';
+import { COS_PAGE_SIZE } from '../cos/page-size';
 import type { ChatMessage } from '../chat/protocol';
 import type { HistoryStore } from './history';
 import { mapBounded } from '../util/map-bounded';
