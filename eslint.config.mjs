@@ -10,18 +10,26 @@ import prettier from 'eslint-config-prettier';
  *   code/chat      the core: its own files, code/util, the port interfaces (registry/registry, history/history,
  *                  push/push-client); types only from code/config. No SDK, no node http, no Tencent names.
  *   code/tencent   Tencent field names: types only from code/chat, code/util; nothing else of ours.
+ *   code/aws       AWS field names (API Gateway WebSocket and HTTP API events): the same rules as code/tencent.
  *   code/registry, code/history, code/cos, code/push
  *                  ports and their implementations: SDKs, code/util, code/cos, code/config (the COS client
  *                  reads the role's keys through it); types only from code/chat; code/push also code/tencent
  *                  (the push body is Tencent's).
- *   code/functions the SCF entry points: code/tencent, code/chat, code/config and the ports; never the gateway.
- *   code/gateway   our WebSocket gateway: code/tencent and code/util only; never the core or the functions.
+ *   code/functions the SCF entry points (and the Lambda ones in code/functions/aws): code/tencent, code/aws,
+ *                  code/chat, code/config and the ports; never the gateway.
+ *   code/gateway   our WebSocket gateway: code/tencent, code/aws and code/util only; never the core or the functions.
  *   web/           browser-safe shared code only: code/chat/protocol, names, message-id, token-claims, base64url,
  *                  code/util/backoff, and shared client code in code/client/.
  */
-const CODE_DIRS = ['chat', 'tencent', 'functions', 'gateway', 'registry', 'history', 'push', 'cos', 'util'];
+const CODE_DIRS = ['chat', 'tencent', 'aws', 'functions', 'gateway', 'registry', 'history', 'push', 'cos', 'util'];
 const NETWORK_MODULES = ['http', 'https', 'net', 'ws', 'node:http', 'node:https', 'node:net'];
-const SDKS = ['cos-nodejs-sdk-v5', 'tencentcloud-sdk-nodejs-common', 'axios'];
+const SDKS = [
+  'cos-nodejs-sdk-v5',
+  'tencentcloud-sdk-nodejs-common',
+  'axios',
+  '@aws-sdk/client-s3',
+  '@aws-sdk/client-apigatewaymanagementapi',
+];
 
 const up = (depth) => `(\\.\\./){${depth}}`;
 
@@ -66,21 +74,27 @@ const others = (...allowed) => CODE_DIRS.filter((dir) => !allowed.includes(dir))
 
 const layering = [
   ...layer('chat', {
-    forbid: ['tencent', 'functions', 'gateway', 'cos'],
+    forbid: ['tencent', 'aws', 'functions', 'gateway', 'cos'],
     typesOnly: ['config'],
     only: { registry: ['registry'], history: ['history'], push: ['push-client'] },
     modules: [...NETWORK_MODULES, ...SDKS],
     why: 'the core sees the world only through port interfaces (architecture.md)',
   }),
   ...layer('tencent', {
-    forbid: [...others('chat', 'util', 'tencent'), 'config'],
+    forbid: [...others('chat', 'util', 'tencent'), 'config', 'config-aws'],
     typesOnly: ['chat'],
     modules: [...NETWORK_MODULES, ...SDKS],
     why: 'it maps Tencent events to core types and back, nothing more',
   }),
+  ...layer('aws', {
+    forbid: [...others('chat', 'util', 'aws'), 'config', 'config-aws'],
+    typesOnly: ['chat'],
+    modules: [...NETWORK_MODULES, ...SDKS],
+    why: 'it maps AWS events to core types and back, nothing more',
+  }),
   ...['registry', 'history', 'cos'].flatMap((dir) =>
     layer(dir, {
-      forbid: ['functions', 'gateway', 'tencent'],
+      forbid: ['functions', 'gateway', 'tencent', 'aws'],
       typesOnly: ['chat'],
       why: 'ports serve the core and never call it',
     }),
@@ -95,7 +109,7 @@ const layering = [
     why: 'the functions are called by the gateway, never the reverse',
   }),
   ...layer('gateway', {
-    forbid: [...others('tencent', 'util', 'gateway'), 'config'],
+    forbid: [...others('tencent', 'aws', 'util', 'gateway'), 'config', 'config-aws'],
     why: 'the gateway calls functions through the invoker, like the cloud did, never the core directly',
   }),
   {

@@ -46,7 +46,11 @@ export function loadAwsConfig(env: Env = process.env): AwsConfig {
   return {
     ...chat,
     s3: {
-      bucket: requiredEnv(env, 'S3_BUCKET', 'the bucket that holds the registry and history (serverless.yml)'),
+      bucket: requiredEnv(
+        env,
+        'S3_BUCKET',
+        'the bucket that holds the registry and history (serverless.yml)',
+      ),
       region,
       endpoint: endpoint === undefined ? undefined : httpUrlEnv('S3_ENDPOINT', endpoint),
       keyPrefix: keyPrefixEnv(env, 'S3_KEY_PREFIX'),
@@ -56,7 +60,11 @@ export function loadAwsConfig(env: Env = process.env): AwsConfig {
       ...chat.push,
       endpoint: httpUrlEnv(
         'PUSH_ENDPOINT',
-        requiredEnv(env, 'PUSH_ENDPOINT', 'the WebSocket API stage URL, https://…/stage (serverless.yml sets it)'),
+        requiredEnv(
+          env,
+          'PUSH_ENDPOINT',
+          'the WebSocket API stage URL, https://…/stage (serverless.yml sets it)',
+        ),
       ).replace(/\/+$/, ''),
       region,
     },

@@ -178,7 +178,8 @@ export function buildConnectEvent(opts: {
   stage?: Stage;
 }): JsonObject {
   const headers: Record<string, string> = { 'Sec-WebSocket-Version': '13' };
-  if (opts.protocols && opts.protocols.length > 0) headers['Sec-WebSocket-Protocol'] = opts.protocols.join(', ');
+  if (opts.protocols && opts.protocols.length > 0)
+    headers['Sec-WebSocket-Protocol'] = opts.protocols.join(', ');
   return {
     headers,
     isBase64Encoded: false,

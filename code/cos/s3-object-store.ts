@@ -26,7 +26,9 @@ type SdkError = { name?: string; message?: string; $metadata?: { httpStatusCode?
 
 function describe(error: unknown): string {
   const e = (error ?? {}) as SdkError;
-  return [e.$metadata?.httpStatusCode, e.name, e.message].filter((p) => p !== undefined && p !== '').join(' ');
+  return [e.$metadata?.httpStatusCode, e.name, e.message]
+    .filter((p) => p !== undefined && p !== '')
+    .join(' ');
 }
 
 function isNotFound(error: unknown): boolean {
@@ -53,7 +55,10 @@ export function createS3Client(settings: S3Settings, localCredentials = false): 
   });
 }
 
-export function createS3ObjectStore(settings: S3Settings, s3: S3Client = createS3Client(settings)): ObjectStore {
+export function createS3ObjectStore(
+  settings: S3Settings,
+  s3: S3Client = createS3Client(settings),
+): ObjectStore {
   const { bucket: Bucket, keyPrefix } = settings;
   let requestCount = 0;
 
@@ -67,7 +72,10 @@ export function createS3ObjectStore(settings: S3Settings, s3: S3Client = createS
     }
   }
 
-  async function list(prefix: string, options: { marker?: string; maxKeys?: number } = {}): Promise<ListPage> {
+  async function list(
+    prefix: string,
+    options: { marker?: string; maxKeys?: number } = {},
+  ): Promise<ListPage> {
     const result = await call('ListObjectsV2', (abortSignal) =>
       s3.send(
         new ListObjectsV2Command({
@@ -138,7 +146,9 @@ export function createS3ObjectStore(settings: S3Settings, s3: S3Client = createS
       for (let start = 0; start < keys.length; start += S3_PAGE_SIZE) {
         const batch = keys.slice(start, start + S3_PAGE_SIZE).map((key) => ({ Key: keyPrefix + key }));
         const result = await call('DeleteObjects', (abortSignal) =>
-          s3.send(new DeleteObjectsCommand({ Bucket, Delete: { Objects: batch, Quiet: true } }), { abortSignal }),
+          s3.send(new DeleteObjectsCommand({ Bucket, Delete: { Objects: batch, Quiet: true } }), {
+            abortSignal,
+          }),
         );
         const failed = result.Errors ?? [];
         if (failed.length > 0)

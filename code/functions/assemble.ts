@@ -13,7 +13,12 @@ import type { Logger } from '../chat/log';
  */
 
 /** The chat on a store and a push path: the one assembly both platforms use (AWS: code/functions/aws). */
-export function assembleChat(store: ObjectStore, push: PushClient, config: ChatConfig, log: Logger): ChatService {
+export function assembleChat(
+  store: ObjectStore,
+  push: PushClient,
+  config: ChatConfig,
+  log: Logger,
+): ChatService {
   return createChatService({
     registry: createCosRegistry(store),
     history: createCosHistory(
@@ -34,4 +39,3 @@ export function assembleChat(store: ObjectStore, push: PushClient, config: ChatC
     log,
   });
 }
-

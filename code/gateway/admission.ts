@@ -1,10 +1,10 @@
 import { randomBytes, randomUUID } from 'crypto';
 import type { IncomingMessage } from 'http';
 import type { Duplex } from 'stream';
-import { buildConnectEvent, readRegisterReply } from '../tencent/gateway';
 import type { GatewayConfig } from './config';
 import { clientAddress } from './http';
 import type { FunctionName } from './invoker';
+import { functionWire } from './platform';
 import { RateByKey } from './rate';
 
 /**
@@ -70,6 +70,7 @@ export interface AdmissionOptions {
 
 export function createAdmission(options: AdmissionOptions) {
   const { config } = options;
+  const wire = functionWire(config.platform);
   const perIp = new Map<string, number>();
   const requestRate = new RateByKey(config.limits.requestsPerSecondPerIp, config.limits.requestBurstPerIp);
   let pending = 0;
@@ -114,7 +115,7 @@ export function createAdmission(options: AdmissionOptions) {
       countIp(ip, -1);
       options.refused(a.answer, 504, 'register did not answer in time', id);
     }, config.limits.handshakeTimeoutMs);
-    const event = buildConnectEvent({
+    const event = wire.connectEvent({
       connectionId: id,
       requestId: randomUUID(),
       sourceIp: ip,
@@ -124,7 +125,7 @@ export function createAdmission(options: AdmissionOptions) {
     options.invoke('register', event, config.limits.handshakeTimeoutMs, id).then(
       (reply) => {
         clearTimeout(timer);
-        const verdict = readRegisterReply(reply);
+        const verdict = wire.readConnectReply(reply);
         if (!settle()) {
           // We answered 504 already (and released the address); undo what a late register stored.
           if (verdict.accepted) options.queueCleanup(id);

@@ -1,4 +1,3 @@
-import { buildCloseEvent } from '../tencent/gateway';
 import type { GatewayEvent } from './hub';
 import type { Invocations } from './invocations';
 import { shortId, type GatewayLog } from './log';
@@ -11,6 +10,8 @@ import type { Metrics } from './metrics';
 
 export interface CleanupOptions {
   invocations: Invocations;
+  /** The platform's close event (platform.ts). */
+  closeEvent: (connectionId: string) => unknown;
   concurrency: number;
   timeoutMs: number;
   log: GatewayLog;
@@ -28,7 +29,12 @@ export function createCleanupQueue(options: CleanupOptions) {
   async function run(connectionId: string): Promise<void> {
     for (let attempt = 1; attempt <= 2; attempt += 1) {
       try {
-        await invocations.invoke('cleanup', buildCloseEvent(connectionId), options.timeoutMs, connectionId);
+        await invocations.invoke(
+          'cleanup',
+          options.closeEvent(connectionId),
+          options.timeoutMs,
+          connectionId,
+        );
         metrics.inc('cleanups_total', { outcome: 'ok' });
         emit({ kind: 'cleanup', connectionId, ok: true });
         return;

@@ -8,6 +8,7 @@ import {
   requiredEnv,
   type Env,
 } from '../util/env';
+import type { Platform } from './platform';
 
 /* Over 300 lines for one reason: GATEWAY_ENV_VARS, the documented list of every variable, lives here. */
 
@@ -59,6 +60,8 @@ export interface FunctionUrls {
 }
 
 export interface GatewayConfig {
+  /** The cloud whose function protocol the gateway speaks (platform.ts); Tencent unless set. */
+  platform?: Platform;
   publicHost: string;
   publicPort: number;
   pushHost: string;

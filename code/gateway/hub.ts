@@ -2,13 +2,14 @@ import { isUtf8 } from 'buffer';
 import type { IncomingMessage } from 'http';
 import type { Duplex } from 'stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { buildFrameEvent, type PushRequest } from '../tencent/gateway';
+import type { PushRequest } from '../tencent/gateway';
 import type { GatewayConfig } from './config';
 import { Connection, type ClientChannel, type CloseCause, type QueuedFrame } from './connection';
 import { refuseUpgrade } from './http';
 import type { FunctionName, Invoker } from './invoker';
 import { createInvocations } from './invocations';
 import { createCleanupQueue } from './cleanups';
+import { functionWire } from './platform';
 import { createAdmission, offeredProtocols, upgradeProblem, type RefusalAnswer } from './admission';
 import { shortId, type GatewayLog } from './log';
 import type { Metrics } from './metrics';
@@ -44,6 +45,7 @@ export interface HubOptions {
 export function createHub(options: HubOptions) {
   const { config, invoker, log, metrics } = options;
   const limits = config.limits;
+  const wire = functionWire(config.platform);
   const emit = options.onEvent ?? (() => undefined);
   const table = new Map<string, Connection>();
   let draining = false;
@@ -81,6 +83,7 @@ export function createHub(options: HubOptions) {
   const invoke = invocations.invoke;
   const cleanups = createCleanupQueue({
     invocations,
+    closeEvent: wire.closeEvent,
     concurrency: limits.cleanupConcurrency,
     timeoutMs: limits.functionTimeoutMs,
     log,
@@ -140,8 +143,8 @@ export function createHub(options: HubOptions) {
       }
       conn.inflight += 1;
       const event = next.binary
-        ? buildFrameEvent(conn.id, 'binary', next.data.toString('base64'))
-        : buildFrameEvent(conn.id, 'text', next.data.toString('utf8'));
+        ? wire.frameEvent(conn.id, 'binary', next.data.toString('base64'))
+        : wire.frameEvent(conn.id, 'text', next.data.toString('utf8'));
       invoke('transport', event, limits.functionTimeoutMs, conn.id).then(
         () => {
           conn.inflight -= 1;
@@ -298,6 +301,11 @@ export function createHub(options: HubOptions) {
     /** Public listener: may this address make one more request that costs an invocation? */
     allowRequest(ip: string): boolean {
       return admission.allowRequest(ip);
+    },
+    /** The client address of a live connection of this node (the @connections GET answer), or undefined. */
+    addressOf(connectionId: string): string | undefined {
+      const conn = table.get(connectionId);
+      return conn && conn.closeCause === undefined ? conn.ip : undefined;
     },
     /** Connections counted against an address (live and in handshake); for tests and metrics. */
     connectionsFrom(ip: string): number {

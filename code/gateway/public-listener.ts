@@ -1,6 +1,4 @@
 import http from 'http';
-import { buildHttpEvent } from '../tencent/gateway';
-import { readHttpReply } from '../tencent/function-url';
 import {
   BodyTooLarge,
   clientAddress,
@@ -12,6 +10,7 @@ import {
   sendText,
 } from './http';
 import type { Hub } from './hub';
+import { functionWire } from './platform';
 import type { GatewayLog } from './log';
 import type { Metrics } from './metrics';
 import { createSseEndpoint, EVENTS_PATH, SEND_PATH, type SseEndpoint } from './sse';
@@ -42,6 +41,7 @@ const FORWARDED_TO_PUBLISH = ['authorization', 'content-type'];
 export function createPublicListener(options: PublicListenerOptions): http.Server {
   const { hub, log, metrics } = options;
   const { config } = hub;
+  const wire = functionWire(config.platform);
   const webConfig =
     options.webConfig ??
     (() => ({
@@ -129,10 +129,10 @@ export function createPublicListener(options: PublicListenerOptions): http.Serve
       const value = req.headers[name];
       if (typeof value === 'string') headers[name] = value;
     }
-    const event = buildHttpEvent({ method: 'POST', path: pathname, headers, body: body.toString('utf8') });
+    const event = wire.httpEvent({ method: 'POST', path: pathname, headers, body: body.toString('utf8') });
     let reply;
     try {
-      reply = readHttpReply(await hub.invoke('publish', event, config.limits.functionTimeoutMs));
+      reply = wire.readHttpReply(await hub.invoke('publish', event, config.limits.functionTimeoutMs));
     } catch {
       return sendJson(res, 502, { error: 'unavailable', message: 'the publish function failed; try again' });
     }

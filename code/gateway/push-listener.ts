@@ -10,6 +10,7 @@ import {
   sendJson,
   sendText,
 } from './http';
+import { handleConnectionsCall } from './connections-api';
 import { nodeOf, type Hub, type PushOutcome } from './hub';
 import type { GatewayLog } from './log';
 import type { Metrics } from './metrics';
@@ -18,7 +19,8 @@ import { SEND_PATH, type SseEndpoint } from './sse';
 
 /**
  * The private listener: the push URL the functions call (`POST /push`, Tencent's `data send` / `closing` bodies,
- * signed with GATEWAY_SECRET), plus /metrics and /healthz for the operator. It must never be reachable from the
+ * signed with GATEWAY_SECRET; in AWS shape `/@connections/{id}` instead, connections-api.ts), plus /metrics and
+ * /healthz for the operator. It must never be reachable from the
  * internet: bind it to a private address (GATEWAY_PUSH_HOST) and allow only the functions' subnet to it.
  *
  * Answers: 200 `{errNo:0}` delivered; 410 `{errNo:410}` no such connection (gone, or closed as a slow reader);
@@ -92,6 +94,10 @@ export function createPushListener(options: PushListenerOptions): http.Server {
       req.headers[FORWARDED_HEADER] !== undefined
     )
       return void options.sse.send(req, res);
+    if (config.platform === 'aws') {
+      if (handleConnectionsCall(req, res, target.pathname, options)) return;
+      return sendJson(res, 404, { message: 'not found' });
+    }
     if (target.pathname !== '/push') return sendJson(res, 404, { errNo: 404, errMsg: 'not found' });
     if (req.method !== 'POST') return sendJson(res, 405, { errNo: 405, errMsg: 'use POST' });
     void handlePush(req, res);

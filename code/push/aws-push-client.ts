@@ -51,9 +51,7 @@ export function createAwsPushClient(
       requestTimeout: settings.timeoutMs,
       connectionTimeout: settings.timeoutMs,
     },
-    ...(options.localCredentials
-      ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
-      : {}),
+    ...(options.localCredentials ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
   });
 
   async function call(
@@ -64,8 +62,15 @@ export function createAwsPushClient(
     if (remaining !== undefined && remaining <= 0) return 'failed';
     try {
       if (command instanceof PostToConnectionCommand)
-        await client.send(command, remaining === undefined ? {} : { abortSignal: AbortSignal.timeout(remaining) });
-      else await client.send(command, remaining === undefined ? {} : { abortSignal: AbortSignal.timeout(remaining) });
+        await client.send(
+          command,
+          remaining === undefined ? {} : { abortSignal: AbortSignal.timeout(remaining) },
+        );
+      else
+        await client.send(
+          command,
+          remaining === undefined ? {} : { abortSignal: AbortSignal.timeout(remaining) },
+        );
       return 'delivered';
     } catch (error) {
       return classifyPushError(error);

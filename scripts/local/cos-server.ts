@@ -7,6 +7,7 @@ import { xmlEscape, xmlUnescape } from '../../code/cos/list-xml';
 /**
  * A COS-compatible object store for local runs and tests: the subset of the COS XML API this project uses
  * (PUT/GET/HEAD/DELETE object, GET bucket with prefix/marker/max-keys/delimiter, POST ?delete), path-style
+ * (also S3's ListObjectsV2, so the AWS variant's @aws-sdk/client-s3 runs on it too: docs/aws.md)
  * (`/<bucket>/<key>`, which the real SDK sends when its Domain option is `host/{Bucket}`), COS-shaped XML errors,
  * and persistence to a data directory. Response shapes follow shared/docs/cos-sdk-local.md §5.
  * Signatures are not checked, but a request without an Authorization header is refused, as COS would.
@@ -16,6 +17,18 @@ import { xmlEscape, xmlUnescape } from '../../code/cos/list-xml';
  * acknowledged only once it is on disk (temporary file, fsync, rename, fsync of the directory), so a crash never
  * loses an acknowledged write; temporaries a crash leaves behind are removed at start.
  */
+
+/** Listing parameters that may be given once: COS's (S3 v1) and S3's ListObjectsV2. */
+const LIST_PARAMETERS = [
+  'prefix',
+  'marker',
+  'delimiter',
+  'max-keys',
+  'encoding-type',
+  'list-type',
+  'start-after',
+  'continuation-token',
+];
 
 export type CosOperation = 'put' | 'get' | 'head' | 'delete' | 'list' | 'multiDelete';
 
@@ -298,7 +311,7 @@ export function createCosServer(options: {
 
   /** What COS would answer to these listing parameters, if they are not valid. */
   function checkListQuery(query: URLSearchParams): Refusal | undefined {
-    for (const name of ['prefix', 'marker', 'delimiter', 'max-keys', 'encoding-type']) {
+    for (const name of LIST_PARAMETERS) {
       if (query.getAll(name).length > 1)
         return [400, 'InvalidArgument', `The parameter ${name} is given more than once.`];
     }
@@ -332,7 +345,11 @@ export function createCosServer(options: {
 
   function listBucket(res: ServerResponse, name: string, bucket: Bucket, query: URLSearchParams): void {
     const prefix = query.get('prefix') ?? '';
-    const marker = query.get('marker') ?? '';
+    // S3's ListObjectsV2 (list-type=2, what @aws-sdk/client-s3 sends): start-after and the continuation token
+    // play the marker's part; our tokens are simply the last key of the page before.
+    const v2 = query.get('list-type') === '2';
+    const marker =
+      (v2 ? (query.get('continuation-token') ?? query.get('start-after')) : query.get('marker')) ?? '';
     const delimiter = query.get('delimiter') ?? '';
     // Validated by checkListQuery: a whole number from 1; like COS, more than 1000 means 1000.
     const maxKeys = Math.min(MAX_KEYS, Number(query.get('max-keys') ?? MAX_KEYS));
@@ -375,10 +392,15 @@ export function createCosServer(options: {
     sendXml(
       res,
       200,
-      `<ListBucketResult><Name>${xmlEscape(name)}</Name><Prefix>${xmlEscape(prefix)}</Prefix><Marker>${xmlEscape(marker)}</Marker>` +
+      `<ListBucketResult><Name>${xmlEscape(name)}</Name><Prefix>${xmlEscape(prefix)}</Prefix>` +
+        (v2
+          ? `<KeyCount>${contents.length + commonPrefixes.length}</KeyCount>`
+          : `<Marker>${xmlEscape(marker)}</Marker>`) +
         `<MaxKeys>${maxKeys}</MaxKeys><Delimiter>${xmlEscape(delimiter)}</Delimiter><IsTruncated>${truncated}</IsTruncated>` +
         // COS sends NextMarker whenever the listing is truncated (S3 v1 only does so with a delimiter).
-        (truncated ? `<NextMarker>${xmlEscape(last)}</NextMarker>` : '') +
+        (truncated
+          ? `<${v2 ? 'NextContinuationToken' : 'NextMarker'}>${xmlEscape(last)}</${v2 ? 'NextContinuationToken' : 'NextMarker'}>`
+          : '') +
         `${prefixes}${items}</ListBucketResult>`,
     );
   }

@@ -1,4 +1,5 @@
 import { createObjectStore } from '../../code/cos/object-store';
+import { createS3Client, createS3ObjectStore } from '../../code/cos/s3-object-store';
 import { createCosHistory } from '../../code/history/cos-history';
 import type { HistoryStore } from '../../code/history/history';
 import { createCosRegistry } from '../../code/registry/cos-registry';
@@ -8,7 +9,8 @@ import { startCos, type LocalCos } from '../helpers/local-cos';
 
 /**
  * The implementations a contract suite runs against: the in-memory fakes the unit tests use, and the real ports
- * (cos-nodejs-sdk-v5 over HTTP against the local COS server). Each test gets fresh, empty stores.
+ * (cos-nodejs-sdk-v5 over HTTP against the local COS server, and @aws-sdk/client-s3 against the same server).
+ * Each test gets fresh, empty stores.
  */
 export interface Implementation {
   name: string;
@@ -52,7 +54,36 @@ function cos(): Implementation {
   };
 }
 
-export const implementations = (): Implementation[] => [memory(), cos()];
+/** The S3 store (code/cos/s3-object-store.ts): the real @aws-sdk/client-s3 against the same local server. */
+function s3(): Implementation {
+  let local: LocalCos | undefined;
+  let stores = 0;
+  const store = () => {
+    if (!local) throw new Error('start() the S3 implementation first');
+    stores += 1;
+    const settings = {
+      bucket: local.settings.bucket,
+      region: 'us-east-1',
+      endpoint: local.settings.endpoint,
+      keyPrefix: `contract-${stores}/`,
+      timeoutMs: 3000,
+    };
+    return createS3ObjectStore(settings, createS3Client(settings, true));
+  };
+  return {
+    name: 'S3 (real @aws-sdk/client-s3, local server)',
+    async start() {
+      local = await startCos();
+    },
+    async stop() {
+      await local?.close();
+    },
+    registry: () => createCosRegistry(store()),
+    history: (retention, clock) => createCosHistory(store(), retention, clock),
+  };
+}
+
+export const implementations = (): Implementation[] => [memory(), cos(), s3()];
 
 export async function collect<T>(pages: AsyncIterable<T[]>): Promise<T[]> {
   const items: T[] = [];

@@ -11,7 +11,8 @@ export function createPublishHandler(getContainer: () => AwsContainer) {
       try {
         request = parseHttpApiEvent(event);
       } catch (error) {
-        if (error instanceof AwsEventError) return httpApiResult(400, { error: 'bad_event', message: error.message });
+        if (error instanceof AwsEventError)
+          return httpApiResult(400, { error: 'bad_event', message: error.message });
         throw error;
       }
       const { status, payload } = await answerPublishApi(request, container);

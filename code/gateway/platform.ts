@@ -1,0 +1,65 @@
+import * as aws from '../aws/events';
+import type { FrameType } from '../tencent/gateway';
+import * as tencent from '../tencent/gateway';
+import { readHttpReply, type HttpReply } from '../tencent/function-url';
+
+/**
+ * Which cloud's function protocol the gateway speaks (GatewayConfig.platform): the events it invokes the
+ * functions with and how it reads their answers. Everything else (sockets, limits, queues, cleanup, metrics) is
+ * the same code for both. Pushes: see push-listener.ts (Tencent's signed `POST /push`) and connections-api.ts
+ * (AWS's `/@connections/{id}`).
+ */
+
+export type Platform = 'tencent' | 'aws';
+
+export interface ConnectVerdict {
+  accepted: boolean;
+  protocol?: string;
+  errMsg: string;
+}
+
+export interface HttpEventInput {
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+export interface FunctionWire {
+  connectEvent(opts: {
+    connectionId: string;
+    requestId: string;
+    sourceIp: string;
+    path: string;
+    protocols: string[];
+  }): unknown;
+  readConnectReply(reply: unknown): ConnectVerdict;
+  frameEvent(connectionId: string, frameType: FrameType, data: string): unknown;
+  closeEvent(connectionId: string): unknown;
+  /** The publish API's event (Tencent: API Gateway HTTP; AWS: HTTP API payload 2.0). */
+  httpEvent(req: HttpEventInput): unknown;
+  /** Both clouds answer `{statusCode, headers, body}`. */
+  readHttpReply(reply: unknown): HttpReply | undefined;
+}
+
+const TENCENT: FunctionWire = {
+  connectEvent: (opts) => tencent.buildConnectEvent(opts),
+  readConnectReply: tencent.readRegisterReply,
+  frameEvent: tencent.buildFrameEvent,
+  closeEvent: tencent.buildCloseEvent,
+  httpEvent: tencent.buildHttpEvent,
+  readHttpReply,
+};
+
+const AWS: FunctionWire = {
+  connectEvent: (opts) => aws.buildConnectEvent(opts),
+  readConnectReply: aws.readConnectResult,
+  frameEvent: (id, type, data) => aws.buildFrameEvent(id, type, data),
+  closeEvent: (id) => aws.buildCloseEvent(id),
+  httpEvent: (req) => aws.buildHttpApiEvent(req),
+  readHttpReply,
+};
+
+export function functionWire(platform: Platform | undefined): FunctionWire {
+  return platform === 'aws' ? AWS : TENCENT;
+}
