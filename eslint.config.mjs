@@ -134,7 +134,7 @@ const layering = [
 ];
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', '.data/', 'artifacts/', 'bench-results/'] },
+  { ignores: ['node_modules/', 'dist/', '.data/', '.data-aws/', 'artifacts/', 'bench-results/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

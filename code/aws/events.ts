@@ -306,3 +306,18 @@ export function connectionsError(
     body: JSON.stringify({ message }),
   };
 }
+
+/** What an EventBridge schedule (serverless.yml `schedule: rate(...)`) passes to the sweep. */
+export function buildScheduledEvent(now: Date, region = 'local'): JsonObject {
+  return {
+    version: '0',
+    id: `local-${now.getTime()}`,
+    'detail-type': 'Scheduled Event',
+    source: 'aws.events',
+    account: '000000000000',
+    time: now.toISOString().replace(/\.\d+Z$/, 'Z'),
+    region,
+    resources: [],
+    detail: {},
+  };
+}

@@ -14,7 +14,8 @@ export interface BundleContainer {
 }
 
 const RUNNER = `
-const handler = require(process.argv[1]).main_handler;
+const bundle = require(process.argv[1]);
+const handler = bundle.main_handler || bundle.handler; // SCF's entry name, or Lambda's
 process.on('message', ({ id, event }) => {
   Promise.resolve()
     .then(() => handler(event, { callbackWaitsForEmptyEventLoop: true }))

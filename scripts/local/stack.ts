@@ -2,14 +2,6 @@ import { randomBytes } from 'crypto';
 import http from 'http';
 import type { AddressInfo } from 'net';
 import path from 'path';
-import { loadConfig } from '../../code/config';
-import { createContainer, type Container } from '../../code/functions/container';
-import { createRegisterHandler } from '../../code/functions/register';
-import { createTransportHandler } from '../../code/functions/transport';
-import { createCleanupHandler } from '../../code/functions/cleanup';
-import { createPublishHandler } from '../../code/functions/publish';
-import { createSweepHandler } from '../../code/functions/sweep';
-import { buildTimerEvent } from '../../code/tencent/gateway';
 import { loadGatewayBase, type GatewayConfig } from '../../code/gateway/config';
 import { startGateway, type RunningGateway } from '../../code/gateway/gateway';
 import type { Hub } from '../../code/gateway/hub';
@@ -19,8 +11,8 @@ import { createCosServer, type CosServer } from './cos-server';
 import { startBundleContainer, type BundleContainer } from './bundle-container';
 import { createDevPushHook, type PushFault, type PushStats } from './dev-push-hook';
 import { createLocalInvoker, type ScfFunction } from './local-invoker';
-
-type FunctionName = 'register' | 'transport' | 'cleanup' | 'publish' | 'sweep';
+import { LOCAL_PLATFORMS, type Slot as FunctionName } from './platforms';
+import type { Platform } from '../../code/gateway/platform';
 
 /**
  * `npm start`: the production gateway (code/gateway) in dev mode, the handlers it calls running in this process
@@ -30,6 +22,11 @@ type FunctionName = 'register' | 'transport' | 'cleanup' | 'publish' | 'sweep';
  */
 
 export interface LocalStackOptions {
+  /**
+   * Whose shape the stack takes: Tencent's (`npm start`: SCF events, signed POST /push, COS) or AWS's
+   * (`npm run start:aws`: API Gateway WebSocket events, /@connections, S3). Tencent unless set.
+   */
+  platform?: Platform;
   port?: number;
   host?: string;
   /** Where the local COS store keeps its objects; in memory when omitted. */
@@ -90,7 +87,6 @@ export interface LocalStack {
 }
 
 export const LOCAL_BUCKET = 'wschat-1250000000';
-const LOCAL_REGION = 'ap-guangzhou';
 
 function handlerLogger(name: string, write: (line: string) => void): Logger {
   const emit =
@@ -123,6 +119,7 @@ function defined(env: Record<string, string | undefined> | undefined): Record<st
 
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   const host = options.host ?? '127.0.0.1';
+  const platform = LOCAL_PLATFORMS[options.platform ?? 'tencent'];
   const write = options.log ?? (() => undefined);
   const cos = createCosServer({ dataDir: options.dataDir, buckets: [LOCAL_BUCKET], mountPath: '/_cos' });
   const cosServer = http.createServer((req, res) => {
@@ -142,6 +139,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   });
   const config: GatewayConfig = {
     ...base,
+    platform: platform.name,
     publicHost: host,
     publicPort: options.port ?? 3000,
     pushHost: '127.0.0.1',
@@ -181,34 +179,29 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     throw error;
   });
 
+  const cosEndpoint = `http://127.0.0.1:${cosPort}/_cos`;
   const env: Record<string, string> = {
-    COS_BUCKET: LOCAL_BUCKET,
-    COS_REGION: LOCAL_REGION,
-    COS_ENDPOINT: `http://127.0.0.1:${cosPort}/_cos`,
-    PUSH_URL: running.pushUrl,
-    GATEWAY_SECRET: config.secret,
+    ...platform.env({ bucket: LOCAL_BUCKET, endpoint: cosEndpoint }, running.pushUrl, config.secret),
     ...defined(options.env),
   };
-  const functionConfig = loadConfig(env);
   const bundles: BundleContainer[] = [];
-  /** The function as SCF would run it: a bundle in its own process, or the same modules in this one. */
-  function scf(name: FunctionName, inProcess: (get: () => Container) => ScfFunction): ScfFunction {
-    if (options.bundlesDir) {
-      const container = startBundleContainer(path.join(options.bundlesDir, name, 'index.js'), env, write);
-      bundles.push(container);
-      return container.invoke;
-    }
-    const container = createContainer(functionConfig, handlerLogger(name, write));
-    return inProcess(() => container);
+  /** Each function as the cloud would run it: a bundle in its own process, or the same modules in this one. */
+  const inProcess = options.bundlesDir ? undefined : platform.handlers(env, (name) => handlerLogger(name, write));
+  function scf(name: FunctionName): ScfFunction {
+    if (inProcess) return inProcess[name];
+    const bundle = path.join(options.bundlesDir!, '..', platform.bundle[name], 'index.js');
+    const container = startBundleContainer(bundle, env, write);
+    bundles.push(container);
+    return container.invoke;
   }
   const wrap = (name: 'register' | 'transport' | 'cleanup', fn: ScfFunction) =>
     options.wrapFunction ? options.wrapFunction(name, fn) : fn;
-  functions.register = wrap('register', scf('register', createRegisterHandler));
-  functions.transport = wrap('transport', scf('transport', createTransportHandler));
-  functions.cleanup = wrap('cleanup', scf('cleanup', createCleanupHandler));
-  functions.publish = scf('publish', createPublishHandler);
-  const sweepHandler = scf('sweep', createSweepHandler);
-  const sweep = () => sweepHandler(buildTimerEvent(new Date()), {});
+  functions.register = wrap('register', scf('register'));
+  functions.transport = wrap('transport', scf('transport'));
+  functions.cleanup = wrap('cleanup', scf('cleanup'));
+  functions.publish = scf('publish');
+  const sweepHandler = scf('sweep');
+  const sweep = () => sweepHandler(platform.timerEvent(new Date()), {});
 
   const sweepTimer =
     options.sweepIntervalMs && options.sweepIntervalMs > 0
@@ -224,7 +217,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     url: running.publicUrl,
     wsUrl: running.wsUrl,
     pushUrl: running.pushUrl,
-    cosEndpoint: env.COS_ENDPOINT!,
+    cosEndpoint,
     bucket: LOCAL_BUCKET,
     cos,
     running,

@@ -2,10 +2,11 @@ import path from 'path';
 import { startLocalStack } from './stack';
 import { loadDotEnv } from '../load-env';
 import { FUNCTION_ENV_VARS } from '../../code/config';
+import { AWS_FUNCTION_ENV_VARS } from '../../code/config-aws';
 import { GATEWAY_ENV_VARS } from '../../code/gateway/config';
 
 /**
- * `npm start`: the local stack on one port. Configuration comes from the environment (see .env.example);
+ * `npm start`: the local stack on one port; `npm run start:aws` (argument `aws`): the same in AWS's shape. Configuration comes from the environment (see .env.example);
  * everything the functions read (limits, AUTH_SECRET, PUBLISH_TOKEN, ...) is passed through.
  */
 
@@ -24,8 +25,12 @@ const SET_BY_THE_STACK = new Set([
   'TENCENTCLOUD_SECRETID',
   'TENCENTCLOUD_SECRETKEY',
   'TENCENTCLOUD_SESSIONTOKEN',
+  'S3_BUCKET',
+  'S3_ENDPOINT',
+  'AWS_REGION',
+  'PUSH_ENDPOINT',
 ]);
-const FUNCTION_ENV = FUNCTION_ENV_VARS.filter((name) => !SET_BY_THE_STACK.has(name));
+const FUNCTION_ENV = [...FUNCTION_ENV_VARS, ...AWS_FUNCTION_ENV_VARS].filter((name) => !SET_BY_THE_STACK.has(name));
 /** Gateway limits, origins and log level; its ports, hosts and secret are the stack's. */
 const GATEWAY_ENV = GATEWAY_ENV_VARS.map((v) => v.name).filter(
   (name) => !/^GATEWAY_(PORT|HOST|PUSH_PORT|PUSH_HOST|SECRET|INVOKER|WEB_DIR)$|_FUNCTION_URL$/.test(name),
@@ -54,10 +59,14 @@ async function main(): Promise<void> {
     console.error(`PORT must be a port number from 0 to 65535, got "${rawPort}"`);
     process.exit(2);
   }
+  const aws = process.argv[2] === 'aws';
+  // Each shape keeps its own data: connection IDs and pushes of one mean nothing to the other.
+  const dataDir = process.env.DATA_DIR ?? (aws ? '.data-aws' : '.data');
   const stack = await startLocalStack({
+    platform: aws ? 'aws' : 'tencent',
     port,
     host: process.env.HOST ?? '127.0.0.1',
-    dataDir: path.resolve(root, process.env.DATA_DIR ?? '.data'),
+    dataDir: path.resolve(root, dataDir),
     webDir: path.join(root, 'dist', 'web'),
     // LOCAL_FUNCTIONS=bundles runs the built SCF bundles in child processes instead of the modules in-process.
     bundlesDir: process.env.LOCAL_FUNCTIONS === 'bundles' ? path.join(root, 'dist', 'functions') : undefined,
@@ -75,9 +84,9 @@ async function main(): Promise<void> {
   console.log(`
   Chat        ${stack.url}          (open it in two tabs)
   WebSocket   ${stack.wsUrl}
-  Push URL    ${stack.pushUrl}   (private: loopback only, signed pushes)
+  ${aws ? `@connections ${stack.pushUrl.replace(/\/push$/, '/@connections/{id}')}   (private: loopback only, the management API)` : `Push URL    ${stack.pushUrl}   (private: loopback only, signed pushes)`}
   Publish API POST ${stack.url}publish  ${process.env.PUBLISH_TOKEN ? '(Bearer $PUBLISH_TOKEN)' : '(set PUBLISH_TOKEN to enable)'}
-  Local COS   ${stack.cosEndpoint}   (private: loopback only) bucket ${stack.bucket}, data in ${process.env.DATA_DIR ?? '.data'}/
+  ${aws ? 'Local S3 ' : 'Local COS'}   ${stack.cosEndpoint}   (private: loopback only) bucket ${stack.bucket}, data in ${dataDir}/
   Settings    ${envFile ? `read from ${path.relative(process.cwd(), envFile) || envFile}` : 'from the environment (no .env file)'}
   Access      ${process.env.AUTH_SECRET ? 'signed tokens required (AUTH_SECRET is set)' : 'open: anyone who can reach the port can chat'}
 
