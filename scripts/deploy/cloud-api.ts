@@ -61,7 +61,7 @@ export function readCredentials(env: Record<string, string | undefined>): Creden
       `Missing Tencent Cloud credentials: ${missing} ${missing.includes(' and ') ? 'are' : 'is'} not set`,
       'export TENCENTCLOUD_SECRET_ID=... TENCENTCLOUD_SECRET_KEY=... (TENCENT_SECRET_ID/TENCENT_SECRET_KEY work too; ' +
         'add TENCENTCLOUD_SESSION_TOKEN for temporary keys). Use a CAM sub-user key with the deploy policy of ' +
-        'docs/deploy.md ("Permissions"); never put keys in serverless.yml or a committed file',
+        'docs/deploy.md ("Permissions"); never put keys in scripts/deploy/tencent-stack.yml or a committed file',
     );
   }
   return {

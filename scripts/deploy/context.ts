@@ -166,7 +166,7 @@ function apiFailure(error: CloudApiError, phase: number): DeployError {
       'something an earlier phase creates is missing: resume with --from-phase 3 (role, network, functions) or ' +
       '--from-phase 4 (gateway)';
   } else if (code.startsWith('LimitExceeded') || code.includes('Quota') || code.includes('Insufficient')) {
-    fix = `raise the quota or pick another zone / instance type in serverless.yml, then resume with --from-phase ${phase}`;
+    fix = `raise the quota or pick another zone / instance type in scripts/deploy/tencent-stack.yml, then resume with --from-phase ${phase}`;
   } else if (!code) {
     fix = `check the network (and HTTPS_PROXY), then resume with --from-phase ${phase}`;
   }

@@ -14,7 +14,7 @@ import { loadStack } from './stack';
 
 const USAGE = `Usage: npm run deploy -- [options]
 
-Deploys serverless.yml to Tencent Cloud through the Cloud API, in phases:
+Deploys scripts/deploy/tencent-stack.yml to Tencent Cloud through the Cloud API, in phases:
   1 build and check the bundles          5 push URL + secret into the functions, function URLs
   2 the COS bucket                          into the gateway (deploy phase two)
   3 role, network, the five functions    6 write dist/web/config.json, print the URLs
@@ -148,7 +148,10 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const lastPhase = options.smoke ? PHASES.length : PHASES.length - 1;
   let current: number | undefined;
   try {
-    const stack = loadStack(readFileSync(path.join(root, 'serverless.yml'), 'utf8'), { root, env });
+    const stack = loadStack(readFileSync(path.join(root, 'scripts/deploy/tencent-stack.yml'), 'utf8'), {
+      root,
+      env,
+    });
 
     // Phase 1 needs no cloud; a run that starts later, or a removal, does.
     const needsCloud = remove || lastPhase >= 2;

@@ -172,7 +172,7 @@ export interface Network {
 
 const stackTags = (stack: Stack) => [{ Key: STACK_TAG, Value: stack.tag }];
 
-/** Finds the VPC and subnet (by id when serverless.yml pins them, else by name); creates them when `create`. */
+/** Finds the VPC and subnet (by id when scripts/deploy/tencent-stack.yml pins them, else by name); creates them when `create`. */
 export async function ensureNetwork(ctx: DeployContext, stack: Stack, create: boolean): Promise<Network> {
   const n = stack.network;
   if (n.vpcId && n.subnetId) {
@@ -359,7 +359,7 @@ export async function deployFunction(
   }
   if (field(existing, 'Runtime') !== fn.runtime) {
     throw new DeployError(
-      `function ${fn.functionName} runs ${field(existing, 'Runtime')}, serverless.yml says ${fn.runtime}, and SCF ` +
+      `function ${fn.functionName} runs ${field(existing, 'Runtime')}, scripts/deploy/tencent-stack.yml says ${fn.runtime}, and SCF ` +
         'cannot change a runtime (UpdateFunctionConfiguration: "创建时指定，目前不支持修改")',
       `delete the function (npm run deploy -- --remove, or the SCF console), then resume with --from-phase 3`,
       ctx.phase,
@@ -378,7 +378,7 @@ export async function deployFunction(
     await recordCode(sha);
     changes.push('code');
   }
-  // Variables set outside serverless.yml (PUSH_URL and GATEWAY_SECRET from phase 5, an operator's own) are kept.
+  // Variables set outside scripts/deploy/tencent-stack.yml (PUSH_URL and GATEWAY_SECRET from phase 5, an operator's own) are kept.
   const current = variablesOf(existing);
   const variables = mergeVariables(current, fn.variables);
   const vpc = isObject(existing.VpcConfig) ? existing.VpcConfig : {};

@@ -33,7 +33,7 @@ import { STACK_TAG, heartbeatSeconds, isObject, type JsonObject, type Stack } fr
 /** Where the host keeps everything. */
 export const HOST_DIR = '/opt/wschat';
 
-/** Variables the deploy itself sets on the gateway (the rest come from serverless.yml gateway.environment). */
+/** Variables the deploy itself sets on the gateway (the rest come from scripts/deploy/tencent-stack.yml gateway.environment). */
 export const DEPLOY_SET_GATEWAY_VARS = [
   'GATEWAY_PORT',
   'GATEWAY_HOST',

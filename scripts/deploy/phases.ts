@@ -138,7 +138,7 @@ const build: Phase = {
         if (!existsSync(file)) {
           throw new DeployError(
             `${shown(ctx, file)} is missing after the build (function ${fn.key}, handler ${fn.handler})`,
-            'make functions.<name>.handler in serverless.yml match what scripts/build.mjs writes',
+            'make functions.<name>.handler in scripts/deploy/tencent-stack.yml match what scripts/build.mjs writes',
             1,
           );
         }

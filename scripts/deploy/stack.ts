@@ -3,7 +3,7 @@ import { parse } from 'yaml';
 import { DeployError } from './errors';
 
 /**
- * serverless.yml → a resolved, validated stack. The file is our own format (version 1, documented field by field in
+ * scripts/deploy/tencent-stack.yml → a resolved, validated stack. The file is our own format (version 1, documented field by field in
  * docs/deploy.md); this module is its only reader.
  */
 
@@ -175,14 +175,17 @@ function child(obj: JsonObject, key: string): JsonObject {
 export function parseStackFile(source: string): JsonObject {
   const doc: unknown = parse(source, { merge: true });
   if (!isObject(doc))
-    throw new DeployError('serverless.yml is empty or not a mapping', 'restore it from git');
+    throw new DeployError(
+      'scripts/deploy/tencent-stack.yml is empty or not a mapping',
+      'restore it from git',
+    );
   return doc;
 }
 
 function invalid(problems: string[]): DeployError {
   return new DeployError(
-    `serverless.yml is invalid:\n  - ${problems.join('\n  - ')}`,
-    'correct serverless.yml (docs/deploy.md describes every field)',
+    `scripts/deploy/tencent-stack.yml is invalid:\n  - ${problems.join('\n  - ')}`,
+    'correct scripts/deploy/tencent-stack.yml (docs/deploy.md describes every field)',
   );
 }
 
@@ -231,8 +234,8 @@ export function loadStack(source: string, options: LoadOptions): Stack {
   const missing = [...new Set([...top.missing, ...resolver.missing])].sort();
   if (missing.length > 0) {
     throw new DeployError(
-      `serverless.yml needs ${missing.join(', ')} from the environment, and ${missing.length > 1 ? 'they are' : 'it is'} not set`,
-      `export ${missing.map((n) => `${n}=...`).join(' ')} (see the comments in serverless.yml and docs/deploy.md)`,
+      `scripts/deploy/tencent-stack.yml needs ${missing.join(', ')} from the environment, and ${missing.length > 1 ? 'they are' : 'it is'} not set`,
+      `export ${missing.map((n) => `${n}=...`).join(' ')} (see the comments in scripts/deploy/tencent-stack.yml and docs/deploy.md)`,
     );
   }
   problems.push(...top.problems, ...resolver.problems);

@@ -255,7 +255,7 @@ describe('npm run deploy on a fresh account', () => {
     expect(variables('wschat-dev-transport').GATEWAY_SECRET).toBe(secret);
   });
 
-  it('updates only what changed, and keeps variables set outside serverless.yml', async () => {
+  it('updates only what changed, and keeps variables set outside scripts/deploy/tencent-stack.yml', async () => {
     await deployFresh();
     const sweep = world.cloud.functions.get('wschat-dev-sweep')!;
     sweep.Environment.Variables.unshift({ Key: 'OPERATOR_FLAG', Value: 'kept' });

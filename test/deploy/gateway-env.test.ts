@@ -37,7 +37,7 @@ describe('the deployed gateway environment', () => {
   });
 
   it('starts the real gateway with the deploy environment, and serves the shipped page', async () => {
-    const stack = loadStack(readFileSync(path.join(ROOT, 'serverless.yml'), 'utf8'), {
+    const stack = loadStack(readFileSync(path.join(ROOT, 'scripts/deploy/tencent-stack.yml'), 'utf8'), {
       root: ROOT,
       env: { COS_BUCKET: 'wschat-1250000000', AUTH_SECRET: 'x'.repeat(32), GATEWAY_BUNDLE },
     });

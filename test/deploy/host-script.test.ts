@@ -29,7 +29,7 @@ let log: string;
 function stack(extra: Record<string, string> = {}): Stack {
   const gatewayBundle = path.join(dir, 'gateway.js');
   writeFileSync(gatewayBundle, "console.log('gateway');\n");
-  return loadStack(readFileSync(path.join(ROOT, 'serverless.yml'), 'utf8'), {
+  return loadStack(readFileSync(path.join(ROOT, 'scripts/deploy/tencent-stack.yml'), 'utf8'), {
     root: ROOT,
     env: { COS_BUCKET: 'wschat-1250000000', GATEWAY_BUNDLE: gatewayBundle, ...extra },
   });

@@ -26,7 +26,7 @@ function sources(dir: string): string[] {
 const FILES = [
   ...sources(path.join(ROOT, 'code')),
   ...sources(path.join(ROOT, 'scripts')),
-  path.join(ROOT, 'serverless.yml'),
+  path.join(ROOT, 'scripts/deploy/tencent-stack.yml'),
 ];
 
 describe('no API Gateway', () => {
@@ -37,7 +37,7 @@ describe('no API Gateway', () => {
     );
   });
 
-  it('names no API Gateway action, service or endpoint anywhere in code/, scripts/ or serverless.yml', () => {
+  it('names no API Gateway action, service or endpoint anywhere in code/, scripts/ or scripts/deploy/tencent-stack.yml', () => {
     const found: string[] = [];
     const actions = new RegExp(`['"\`](${APIGW.join('|')})['"\`]`);
     const endpoints =

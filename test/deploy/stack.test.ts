@@ -6,7 +6,7 @@ import { DeployError } from '../../scripts/deploy/errors';
 import { inCidr, loadStack } from '../../scripts/deploy/stack';
 import { ROOT } from './harness';
 
-const SOURCE = readFileSync(path.join(ROOT, 'serverless.yml'), 'utf8');
+const SOURCE = readFileSync(path.join(ROOT, 'scripts/deploy/tencent-stack.yml'), 'utf8');
 const ENV = { COS_BUCKET: 'wschat-1250000000' };
 const load = (source: string, env: Record<string, string> = ENV) => loadStack(source, { root: ROOT, env });
 
@@ -21,7 +21,7 @@ function failure(fn: () => unknown): DeployError {
 }
 
 describe('loadStack', () => {
-  it('reads serverless.yml with its defaults and environment overrides', () => {
+  it('reads scripts/deploy/tencent-stack.yml with its defaults and environment overrides', () => {
     const dev = load(SOURCE);
     expect(dev).toMatchObject({ app: 'wschat', stage: 'dev', region: 'ap-guangzhou', tag: 'wschat-dev' });
     expect(dev.bucket).toEqual({
@@ -60,7 +60,9 @@ describe('loadStack', () => {
 
   it('names every missing variable at once', () => {
     const error = failure(() => load(SOURCE, {}));
-    expect(error.message).toBe('serverless.yml needs COS_BUCKET from the environment, and it is not set');
+    expect(error.message).toBe(
+      'scripts/deploy/tencent-stack.yml needs COS_BUCKET from the environment, and it is not set',
+    );
     expect(error.fix).toContain('export COS_BUCKET=...');
   });
 

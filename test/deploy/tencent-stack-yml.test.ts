@@ -13,11 +13,11 @@ import { ensureBundles, ROOT } from './harness';
 import { GATEWAY_ENV_VARS } from '../../code/gateway/config';
 
 /**
- * serverless.yml, the functions' configuration and the gateway's configuration agree: every variable the code
+ * scripts/deploy/tencent-stack.yml, the functions' configuration and the gateway's configuration agree: every variable the code
  * requires is set, the push URL and the secret reach both sides, and no credentials are in the file.
  */
 
-const SOURCE = readFileSync(path.join(ROOT, 'serverless.yml'), 'utf8');
+const SOURCE = readFileSync(path.join(ROOT, 'scripts/deploy/tencent-stack.yml'), 'utf8');
 const ENV = { COS_BUCKET: 'wschat-1250000000', AUTH_SECRET: 'x'.repeat(32), PUBLISH_TOKEN: 'y'.repeat(32) };
 const stack = (env: Record<string, string> = ENV): Stack => loadStack(SOURCE, { root: ROOT, env });
 
@@ -26,7 +26,7 @@ const REQUIRED = [
   ...readFileSync(path.join(ROOT, 'code', 'config.ts'), 'utf8').matchAll(/required\(\s*env,\s*'([A-Z_]+)'/g),
 ].map((m) => m[1]!);
 
-/** What phase 5 merges into every function, beside serverless.yml's variables. */
+/** What phase 5 merges into every function, beside scripts/deploy/tencent-stack.yml's variables. */
 const SET_BY_PHASE_5 = ['PUSH_URL', 'GATEWAY_SECRET'];
 
 /** The gateway's variables: its one list (code/gateway/config.ts). */
@@ -36,7 +36,7 @@ beforeAll(async () => {
   await ensureBundles();
 });
 
-describe('serverless.yml and the code it deploys', () => {
+describe('scripts/deploy/tencent-stack.yml and the code it deploys', () => {
   it('names handlers that exist in the built bundles and load without any configuration', () => {
     const s = stack();
     expect(s.functions.map((f) => f.key).sort()).toEqual([
