@@ -31,8 +31,23 @@ export class AwsEventError extends Error {
   }
 }
 
-/** AWS IDs are 16 base64 characters ("L0SM9cOFvHcCIhw="); the local gateway's carry a node prefix. */
+/** AWS IDs are base64 ("L0SM9cOFvHcCIhw="); serverless-offline's are UUIDs; the local gateway's carry a prefix. */
 const CONNECTION_ID = /^[A-Za-z0-9+/=_-]{1,128}$/;
+const BASE64_ID = /^[A-Za-z0-9+/]+={0,2}$/;
+
+/**
+ * The core's connection ID for an API Gateway one. The registry's keys take the base64 alphabet only
+ * (code/registry/keys.ts), which AWS's own IDs use: they pass unchanged, so logs match CloudWatch. Any other ID
+ * (serverless-offline's UUIDs) is carried as '=' + base64 of it: no base64 ID starts with '=', so the two never meet.
+ */
+export function toCoreId(awsId: string): string {
+  return BASE64_ID.test(awsId) ? awsId : `=${Buffer.from(awsId, 'utf8').toString('base64')}`;
+}
+
+/** The API Gateway connection ID behind a core ID: what the @connections API is called with. */
+export function toAwsId(coreId: string): string {
+  return coreId.startsWith('=') ? Buffer.from(coreId.slice(1), 'base64').toString('utf8') : coreId;
+}
 
 function requestContextOf(event: unknown): JsonObject {
   if (!isJsonObject(event)) throw new AwsEventError('event is not a JSON object');
@@ -45,7 +60,7 @@ function connectionIdOf(context: JsonObject): string {
   const id = ownString(context, 'connectionId');
   if (id === undefined || id === '') throw new AwsEventError('requestContext has no connectionId');
   if (!CONNECTION_ID.test(id)) throw new AwsEventError('requestContext.connectionId is malformed');
-  return id;
+  return toCoreId(id);
 }
 
 /** Header names arrive as the client sent them; HTTP says they are case-insensitive. */

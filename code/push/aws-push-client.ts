@@ -5,6 +5,7 @@ import {
   DeleteConnectionCommand,
   PostToConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi';
+import { toAwsId } from '../aws/events';
 import type { AwsPushSettings } from '../config-aws';
 import type { PushClient, PushOutcome } from './push-client';
 
@@ -79,8 +80,8 @@ export function createAwsPushClient(
 
   return {
     send: (connectionId, text, options) =>
-      call(new PostToConnectionCommand({ ConnectionId: connectionId, Data: text }), options?.deadline),
+      call(new PostToConnectionCommand({ ConnectionId: toAwsId(connectionId), Data: text }), options?.deadline),
     close: (connectionId, options) =>
-      call(new DeleteConnectionCommand({ ConnectionId: connectionId }), options?.deadline),
+      call(new DeleteConnectionCommand({ ConnectionId: toAwsId(connectionId) }), options?.deadline),
   };
 }
