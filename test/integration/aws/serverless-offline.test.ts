@@ -118,7 +118,11 @@ describe('the AWS handlers under serverless-offline', () => {
       from: 'alice',
       text: 'hello from serverless-offline',
     });
-    expect(await alice.next(ofType('ack'), 10_000)).toMatchObject({ for: 'message', delivered: 1, failed: 0 });
+    expect(await alice.next(ofType('ack'), 10_000)).toMatchObject({
+      for: 'message',
+      delivered: 1,
+      failed: 0,
+    });
     await bob.close();
     await eventually(() => registered().length === 1, 10_000, '$disconnect removed bob');
   });
@@ -139,7 +143,11 @@ describe('the AWS handlers under serverless-offline', () => {
     ).resolves.toMatchObject({ ok: true });
     expect(registered()).toEqual([carolId, ghost].sort());
     carol.send('is anyone there?');
-    expect(await carol.next(ofType('ack'), 10_000)).toMatchObject({ for: 'message', delivered: 0, failed: 0 });
+    expect(await carol.next(ofType('ack'), 10_000)).toMatchObject({
+      for: 'message',
+      delivered: 0,
+      failed: 0,
+    });
     await eventually(() => !registered().includes(ghost), 10_000, 'ghost pruned');
     expect(registered()).toEqual([carolId]);
   });
