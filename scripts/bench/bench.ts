@@ -36,12 +36,13 @@ import {
 import type { MemoryPeak } from './runner-protocol';
 import { bundleSections, summarizeProfile, type CpuProfile, type ProfileSummary } from './profile';
 import { gatewayNodeMain, runGatewayBench, type GatewayBenchReport } from './gateway-bench';
+import { printFanoutAws, runFanoutAws, type PlatformFanoutRow } from './fanout-aws';
 import { check, cosTarget, formatBytes, formatMs, median, table, type Target } from './stats';
 
 /**
  * `npm run bench`: fan-out, memory, cold start, end to end and COS requests per broadcast, each compared with its
  * target. Writes bench-results/<timestamp>.json and bench-results/latest.json. See docs/benchmarks.md.
- *   --only fanout,memory,coldstart,e2e,cos   run some sections
+ *   --only fanout,memory,coldstart,e2e,cos   run some sections (also gateway, fanout-aws: fanout-aws.ts)
  *   --profile                                 CPU profiles: the largest broadcast (child and stack), a cold start
  *                                             and the e2e stack thread; the fan-out then uses an unminified bundle
  * Env: BENCH_E2E_SECONDS (30), BENCH_E2E_FUNCTIONS (modules | bundles), BENCH_COLDSTART_RUNS (10),
@@ -50,7 +51,7 @@ import { check, cosTarget, formatBytes, formatMs, median, table, type Target } f
  * and the functions' PUSH_CONCURRENCY / PUSH_TIMEOUT_MS / PUSH_RETRIES / PUSH_BUDGET_MS / COS_TIMEOUT_MS.
  */
 
-const SECTIONS = ['fanout', 'memory', 'coldstart', 'e2e', 'cos', 'gateway'] as const;
+const SECTIONS = ['fanout', 'memory', 'coldstart', 'e2e', 'cos', 'gateway', 'fanout-aws'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const PUSH_LATENCY_MS = 5;
@@ -85,6 +86,7 @@ interface BenchResults {
   durationS?: number;
   machine: Record<string, string | number>;
   gateway?: GatewayBenchReport;
+  fanoutAws?: PlatformFanoutRow[];
   settings: Record<string, string | number | boolean>;
   fanout?: {
     runs: TransportRun[];
@@ -732,6 +734,7 @@ async function main(): Promise<void> {
   const snapshot = mkdtempSync(path.join(os.tmpdir(), 'wschat-bench-'));
   const functionsDir = path.join(snapshot, 'functions');
   cpSync(path.join(root, 'dist', 'functions'), functionsDir, { recursive: true });
+  cpSync(path.join(root, 'dist', 'aws'), path.join(snapshot, 'aws'), { recursive: true });
   process.on('exit', () => rmSync(snapshot, { recursive: true, force: true }));
   const outDir = path.join(root, 'bench-results');
   const profileDir = profile ? path.join(outDir, 'profiles', stamp) : undefined;
@@ -763,6 +766,17 @@ async function main(): Promise<void> {
   if (only.has('fanout') || only.has('memory') || only.has('cos')) {
     log('\n[fan-out / memory / COS] registering rooms on the local COS server…');
     await fanoutSections(root, functionsDir, runner, only, profileDir, results);
+  }
+  if (only.has('fanout-aws')) {
+    log('\n[fan-out by push path] Tencent and AWS, side by side…');
+    const env = functionEnv();
+    results.fanoutAws = await runFanoutAws({
+      distDir: snapshot,
+      runner,
+      pushLatencyMs: PUSH_LATENCY_MS,
+      env,
+      log,
+    });
   }
   if (only.has('coldstart')) {
     log('\n[cold start] spawning processes…');
@@ -841,6 +855,7 @@ async function main(): Promise<void> {
   }
 
   printFanout(results);
+  printFanoutAws(results.fanoutAws, log);
   printRest(results);
   results.targets = targets(results);
   results.durationS = Math.round((Date.now() - started) / 1000);

@@ -70,9 +70,11 @@ function sampleMemory(): { stop(): MemoryPeak } {
 }
 
 function loadHandler(bundle: string): Handler {
-  const exported = load(bundle) as { main_handler?: unknown };
-  if (typeof exported.main_handler !== 'function') throw new Error(`${bundle} exports no main_handler`);
-  return exported.main_handler as Handler;
+  // SCF's entry is main_handler, Lambda's handler (dist/aws bundles, fanout-aws.ts).
+  const exported = load(bundle) as { main_handler?: unknown; handler?: unknown };
+  const entry = exported.main_handler ?? exported.handler;
+  if (typeof entry !== 'function') throw new Error(`${bundle} exports no main_handler or handler`);
+  return entry as Handler;
 }
 
 /** Our gateway refuses unsigned pushes, so both comparison clients sign each one as the push client does. */

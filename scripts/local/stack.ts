@@ -120,6 +120,8 @@ function defined(env: Record<string, string | undefined> | undefined): Record<st
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   const host = options.host ?? '127.0.0.1';
   const platform = LOCAL_PLATFORMS[options.platform ?? 'tencent'];
+  // The AWS SDK's one-time notice that its 2027 releases need Node 22 (ours is pinned) is noise in a dev log.
+  if (platform.name === 'aws') process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const write = options.log ?? (() => undefined);
   const cos = createCosServer({ dataDir: options.dataDir, buckets: [LOCAL_BUCKET], mountPath: '/_cos' });
   const cosServer = http.createServer((req, res) => {
