@@ -26,7 +26,6 @@ const TOOLS = {
 
 // dist/web is not emptied: a deploy writes dist/web/config.json there, which a rebuild must keep.
 rmSync(path.join(dist, 'functions'), { recursive: true, force: true });
-rmSync(path.join(dist, 'aws'), { recursive: true, force: true });
 
 // Libraries the COS SDK loads but never uses for the calls this project makes (each stub says why).
 const stub = (name) => path.join(root, 'scripts/bundle-stubs', `${name}.js`);

@@ -39,43 +39,57 @@ function waitForOutput(child: ChildProcess, pattern: RegExp, timeoutMs: number):
   });
 }
 
-it('npm start serves the page, chats over WebSocket and stops cleanly on SIGINT', async () => {
-  const port = await freePort();
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'npm-start-'));
-  const child = spawn('npm', ['start', '--silent'], {
-    cwd: root,
-    env: { ...process.env, PORT: String(port), DATA_DIR: dataDir },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true, // its own process group, so the signal reaches node under npm
-  });
-  try {
-    const banner = await waitForOutput(child, /Ctrl-C to stop/, 60_000);
-    expect(banner).toContain(`http://127.0.0.1:${port}/`);
-    const page = await fetch(`http://127.0.0.1:${port}/`);
-    expect(page.status).toBe(200);
-    expect(await page.text()).toContain('<html');
+// `npm run start:aws` is the same stack in AWS's shape (API Gateway events, @connections, S3): the same page and
+// clients work against it unchanged.
+it.each([
+  ['npm start', ['start', '--silent'], /Push URL .*\/push/],
+  [
+    'npm run start:aws',
+    ['run', 'start:aws', '--silent'],
+    /@connections .*\/@connections\/\{id\}[\s\S]*Local S3/,
+  ],
+])(
+  '%s serves the page, chats over WebSocket and stops cleanly on SIGINT',
+  async (_name, args, shape) => {
+    const port = await freePort();
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'npm-start-'));
+    const child = spawn('npm', args, {
+      cwd: root,
+      env: { ...process.env, PORT: String(port), DATA_DIR: dataDir },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true, // its own process group, so the signal reaches node under npm
+    });
+    try {
+      const banner = await waitForOutput(child, /Ctrl-C to stop/, 60_000);
+      expect(banner).toContain(`http://127.0.0.1:${port}/`);
+      expect(banner).toMatch(shape);
+      const page = await fetch(`http://127.0.0.1:${port}/`);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain('<html');
 
-    const a = await connectClient(`ws://127.0.0.1:${port}/ws`);
-    const b = await connectClient(`ws://127.0.0.1:${port}/ws`);
-    a.send('hello over npm start');
-    expect(await b.next(ofType('message'))).toMatchObject({ text: 'hello over npm start' });
-    await a.close();
-    await b.close();
+      const a = await connectClient(`ws://127.0.0.1:${port}/ws`);
+      const b = await connectClient(`ws://127.0.0.1:${port}/ws`);
+      a.send('hello over npm start');
+      expect(await b.next(ofType('message'))).toMatchObject({ text: 'hello over npm start' });
+      await a.close();
+      await b.close();
 
-    const exited = new Promise<string>((resolve) =>
-      child.on('exit', (code, signal) => resolve(`${code}/${signal}`)),
-    );
-    const stopping = waitForOutput(child, /stopping/, 10_000);
-    process.kill(-child.pid!, 'SIGINT'); // what Ctrl-C in a terminal does: the whole foreground group
-    await stopping;
-    // The server exits 0; npm itself then re-raises the SIGINT it received, as it does for any script.
-    expect(['0/null', 'null/SIGINT']).toContain(await exited);
-    await expect(fetch(`http://127.0.0.1:${port}/`)).rejects.toThrow(); // the port is released
-  } finally {
-    if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, 'SIGKILL');
-    rmSync(dataDir, { recursive: true, force: true });
-  }
-}, 90_000);
+      const exited = new Promise<string>((resolve) =>
+        child.on('exit', (code, signal) => resolve(`${code}/${signal}`)),
+      );
+      const stopping = waitForOutput(child, /stopping/, 10_000);
+      process.kill(-child.pid!, 'SIGINT'); // what Ctrl-C in a terminal does: the whole foreground group
+      await stopping;
+      // The server exits 0; npm itself then re-raises the SIGINT it received, as it does for any script.
+      expect(['0/null', 'null/SIGINT']).toContain(await exited);
+      await expect(fetch(`http://127.0.0.1:${port}/`)).rejects.toThrow(); // the port is released
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, 'SIGKILL');
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  },
+  90_000,
+);
 
 describe('npm start as a newcomer meets it', () => {
   const start = (env: Record<string, string>) =>

@@ -32,6 +32,25 @@ const RULE = '@typescript-eslint/no-restricted-imports';
 
 /** [file, import] pairs that must fail, each with a piece of the message it must fail with. */
 const forbidden: Array<[string, string, string]> = [
+  ['code/aws/x.ts', "import { envelope } from '../chat/protocol';", 'only types from code/chat'],
+  [
+    'code/aws/x.ts',
+    "import { S3Client } from '@aws-sdk/client-s3';",
+    'code/aws may not use @aws-sdk/client-s3',
+  ],
+  ['code/aws/x.ts', "import { parseFrameEvent } from '../tencent/gateway';", 'may not import code/tencent'],
+  ['code/chat/x.ts', "import { toCoreId } from '../aws/events';", 'may not import code/aws'],
+  [
+    'code/chat/x.ts',
+    "import { S3Client } from '@aws-sdk/client-s3';",
+    'code/chat may not use @aws-sdk/client-s3',
+  ],
+  ['code/registry/x.ts', "import { toCoreId } from '../aws/events';", 'may not import code/aws'],
+  [
+    'code/functions/aws/x.ts',
+    "import { startGateway } from '../../gateway/gateway';",
+    'may not import code/gateway',
+  ],
   ['code/chat/x.ts', "import COS from 'cos-nodejs-sdk-v5';", 'code/chat may not use cos-nodejs-sdk-v5'],
   ['code/chat/x.ts', "import http from 'http';", 'code/chat may not use http'],
   ['code/chat/x.ts', "import { parseFrameEvent } from '../tencent/gateway';", 'may not import code/tencent'],
@@ -70,6 +89,10 @@ const forbidden: Array<[string, string, string]> = [
 ];
 
 const allowed: Array<[string, string]> = [
+  ['code/aws/x.ts', "import type { ConnectRequest } from '../chat/requests';"],
+  ['code/gateway/x.ts', "import { parseConnectionsCall } from '../aws/events';"],
+  ['code/functions/aws/x.ts', "import { parseFrameEvent } from '../../aws/events';"],
+  ['code/cos/x.ts', "import { S3Client } from '@aws-sdk/client-s3';"],
   ['code/chat/x.ts', "import type { ConnectionRegistry } from '../registry/registry';"],
   ['code/chat/x.ts', "import type { ChatLimits } from '../config';"],
   ['code/chat/x.ts', "import { mapBounded } from '../util/map-bounded';"],
