@@ -37,7 +37,7 @@ export interface ObjectStore {
   readonly requestCount: number;
 }
 
-import { COS_PAGE_SIZE } from './page-size';
+import { allPages, COS_PAGE_SIZE, inPages, unlessMissing } from './paging';
 
 export { COS_PAGE_SIZE };
 
@@ -187,30 +187,21 @@ export function createObjectStore(settings: CosSettings, cos: COS = createCosCli
       await call('putObject', () => cos.putObject(params));
     },
 
-    async get(key) {
-      try {
-        const result = await call('getObject', () => cos.getObject({ Bucket, Region, Key: keyPrefix + key }));
-        return bodyText(result.Body);
-      } catch (error) {
-        if (error instanceof StoreError && isNotFound(error.cause)) return undefined;
-        throw error;
-      }
-    },
+    get: (key) =>
+      unlessMissing(
+        call('getObject', () => cos.getObject({ Bucket, Region, Key: keyPrefix + key })).then((result) =>
+          bodyText(result.Body),
+        ),
+        isNotFound,
+      ),
 
     list,
 
-    async *listAll(prefix) {
-      let marker: string | undefined;
-      do {
-        const page = await list(prefix, { marker });
-        yield page.objects;
-        marker = page.nextMarker;
-      } while (marker !== undefined);
-    },
+    listAll: (prefix) => allPages(list, prefix),
 
-    async deleteMany(keys) {
-      for (let start = 0; start < keys.length; start += COS_PAGE_SIZE) {
-        const batch = keys.slice(start, start + COS_PAGE_SIZE).map((key) => ({ Key: keyPrefix + key }));
+    deleteMany: (keys) =>
+      inPages(keys, async (page) => {
+        const batch = page.map((key) => ({ Key: keyPrefix + key }));
         const result = await call('deleteMultipleObject', () =>
           cos.deleteMultipleObject({ Bucket, Region, Objects: batch, Quiet: true }),
         );
@@ -221,7 +212,6 @@ export function createObjectStore(settings: CosSettings, cos: COS = createCosCli
             failed,
           );
         }
-      }
-    },
+      }),
   };
 }

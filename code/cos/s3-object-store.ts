@@ -10,7 +10,7 @@ import {
 import type { S3Settings } from '../config-aws';
 import { StoreError } from '../util/store-error';
 import type { ListPage, ObjectStore } from './object-store';
-import { COS_PAGE_SIZE } from './page-size';
+import { allPages, COS_PAGE_SIZE, inPages, unlessMissing } from './paging';
 
 /**
  * The object-store port over Amazon S3 and the official `@aws-sdk/client-s3`: the registry and the history run on
@@ -18,9 +18,6 @@ import { COS_PAGE_SIZE } from './page-size';
  * (S3's StartAfter takes a key, so a marker stays meaningful across both stores), missing objects read as
  * undefined, every SDK error becomes a StoreError.
  */
-
-/** S3, like COS, lists and deletes at most 1000 keys per request. */
-const S3_PAGE_SIZE = COS_PAGE_SIZE;
 
 type SdkError = { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
 
@@ -81,7 +78,7 @@ export function createS3ObjectStore(
         new ListObjectsV2Command({
           Bucket,
           Prefix: keyPrefix + prefix,
-          MaxKeys: options.maxKeys ?? S3_PAGE_SIZE,
+          MaxKeys: options.maxKeys ?? COS_PAGE_SIZE,
           ...(options.marker !== undefined ? { StartAfter: keyPrefix + options.marker } : {}),
         }),
         { abortSignal },
@@ -116,35 +113,24 @@ export function createS3ObjectStore(
       );
     },
 
-    async get(key) {
-      try {
-        const result = await call('GetObject', (abortSignal) =>
+    get: (key) =>
+      unlessMissing(
+        call('GetObject', (abortSignal) =>
           s3.send(new GetObjectCommand({ Bucket, Key: keyPrefix + key }), { abortSignal }).then(
             // Read the body inside the deadline: the stream is the slow part.
             async (answer) => (answer.Body ? await answer.Body.transformToString('utf8') : ''),
           ),
-        );
-        return result;
-      } catch (error) {
-        if (error instanceof StoreError && isNotFound(error.cause)) return undefined;
-        throw error;
-      }
-    },
+        ),
+        isNotFound,
+      ),
 
     list,
 
-    async *listAll(prefix) {
-      let marker: string | undefined;
-      do {
-        const page = await list(prefix, { marker });
-        yield page.objects;
-        marker = page.nextMarker;
-      } while (marker !== undefined);
-    },
+    listAll: (prefix) => allPages(list, prefix),
 
-    async deleteMany(keys) {
-      for (let start = 0; start < keys.length; start += S3_PAGE_SIZE) {
-        const batch = keys.slice(start, start + S3_PAGE_SIZE).map((key) => ({ Key: keyPrefix + key }));
+    deleteMany: (keys) =>
+      inPages(keys, async (page) => {
+        const batch = page.map((key) => ({ Key: keyPrefix + key }));
         const result = await call('DeleteObjects', (abortSignal) =>
           s3.send(new DeleteObjectsCommand({ Bucket, Delete: { Objects: batch, Quiet: true } }), {
             abortSignal,
@@ -153,7 +139,6 @@ export function createS3ObjectStore(
         const failed = result.Errors ?? [];
         if (failed.length > 0)
           throw new StoreError(`S3 refused to delete ${failed.length} object(s): ${failed[0]?.Code}`, failed);
-      }
-    },
+      }),
   };
 }

@@ -1,5 +1,5 @@
 import type { ObjectStore } from '../cos/object-store';
-import { COS_PAGE_SIZE } from '../cos/page-size';
+import { COS_PAGE_SIZE } from '../cos/paging';
 import type { ChatMessage } from '../chat/protocol';
 import type { HistoryStore } from './history';
 import { mapBounded } from '../util/map-bounded';

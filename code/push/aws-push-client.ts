@@ -80,7 +80,10 @@ export function createAwsPushClient(
 
   return {
     send: (connectionId, text, options) =>
-      call(new PostToConnectionCommand({ ConnectionId: toAwsId(connectionId), Data: text }), options?.deadline),
+      call(
+        new PostToConnectionCommand({ ConnectionId: toAwsId(connectionId), Data: text }),
+        options?.deadline,
+      ),
     close: (connectionId, options) =>
       call(new DeleteConnectionCommand({ ConnectionId: toAwsId(connectionId) }), options?.deadline),
   };

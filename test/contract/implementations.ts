@@ -1,4 +1,4 @@
-import { createObjectStore } from '../../code/cos/object-store';
+import { createObjectStore, type ObjectStore } from '../../code/cos/object-store';
 import { createS3Client, createS3ObjectStore } from '../../code/cos/s3-object-store';
 import { createCosHistory } from '../../code/history/cos-history';
 import type { HistoryStore } from '../../code/history/history';
@@ -32,17 +32,21 @@ function memory(): Implementation {
   };
 }
 
-function cos(): Implementation {
+/** A store-backed implementation: the real registry and history over an object store on the local server. */
+function onLocalServer(
+  name: string,
+  open: (local: LocalCos, keyPrefix: string) => ObjectStore,
+): Implementation {
   let local: LocalCos | undefined;
   let stores = 0;
   // A key prefix per store: each test starts empty without restarting the server.
   const store = () => {
-    if (!local) throw new Error('start() the COS implementation first');
+    if (!local) throw new Error(`start() the ${name} implementation first`);
     stores += 1;
-    return createObjectStore({ ...local.settings, keyPrefix: `contract-${stores}/` });
+    return open(local, `contract-${stores}/`);
   };
   return {
-    name: 'COS (real SDK, local COS server)',
+    name,
     async start() {
       local = await startCos();
     },
@@ -54,34 +58,23 @@ function cos(): Implementation {
   };
 }
 
+const cos = () =>
+  onLocalServer('COS (real SDK, local COS server)', (local, keyPrefix) =>
+    createObjectStore({ ...local.settings, keyPrefix }),
+  );
+
 /** The S3 store (code/cos/s3-object-store.ts): the real @aws-sdk/client-s3 against the same local server. */
-function s3(): Implementation {
-  let local: LocalCos | undefined;
-  let stores = 0;
-  const store = () => {
-    if (!local) throw new Error('start() the S3 implementation first');
-    stores += 1;
+const s3 = () =>
+  onLocalServer('S3 (real @aws-sdk/client-s3, local server)', (local, keyPrefix) => {
     const settings = {
       bucket: local.settings.bucket,
       region: 'us-east-1',
       endpoint: local.settings.endpoint,
-      keyPrefix: `contract-${stores}/`,
+      keyPrefix,
       timeoutMs: 3000,
     };
     return createS3ObjectStore(settings, createS3Client(settings, true));
-  };
-  return {
-    name: 'S3 (real @aws-sdk/client-s3, local server)',
-    async start() {
-      local = await startCos();
-    },
-    async stop() {
-      await local?.close();
-    },
-    registry: () => createCosRegistry(store()),
-    history: (retention, clock) => createCosHistory(store(), retention, clock),
-  };
-}
+  });
 
 export const implementations = (): Implementation[] => [memory(), cos(), s3()];
 
