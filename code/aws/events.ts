@@ -149,13 +149,24 @@ export function failedResult(statusCode: number, message: string): ProxyResult {
   return { statusCode, body: message };
 }
 
-/** Read a $connect answer the way API Gateway does: a 2xx admits, the echoed header is the protocol. */
-export function readConnectResult(reply: unknown): { accepted: boolean; protocol?: string; errMsg: string } {
-  if (!isJsonObject(reply)) return { accepted: false, errMsg: '$connect returned no object' };
+/**
+ * Read a $connect answer the way API Gateway does: a 2xx admits, the echoed header is the protocol, and a refusal
+ * reaches the client with the answer's own status ("Unexpected server response: 400" in AWS's subprotocol guide).
+ */
+export function readConnectResult(reply: unknown): {
+  accepted: boolean;
+  protocol?: string;
+  errMsg: string;
+  status?: number;
+} {
+  if (!isJsonObject(reply)) return { accepted: false, errMsg: '$connect returned no object', status: 502 };
   const status = ownField(reply, 'statusCode');
-  const accepted = typeof status === 'number' && status >= 200 && status < 300;
+  const valid = typeof status === 'number' && Number.isInteger(status) && status >= 200 && status <= 599;
+  const accepted = valid && status < 300;
   const protocol = headerOf(reply, 'Sec-WebSocket-Protocol');
-  return { accepted, protocol: protocol || undefined, errMsg: ownString(reply, 'body') ?? '' };
+  const errMsg = ownString(reply, 'body') ?? '';
+  if (accepted) return { accepted, protocol: protocol || undefined, errMsg };
+  return { accepted, errMsg, status: valid && status >= 400 ? status : 502 };
 }
 
 /* ---------- event builders: what API Gateway sends (used by the local gateway and tests) ---------- */

@@ -140,7 +140,7 @@ export function createAdmission(options: AdmissionOptions) {
         }
         if (!verdict.accepted) {
           countIp(ip, -1);
-          return options.refused(a.answer, 403, verdict.errMsg || 'refused', id);
+          return options.refused(a.answer, verdict.status ?? 403, verdict.errMsg || 'refused', id);
         }
         a.accept(id, ip, verdict.protocol);
       },

@@ -16,6 +16,8 @@ export interface ConnectVerdict {
   accepted: boolean;
   protocol?: string;
   errMsg: string;
+  /** The HTTP status a refusal is answered with (AWS passes the $connect answer's own); 403 when unset. */
+  status?: number;
 }
 
 export interface HttpEventInput {

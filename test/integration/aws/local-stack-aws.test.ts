@@ -84,9 +84,9 @@ describe('local stack in AWS shape (npm run start:aws)', () => {
     expect(await alice.next(ofType('presence', { event: 'leave' }))).toMatchObject({ nick: 'bob' });
   });
 
-  it('a refused $connect (a non-2xx answer) is an HTTP error on the handshake, and admits nobody', async () => {
+  it('a refused $connect is an HTTP error with the handler’s own status, as on AWS, and admits nobody', async () => {
     await expect(connectClient(stack.wsUrl, connectProtocols({ nick: '<bad nick>' }))).rejects.toThrow(
-      'HTTP 403',
+      'HTTP 400',
     );
     expect(stack.gateway.connectionIds()).toEqual([]);
     expect(registeredIds(stack)).toEqual([]);

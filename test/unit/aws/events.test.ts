@@ -81,8 +81,13 @@ describe('AWS events', () => {
       protocol: 'p',
       errMsg: '',
     });
-    expect(readConnectResult({ statusCode: 503, body: 'busy' })).toEqual({ accepted: false, errMsg: 'busy' });
-    expect(readConnectResult('x').accepted).toBe(false);
+    expect(readConnectResult({ statusCode: 503, body: 'busy' })).toEqual({
+      accepted: false,
+      errMsg: 'busy',
+      status: 503,
+    });
+    expect(readConnectResult('x')).toMatchObject({ accepted: false, status: 502 });
+    expect(readConnectResult({ statusCode: 302 })).toMatchObject({ accepted: false, status: 502 });
   });
 
   it('round-trips the builders the local gateway uses', () => {
