@@ -21,7 +21,18 @@ import prettier from 'eslint-config-prettier';
  *   web/           browser-safe shared code only: code/chat/protocol, names, message-id, token-claims, base64url,
  *                  code/util/backoff, and shared client code in code/client/.
  */
-const CODE_DIRS = ['chat', 'tencent', 'aws', 'functions', 'gateway', 'registry', 'history', 'push', 'cos', 'util'];
+const CODE_DIRS = [
+  'chat',
+  'tencent',
+  'aws',
+  'functions',
+  'gateway',
+  'registry',
+  'history',
+  'push',
+  'cos',
+  'util',
+];
 const NETWORK_MODULES = ['http', 'https', 'net', 'ws', 'node:http', 'node:https', 'node:net'];
 const SDKS = [
   'cos-nodejs-sdk-v5',

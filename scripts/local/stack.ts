@@ -188,7 +188,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   };
   const bundles: BundleContainer[] = [];
   /** Each function as the cloud would run it: a bundle in its own process, or the same modules in this one. */
-  const inProcess = options.bundlesDir ? undefined : platform.handlers(env, (name) => handlerLogger(name, write));
+  const inProcess = options.bundlesDir
+    ? undefined
+    : platform.handlers(env, (name) => handlerLogger(name, write));
   function scf(name: FunctionName): ScfFunction {
     if (inProcess) return inProcess[name];
     const bundle = path.join(options.bundlesDir!, '..', platform.bundle[name], 'index.js');

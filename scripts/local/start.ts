@@ -30,7 +30,9 @@ const SET_BY_THE_STACK = new Set([
   'AWS_REGION',
   'PUSH_ENDPOINT',
 ]);
-const FUNCTION_ENV = [...FUNCTION_ENV_VARS, ...AWS_FUNCTION_ENV_VARS].filter((name) => !SET_BY_THE_STACK.has(name));
+const FUNCTION_ENV = [...FUNCTION_ENV_VARS, ...AWS_FUNCTION_ENV_VARS].filter(
+  (name) => !SET_BY_THE_STACK.has(name),
+);
 /** Gateway limits, origins and log level; its ports, hosts and secret are the stack's. */
 const GATEWAY_ENV = GATEWAY_ENV_VARS.map((v) => v.name).filter(
   (name) => !/^GATEWAY_(PORT|HOST|PUSH_PORT|PUSH_HOST|SECRET|INVOKER|WEB_DIR)$|_FUNCTION_URL$/.test(name),
