@@ -5,6 +5,7 @@ import type { Readable } from 'stream';
 import WebSocket from 'ws';
 import { connectProtocols, type ServerEnvelope } from '../../code/chat/protocol';
 import { startLocalStack, type LocalStack } from '../../scripts/local/stack';
+import type { Platform } from '../../code/gateway/platform';
 
 /**
  * The built terminal client (dist/tools/chat-cli.js) as a child process, driven through stdin/stdout against
@@ -222,8 +223,12 @@ class Participant {
 const participants: Participant[] = [];
 const stacks: LocalStack[] = [];
 
-async function stack(env: Record<string, string> = {}, idleTimeoutMs?: number): Promise<LocalStack> {
-  const started = await startLocalStack({ port: 0, env, idleTimeoutMs });
+async function stack(
+  env: Record<string, string> = {},
+  idleTimeoutMs?: number,
+  platform: Platform = 'tencent',
+): Promise<LocalStack> {
+  const started = await startLocalStack({ port: 0, env, idleTimeoutMs, platform });
   stacks.push(started);
   return started;
 }
@@ -254,32 +259,36 @@ afterEach(async () => {
 });
 
 describe('terminal client (built dist/tools/chat-cli.js)', () => {
-  it('sends typed lines to the room and prints the others’ messages with time and sender', async () => {
-    const { wsUrl } = await stack();
-    const bob = await Participant.join(wsUrl, { nick: 'bob', room: 'lobby' });
-    const cli = startCli([wsUrl, '--nick', 'alice']);
+  // The client works unchanged against the stack in AWS's shape (`npm run start:aws`, docs/aws.md).
+  it.each(['tencent', 'aws'] as const)(
+    'sends typed lines to the room and prints the others’ messages with time and sender (%s shape)',
+    async (platform) => {
+      const { wsUrl } = await stack({}, undefined, platform);
+      const bob = await Participant.join(wsUrl, { nick: 'bob', room: 'lobby' });
+      const cli = startCli([wsUrl, '--nick', 'alice']);
 
-    const [, tag, online] = await cli.out.waitFor(JOINED('alice'));
-    expect(online).toBe('2');
-    await bob.waitFor(
-      (e) => e.type === 'presence' && e.event === 'join' && e.nick === 'alice' && e.tag === tag,
-    );
+      const [, tag, online] = await cli.out.waitFor(JOINED('alice'));
+      expect(online).toBe('2');
+      await bob.waitFor(
+        (e) => e.type === 'presence' && e.event === 'join' && e.nick === 'alice' && e.tag === tag,
+      );
 
-    cli.type('hello bob');
-    const got = await bob.waitFor(isMessage('hello bob'));
-    expect(got).toMatchObject({ from: 'alice', tag, room: 'lobby' });
+      cli.type('hello bob');
+      const got = await bob.waitFor(isMessage('hello bob'));
+      expect(got).toMatchObject({ from: 'alice', tag, room: 'lobby' });
 
-    await bob.say('hi alice', 'r1');
-    const [, hh, mm, ss] = await cli.out.waitFor(
-      new RegExp(`^(\\d\\d):(\\d\\d):(\\d\\d) bob#${bob.tag}: hi alice$`),
-    );
-    expectRecentClock(hh!, mm!, ss!);
+      await bob.say('hi alice', 'r1');
+      const [, hh, mm, ss] = await cli.out.waitFor(
+        new RegExp(`^(\\d\\d):(\\d\\d):(\\d\\d) bob#${bob.tag}: hi alice$`),
+      );
+      expectRecentClock(hh!, mm!, ss!);
 
-    // Own messages are not echoed; every stdout line is one event.
-    expect(cli.out.matching(/hello bob/)).toEqual([]);
-    expect(cli.out.lines.every((line) => EVENT_LINE.test(line))).toBe(true);
-    expect(cli.err.matching(/^wschat: connected to ws:\/\//)).toHaveLength(1);
-  });
+      // Own messages are not echoed; every stdout line is one event.
+      expect(cli.out.matching(/hello bob/)).toEqual([]);
+      expect(cli.out.lines.every((line) => EVENT_LINE.test(line))).toBe(true);
+      expect(cli.err.matching(/^wschat: connected to ws:\/\//)).toHaveLength(1);
+    },
+  );
 
   it('renames with /nick and moves rooms with /join, showing the new room’s history', async () => {
     const { wsUrl } = await stack();
