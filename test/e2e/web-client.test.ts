@@ -47,7 +47,7 @@ async function lastEvent(page: Page): Promise<string> {
 
 async function extraStack(
   env: Record<string, string>,
-  options: { idleTimeoutMs?: number; heartbeatSeconds?: number } = {},
+  options: { idleTimeoutMs?: number; heartbeatSeconds?: number; platform?: 'tencent' | 'aws' } = {},
 ): Promise<LocalStack> {
   const extra = await startLocalStack({ port: 0, webDir, env, ...options });
   stacks.push(extra);
@@ -71,6 +71,18 @@ afterEach(async () => {
 afterAll(async () => {
   await browser?.close();
   await Promise.all(stacks.map((s) => s.close()));
+});
+
+test('the page works unchanged against the stack in AWS shape (npm run start:aws)', async () => {
+  const aws = await extraStack({}, { platform: 'aws' });
+  const alice = await chat(aws, { nick: 'Alice', room: 'aws' });
+  await waitOnline(alice.page);
+  const bob = await chat(aws, { nick: 'Bob', room: 'aws' });
+  await waitOnline(bob.page);
+  await send(alice.page, 'Hello through the Lambda handlers');
+  await waitForMessage(bob.page, 'Hello through the Lambda handlers');
+  expect(await waitForAck(alice.page, 'Hello through the Lambda handlers')).toBe('✓ 1');
+  expect(aws.env.PUSH_ENDPOINT).toBeDefined();
 });
 
 test('two pages exchange messages both ways, with distinct nicknames', async () => {
