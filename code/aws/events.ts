@@ -8,6 +8,9 @@
  * `requestContext` of WebSocket events (apigateway/latest/developerguide/apigateway-websocket-api-mapping-template-reference),
  * "Working with HTTP API payload format 2.0" (http-api-develop-integrations-lambda), "Use @connections commands
  * in your backend service" (apigateway-how-to-call-websocket-api-connections).
+ *
+ * About 350 lines, kept as one file on purpose (as code/tencent/gateway.ts is): it is the whole AWS wire format,
+ * parsers next to the builders of the same shapes, so that the handlers, the local gateway and the tests cannot drift.
  */
 
 import type {
