@@ -170,6 +170,8 @@ export function createCosServer(options: {
   };
   let faults: Array<CosFault & { used: number }> = [];
   const dirSyncs = new Map<string, () => Promise<void>>();
+  /** Keys being created with x-cos-forbid-overwrite, not yet committed. */
+  const creating = new Set<string>();
 
   for (const name of options.buckets) {
     const bucket = new Bucket();
@@ -460,6 +462,14 @@ export function createCosServer(options: {
       case 'list':
         return listBucket(res, bucketName, bucket, query);
       case 'put': {
+        // `x-cos-forbid-overwrite: true`: create only. The check and the reservation are synchronous, so two
+        // concurrent creates of one key cannot both succeed while the first is still on its way to the disk.
+        const createOnly = String(req.headers['x-cos-forbid-overwrite'] ?? '').toLowerCase() === 'true';
+        const reservation = `${bucketName}/${key}`;
+        if (createOnly && (bucket.objects.has(key) || creating.has(reservation))) {
+          return sendError(res, 409, 'FileAlreadyExists', 'The object already exists.', reservation);
+        }
+        if (createOnly) creating.add(reservation);
         const object: StoredObject = {
           key,
           body,
@@ -467,7 +477,11 @@ export function createCosServer(options: {
           lastModified: Date.now(),
           contentType: req.headers['content-type'] ?? 'application/octet-stream',
         };
-        await commit(bucketName, bucket, object);
+        try {
+          await commit(bucketName, bucket, object);
+        } finally {
+          if (createOnly) creating.delete(reservation);
+        }
         res.writeHead(200, { ETag: object.etag, 'Content-Length': 0, 'x-cos-request-id': requestId() });
         return res.end();
       }

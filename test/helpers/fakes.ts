@@ -1,5 +1,7 @@
+import { StoreError } from '../../code/util/store-error';
 import type { Connection, ConnectionRegistry, Member } from '../../code/registry/registry';
-import type { HistoryStore } from '../../code/history/history';
+import type { HistoryPage, HistoryStore, PageRequest } from '../../code/history/history';
+import { choosePage } from '../../code/history/paging';
 import type { PushClient, PushOutcome } from '../../code/push/push-client';
 import type { ChatMessage } from '../../code/chat/protocol';
 import type { ChatLimits } from '../../code/config';
@@ -119,23 +121,42 @@ export class MemoryHistory implements HistoryStore {
     this.messages.push(message);
     this.storedAt.set(message.id, this.clock());
   }
-  /** The COS store's algorithm over a newest-first listing (see code/history/cos-history.ts). */
-  async recent(room: string, { since, limit }: { since?: string; limit: number }) {
+  /** The COS store's choice (code/history/paging.ts) over what it keeps, newest first. */
+  async recent(room: string, { since, before, limit }: PageRequest): Promise<HistoryPage> {
     const oldest = this.clock() - this.retention.maxAgeMs;
     const wanted = Math.min(limit, this.retention.limit);
-    if (wanted <= 0) return { messages: [], more: false };
-    const listed = this.messages
+    if (wanted <= 0)
+      return since === undefined ? { messages: [], more: false } : { messages: [], more: false, gap: true };
+    const cursor = since ?? before;
+    const kept = this.messages
       .filter((m) => m.room === room)
       .reverse()
-      .slice(0, since === undefined ? wanted + 1 : this.retention.limit + 1);
-    const after: ChatMessage[] = [];
-    for (const message of listed) {
-      if ((this.storedAt.get(message.id) ?? 0) < oldest) continue;
-      if (since !== undefined && message.id <= since) break;
-      after.push(message);
-    }
-    const page = since === undefined ? after.slice(0, wanted) : after.slice(-wanted);
-    return { messages: page.reverse(), more: after.length > wanted };
+      .slice(0, cursor === undefined ? wanted + 1 : this.retention.limit + 1)
+      .filter((m) => (this.storedAt.get(m.id) ?? 0) >= oldest)
+      .slice(0, cursor === undefined ? wanted + 1 : this.retention.limit);
+    const choice = choosePage(kept, { since, before, limit: wanted });
+    return {
+      messages: choice.chosen.reverse(),
+      more: choice.more,
+      ...(choice.gap ? { gap: true as const } : {}),
+    };
+  }
+  async has(message: ChatMessage) {
+    return this.messages.some((m) => m.id === message.id && m.room === message.room);
+  }
+  /** Claims by room and cid, as the COS store keeps them. */
+  readonly claims = new Map<string, { message: ChatMessage; undelivered: boolean }>();
+  failClaim = false;
+  async claim(message: ChatMessage & { cid: string }) {
+    if (this.failClaim) throw new StoreError('claim refused', undefined);
+    const key = `${message.room}/${message.cid}`;
+    const claimed = this.claims.get(key);
+    if (claimed) return claimed;
+    this.claims.set(key, { message, undelivered: false });
+    return undefined;
+  }
+  async markUndelivered(message: ChatMessage & { cid: string }) {
+    this.claims.set(`${message.room}/${message.cid}`, { message, undelivered: true });
   }
   async trim() {
     const oldest = this.clock() - this.retention.maxAgeMs;
