@@ -1,5 +1,5 @@
 import { COS_PAGE_SIZE, type ObjectStore } from '../cos/object-store';
-import { isClientMessageId, type ChatMessage } from '../chat/protocol';
+import type { ChatMessage } from '../chat/protocol';
 import type { ClaimedMessage, HistoryStore } from './history';
 import { choosePage } from './paging';
 import { mapBounded } from '../util/map-bounded';
@@ -66,7 +66,7 @@ export function parseHistoryObject(
     typeof ts !== 'number' ||
     !Number.isFinite(ts) ||
     (source !== undefined && source !== 'api') ||
-    (cid !== undefined && (!isString(cid) || !isClientMessageId(cid)))
+    (cid !== undefined && !isString(cid))
   ) {
     return { ok: false, reason: 'not a message object' };
   }
