@@ -220,6 +220,7 @@ export class MessageList {
 
   /** The first line of a room whose whole history is shown. */
   addIntro(text: string): void {
+    this.list.querySelector(':scope > .older')?.remove();
     // A rejoin of an empty room answers the same way as the first join: one intro is enough.
     if (this.list.querySelector(':scope > .intro')) return;
     const li = el('li', 'row notice info intro');
@@ -229,6 +230,36 @@ export class MessageList {
     // '0' sorts before every time key, the day separators included.
     li.dataset.key = '0';
     this.place(li);
+  }
+
+  /** The first line while older messages are kept: a button that asks for the page before the oldest shown. */
+  showLoadOlder(load: () => boolean): void {
+    this.list.querySelector(':scope > .older')?.remove();
+    const li = el('li', 'row notice info older');
+    const button = el('button', 'link-button load-older', 'Load older messages');
+    button.type = 'button';
+    button.addEventListener('click', () => {
+      if (!load()) return;
+      button.disabled = true;
+      button.textContent = 'Loading…';
+    });
+    li.append(button);
+    li.dataset.key = '0';
+    this.place(li);
+  }
+
+  /** A page of older messages, above the ones shown, keeping what the reader is looking at where it is. */
+  addOlder(messages: ChatMessage[], isOwn: (message: ChatMessage) => boolean): void {
+    const fromBottom = this.list.scrollHeight - this.list.scrollTop;
+    this.batch(() => {
+      for (const message of messages) {
+        const row = new MessageRow(this, message, isOwn(message));
+        row.element.dataset.key = message.id;
+        this.ensureDay(message.ts);
+        this.place(row.element);
+      }
+    });
+    this.list.scrollTop = this.list.scrollHeight - fromBottom;
   }
 
   /** A local line (error or info); it goes after everything already shown. */

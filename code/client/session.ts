@@ -194,6 +194,11 @@ export class ClientSession {
   }
 
   setNick(nick: string): void {
+    if (this.phase === 'offline') {
+      // Not connected: the next connection introduces us under this name.
+      this.chosenNick = nick;
+      return;
+    }
     this.enqueue({ type: 'nick', nick });
   }
 
@@ -359,8 +364,11 @@ export class ClientSession {
     for (const pending of this.queue) {
       if (pending.state !== 'unconfirmed') continue;
       const found = messages.find((m) => m.cid !== undefined && m.cid === pending.cid);
-      if (found) this.complete(pending, { state: 'delivered', id: found.id, ts: found.ts });
-      else pending.state = 'queued';
+      if (found) {
+        // Shown as our own send (its row), not again as a message.
+        this.timeline.add(found.id);
+        this.complete(pending, { state: 'delivered', id: found.id, ts: found.ts });
+      } else pending.state = 'queued';
     }
   }
 
@@ -498,7 +506,8 @@ export class ClientSession {
     this.tag = ack.tag;
     this.ports.emit({ type: 'online', count: ack.online });
     const pending = ack.ref === undefined ? undefined : this.byRef.get(ack.ref);
-    if (pending) this.complete(pending);
+    // A join is done when its history arrives (same ref); a nick with its ack.
+    if (pending && pending.command.type !== 'join') this.complete(pending);
     if (ack.for === 'nick') {
       this.chosenNick = ack.nick;
       this.ports.emit({ type: 'renamed', nick: ack.nick, tag: ack.tag, previous: previous.nick });

@@ -14,8 +14,8 @@ import { startLocalStack, type LocalStack } from '../../scripts/local/stack';
 const ROOT = path.resolve(__dirname, '..', '..');
 const CLI = path.join(ROOT, 'dist', 'tools', 'chat-cli.js');
 const TOKEN = path.join(ROOT, 'dist', 'tools', 'token.js');
-/** What the two tools bundle (code/chat whole: its modules import each other); newer sources mean a rebuild. */
-const SOURCES = ['scripts/cli', 'scripts/token.ts', 'code/chat'];
+/** What the two tools bundle (code/chat whole: its modules import each other; code/client, the session); newer sources mean a rebuild. */
+const SOURCES = ['scripts/cli', 'scripts/token.ts', 'code/chat', 'code/client'];
 const WAIT_MS = 5000;
 
 async function newestMtime(entry: string): Promise<number> {

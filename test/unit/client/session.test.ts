@@ -207,6 +207,12 @@ describe('client session: reconnect cases', () => {
     receive({ type: 'history', ref: join.ref, room: 'lobby', messages: [stored], more: false });
     expect(sent.filter((f) => f.type === 'message')).toHaveLength(1);
     expect(of('send').at(-1)!.update).toMatchObject({ cid, state: 'delivered', id: stored.id });
+    // It is shown once, as our send, not again as a message from the catch-up.
+    expect(
+      of('messages')
+        .flatMap((e) => e.messages)
+        .map((m) => m.id),
+    ).not.toContain(stored.id);
   });
 
   it('a send in flight that is not in the catch-up is sent again with the same cid; a duplicate ack confirms it', () => {
@@ -438,15 +444,10 @@ describe('client session: presence and rooms', () => {
     const join = sent.at(-1)!;
     expect(join).toEqual({ type: 'join', room: 'dev', ref: join.ref });
     receive({ type: 'ack', for: 'join', ref: join.ref, room: 'dev', nick: 'alice', tag: 'aaaa', online: 1 });
-    receive({
-      type: 'history',
-      ref: join.ref,
-      room: 'dev',
-      messages: messages(2, { room: 'dev' }),
-      more: false,
-    });
+    const dev = messages(2, { room: 'dev' });
+    receive({ type: 'history', ref: join.ref, room: 'dev', messages: dev, more: false });
     expect(of('joined').at(-1)).toMatchObject({ room: 'dev', switched: true });
-    expect(of('messages').at(-1)).toMatchObject({ place: 'first' });
+    expect(of('messages').at(-1)).toEqual({ type: 'messages', place: 'first', messages: dev, more: false });
     session.closed();
     session.opened();
     expect(sent.at(-1)).toMatchObject({ type: 'join', room: 'dev' });
