@@ -1,5 +1,6 @@
 import type { ChatMessage, ClientCommand, ErrorCode } from '../chat/protocol';
 import { readEnvelope, type ClientEnvelope, type PresenceFrame } from './envelope';
+import { messageIdTimePrefix } from '../chat/message-id';
 import { Timeline } from './timeline';
 
 /**
@@ -103,6 +104,11 @@ const RETRYABLE = new Set<string>(['rate_limited', 'store_unavailable', 'interna
 const PAGE = 50;
 /** Live messages held while catching up; past this the catch-up's own pages cover them. */
 const BUFFER_LIMIT = 1000;
+/**
+ * A room empty when we joined gets a time cursor a little before the server's clock, so a message stored while
+ * we joined (and delivered out of order) is not skipped; the overlap is dropped by id.
+ */
+const FLOOR_MARGIN_MS = 5000;
 
 export class ClientSession {
   private phase: Phase = 'offline';
@@ -125,6 +131,7 @@ export class ClientSession {
   private readonly byRef = new Map<string, Pending>();
   private olderRef: string | undefined;
   private awaitingPong = false;
+  private clockRef: string | undefined;
   private tokens: number;
   private tokensAt: number;
   private cancelFlush?: () => void;
@@ -246,7 +253,7 @@ export class ClientSession {
   closed(): void {
     if (this.phase === 'offline') return;
     this.phase = 'offline';
-    this.syncRef = this.probeRef = this.olderRef = undefined;
+    this.syncRef = this.probeRef = this.olderRef = this.clockRef = undefined;
     this.cancelSyncTimer?.();
     this.cancelFlush?.();
     this.awaitingPong = false;
@@ -356,6 +363,11 @@ export class ClientSession {
       this.ports.emit({ type: 'messages', place: catchUp ? 'catch-up' : 'first', messages: fresh, more });
     }
     this.ports.emit({ type: 'ready' });
+    if (this.timeline.isEmpty && this.timeline.cursor() === undefined) {
+      // Nothing to catch up from yet: the server's clock gives this room a cursor (see FLOOR_MARGIN_MS).
+      this.clockRef = this.nextRef('c');
+      this.ports.send(JSON.stringify({ type: 'ping', ref: this.clockRef }));
+    }
     this.flush();
   }
 
@@ -458,6 +470,10 @@ export class ClientSession {
         return this.onMessage(e);
       case 'pong':
         this.awaitingPong = false;
+        if (e.ref !== undefined && e.ref === this.clockRef) {
+          this.clockRef = undefined;
+          if (this.timeline.isEmpty) this.timeline.setFloor(messageIdTimePrefix(e.ts - FLOOR_MARGIN_MS));
+        }
         return;
       case 'presence':
         if (e.room !== undefined && this.room !== undefined && e.room !== this.room) return;

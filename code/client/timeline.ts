@@ -23,6 +23,8 @@ export class Timeline {
   /** Sorted ascending, the newest RECENT_IDS. */
   private recent: string[] = [];
   private oldestId: string | undefined;
+  /** A time cursor for a room whose history was empty when we joined: what came later is new to us. */
+  private floor: string | undefined;
 
   constructor(readonly room: string | undefined) {}
 
@@ -58,9 +60,14 @@ export class Timeline {
     return [...messages].sort(byId).filter((message) => this.add(message.id));
   }
 
-  /** The `since` for catching up (see CATCH_UP_OVERLAP); undefined: nothing seen, ask for the latest page. */
+  /** Sets the cursor for a room with nothing seen yet: messages after this time prefix are all new to us. */
+  setFloor(timePrefix: string): void {
+    this.floor = timePrefix;
+  }
+
+  /** The `since` for catching up (see CATCH_UP_OVERLAP); undefined: nothing known, ask for the latest page. */
   cursor(): string | undefined {
-    if (this.recent.length === 0) return undefined;
+    if (this.recent.length === 0) return this.floor;
     return this.recent[Math.max(0, this.recent.length - 1 - CATCH_UP_OVERLAP)];
   }
 }

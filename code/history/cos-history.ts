@@ -1,7 +1,7 @@
 import { COS_PAGE_SIZE, type ObjectStore } from '../cos/object-store';
 import type { ChatMessage } from '../chat/protocol';
 import type { ClaimedMessage, HistoryStore } from './history';
-import { choosePage } from './paging';
+import { choosePage, retentionDropping } from './paging';
 import { mapBounded } from '../util/map-bounded';
 import { createLogger, type Logger } from '../util/log';
 
@@ -118,13 +118,22 @@ export function createCosHistory(
         maxKeys: Math.min(COS_PAGE_SIZE, cursor === undefined ? wanted + 1 : retention.limit + 1),
       });
       const retained: Array<{ id: string; key: string }> = [];
+      let agedOut = false;
       for (const object of page.objects) {
         const parsed = parseHistoryKey(object.key);
-        if (!parsed || object.lastModified < oldest) continue;
-        retained.push({ id: parsed.id, key: object.key });
+        if (!parsed) continue;
+        if (object.lastModified < oldest) agedOut = true;
+        else retained.push({ id: parsed.id, key: object.key });
       }
       const kept = cursor === undefined ? retained : retained.slice(0, retention.limit);
-      const choice = choosePage(kept, { since, before, limit: wanted });
+      const dropping = retentionDropping({
+        keptCount: retained.length,
+        limit: retention.limit,
+        agedOut,
+        cursor: since,
+        oldestAllowedMs: oldest,
+      });
+      const choice = choosePage(kept, { since, before, limit: wanted }, dropping);
       const keys = choice.chosen.map((entry) => entry.key);
       const bodies = await mapBounded(keys, READ_CONCURRENCY, (key) => store.get(key));
       // One unreadable object must not cost the room its history: skip it, and say which and why.

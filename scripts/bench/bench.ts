@@ -37,11 +37,12 @@ import type { MemoryPeak } from './runner-protocol';
 import { bundleSections, summarizeProfile, type CpuProfile, type ProfileSummary } from './profile';
 import { gatewayNodeMain, runGatewayBench, type GatewayBenchReport } from './gateway-bench';
 import { check, cosTarget, formatBytes, formatMs, median, table, type Target } from './stats';
+import { catchUpTargets, runCatchUp, type CatchUpReport } from './catch-up';
 
 /**
  * `npm run bench`: fan-out, memory, cold start, end to end and COS requests per broadcast, each compared with its
  * target. Writes bench-results/<timestamp>.json and bench-results/latest.json. See docs/benchmarks.md.
- *   --only fanout,memory,coldstart,e2e,cos   run some sections
+ *   --only fanout,memory,coldstart,e2e,cos,gateway,catchup   run some sections
  *   --profile                                 CPU profiles: the largest broadcast (child and stack), a cold start
  *                                             and the e2e stack thread; the fan-out then uses an unminified bundle
  * Env: BENCH_E2E_SECONDS (30), BENCH_E2E_FUNCTIONS (modules | bundles), BENCH_COLDSTART_RUNS (10),
@@ -50,7 +51,7 @@ import { check, cosTarget, formatBytes, formatMs, median, table, type Target } f
  * and the functions' PUSH_CONCURRENCY / PUSH_TIMEOUT_MS / PUSH_RETRIES / PUSH_BUDGET_MS / COS_TIMEOUT_MS.
  */
 
-const SECTIONS = ['fanout', 'memory', 'coldstart', 'e2e', 'cos', 'gateway'] as const;
+const SECTIONS = ['fanout', 'memory', 'coldstart', 'e2e', 'cos', 'gateway', 'catchup'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const PUSH_LATENCY_MS = 5;
@@ -119,6 +120,7 @@ interface BenchResults {
     breakdown: Record<string, number>;
   }>;
   profiles?: Record<string, ProfileSummary & { file: string; what: string }>;
+  catchup?: CatchUpReport;
   targets: Target[];
 }
 
@@ -840,9 +842,14 @@ async function main(): Promise<void> {
     printGateway(report);
   }
 
+  if (only.has('catchup')) {
+    log('\n[catch-up] a client away for 500 messages comes back (shared client session, local stack)…');
+    results.catchup = await runCatchUp(log);
+  }
+
   printFanout(results);
   printRest(results);
-  results.targets = targets(results);
+  results.targets = [...targets(results), ...catchUpTargets(results.catchup)];
   results.durationS = Math.round((Date.now() - started) / 1000);
   log('\nTargets');
   log(

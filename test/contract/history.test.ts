@@ -119,6 +119,16 @@ describe.each(implementations())('HistoryStore: $name', (implementation) => {
     expect((await history.recent('r', { limit: 10 })).gap).toBeUndefined();
   });
 
+  it('no "gap" in a room that has dropped nothing, even from a cursor older than everything kept', async () => {
+    const { history, append } = setup({ limit: 10, maxAgeMs: 60_000 });
+    const sent = await append(history, 'r', 'm1', 'm2');
+    // A time cursor from before the first message (a client that joined the room while it was empty).
+    const cursor = sent[0]!.id.slice(0, 9);
+    const page = await history.recent('r', { since: cursor, limit: 10 });
+    expect(texts(page)).toEqual(['m1', 'm2']);
+    expect(page.gap).toBeUndefined();
+  });
+
   it('says "gap" when the room keeps nothing any more (all past the age limit)', async () => {
     const { history, append, advance } = setup({ limit: 10, maxAgeMs: 60_000 });
     const [old] = await append(history, 'r', 'old');

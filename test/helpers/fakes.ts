@@ -1,7 +1,7 @@
 import { StoreError } from '../../code/util/store-error';
 import type { Connection, ConnectionRegistry, Member } from '../../code/registry/registry';
 import type { HistoryPage, HistoryStore, PageRequest } from '../../code/history/history';
-import { choosePage } from '../../code/history/paging';
+import { choosePage, retentionDropping } from '../../code/history/paging';
 import type { PushClient, PushOutcome } from '../../code/push/push-client';
 import type { ChatMessage } from '../../code/chat/protocol';
 import type { ChatLimits } from '../../code/config';
@@ -128,13 +128,20 @@ export class MemoryHistory implements HistoryStore {
     if (wanted <= 0)
       return since === undefined ? { messages: [], more: false } : { messages: [], more: false, gap: true };
     const cursor = since ?? before;
-    const kept = this.messages
+    const listed = this.messages
       .filter((m) => m.room === room)
       .reverse()
-      .slice(0, cursor === undefined ? wanted + 1 : this.retention.limit + 1)
-      .filter((m) => (this.storedAt.get(m.id) ?? 0) >= oldest)
-      .slice(0, cursor === undefined ? wanted + 1 : this.retention.limit);
-    const choice = choosePage(kept, { since, before, limit: wanted });
+      .slice(0, cursor === undefined ? wanted + 1 : this.retention.limit + 1);
+    const retained = listed.filter((m) => (this.storedAt.get(m.id) ?? 0) >= oldest);
+    const kept = cursor === undefined ? retained : retained.slice(0, this.retention.limit);
+    const dropping = retentionDropping({
+      keptCount: retained.length,
+      limit: this.retention.limit,
+      agedOut: retained.length < listed.length,
+      cursor: since,
+      oldestAllowedMs: oldest,
+    });
+    const choice = choosePage(kept, { since, before, limit: wanted }, dropping);
     return {
       messages: choice.chosen.reverse(),
       more: choice.more,

@@ -139,6 +139,24 @@ describe('client session: reconnect cases', () => {
     expect(of('gap')).toEqual([]);
   });
 
+  it('a room that was empty when we joined is caught up from the server clock, not shown as a latest page', () => {
+    const { session, connect, receive, sent, last, of } = harness();
+    connect([]);
+    const clock = last('ping');
+    receive({ type: 'pong', ref: clock.ref, ts: 1_800_000_000_000 });
+    session.closed();
+    session.opened();
+    const join = last('join');
+    expect(join.since).toBe((1_800_000_000_000 - 5000).toString(36).padStart(9, '0'));
+    const missed = messages(60);
+    receive({ type: 'history', ref: join.ref, room: 'lobby', messages: missed.slice(0, 50), more: true });
+    const next = last('history');
+    receive({ type: 'history', ref: next.ref, room: 'lobby', messages: missed.slice(50), more: false });
+    expect(of('messages').at(-1)).toMatchObject({ place: 'catch-up' });
+    expect(of('messages').at(-1)!.messages).toHaveLength(60);
+    expect(sent.filter((f) => f.type === 'ping')).toHaveLength(1);
+  });
+
   it('holds live messages during the catch-up and shows each once, in id order', () => {
     const { session, connect, receive, last, shown } = harness();
     const before = messages(6);
