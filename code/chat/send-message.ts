@@ -68,20 +68,8 @@ export async function sendMessage(
       if (!claimed.undelivered && (await storedSoon(ctx, message))) {
         ctx.log.info('message_duplicate', { room: sender.room, id: message.id });
         const online = roster?.online ?? (await countOnline(ctx, sender.room));
-        await ctx.reply(
-          sender.id,
-          envelope({
-            type: 'ack',
-            for: 'message',
-            ref,
-            id: message.id,
-            delivered: 0,
-            failed: 0,
-            online,
-            stored: true,
-            duplicate: true,
-          }),
-        );
+        const nothingSent = { delivered: 0, failed: 0, online, stored: true };
+        await acknowledge(ctx, sender.id, { ref, id: message.id, duplicate, ...nothingSent });
         return;
       }
       ctx.log.warn('message_retry_takes_over', { room: sender.room, id: message.id });
@@ -115,18 +103,27 @@ export async function sendMessage(
       .touch(sender)
       .catch((error: unknown) => ctx.log.warn('touch_failed', { error: errorMessage(error) }));
   }
-  await ctx.reply(
-    sender.id,
-    envelope({
-      type: 'ack',
-      for: 'message',
-      ref,
-      id: message.id,
-      delivered: posted.delivered,
-      failed: posted.failed,
-      online: posted.online,
-      stored: posted.stored,
-      ...(duplicate ? { duplicate: true as const } : {}),
-    }),
+  const { delivered, failed, online, stored } = posted;
+  await acknowledge(ctx, sender.id, { ref, id: message.id, duplicate, delivered, failed, online, stored });
+}
+
+/** The sender's ack; `duplicate` when the cid had been sent before (the id is then the original's). */
+function acknowledge(
+  ctx: ChatContext,
+  senderId: string,
+  ack: {
+    ref?: string;
+    id: string;
+    duplicate: boolean;
+    delivered: number;
+    failed: number;
+    online: number;
+    stored: boolean;
+  },
+): Promise<void> {
+  const { duplicate, ...fields } = ack;
+  return ctx.reply(
+    senderId,
+    envelope({ type: 'ack', for: 'message', ...fields, ...(duplicate ? { duplicate: true as const } : {}) }),
   );
 }

@@ -1,11 +1,12 @@
-import type { ChatMessage, ClientCommand, ErrorCode } from '../chat/protocol';
+import type { ChatMessage, ClientCommand } from '../chat/protocol';
+import { Outbox } from './outbox';
 import { readEnvelope, type ClientEnvelope, type PresenceFrame } from './envelope';
 import { messageIdTimePrefix } from '../chat/message-id';
 import { Timeline } from './timeline';
 
 /**
- * (Over 300 lines: the protocol state of a client is one state machine; splitting it would scatter the phases
- * that each handler checks.)
+ * (Over 300 lines: sends are in outbox.ts and what was shown in timeline.ts; what is left is one state machine
+ * of connect, catch-up and answers, whose handlers all check the same phase and refs.)
  *
  * The client session both faces share (the web page and the terminal client): protocol state without sockets,
  * DOM or Node. A face feeds it connection events and frames, and renders the events it emits.
@@ -88,19 +89,8 @@ export type SessionEvent =
   | { type: 'reconnect'; reason: string }
   | { type: 'notice'; text: string };
 
-interface Pending {
-  ref: string;
-  command: ClientCommand;
-  /** Messages only. */
-  cid?: string;
-  state: 'queued' | 'sending' | 'unconfirmed' | 'failed';
-  cancelTimer?: () => void;
-}
-
 type Phase = 'offline' | 'probing' | 'syncing' | 'ready';
 
-/** Codes worth a retry: the same message may well go through later. */
-const RETRYABLE = new Set<string>(['rate_limited', 'store_unavailable', 'internal', 'timeout']);
 const PAGE = 50;
 /** Live messages held while catching up; past this the catch-up's own pages cover them. */
 const BUFFER_LIMIT = 1000;
@@ -127,14 +117,10 @@ export class ClientSession {
   private probeRef: string | undefined;
   private joinForbidden: boolean;
   private buffered: ChatMessage[] = [];
-  private readonly queue: Pending[] = [];
-  private readonly byRef = new Map<string, Pending>();
+  private readonly outbox: Outbox;
   private olderRef: string | undefined;
   private awaitingPong = false;
   private clockRef: string | undefined;
-  private tokens: number;
-  private tokensAt: number;
-  private cancelFlush?: () => void;
 
   constructor(
     private readonly options: SessionOptions,
@@ -144,8 +130,7 @@ export class ClientSession {
     this.chosenNick = options.nick;
     this.joinForbidden = options.tokenHolder === true;
     this.timeline = new Timeline(this.room);
-    this.tokens = options.burst ?? 10;
-    this.tokensAt = ports.now();
+    this.outbox = new Outbox(options, ports, (prefix) => this.nextRef(prefix));
   }
 
   // ---- what the face asks ------------------------------------------------------------------------------
@@ -173,7 +158,7 @@ export class ClientSession {
 
   /** Sends typed but not yet answered (queued, in flight, or awaiting the catch-up's verdict). */
   get outstanding(): number {
-    return this.queue.filter((p) => p.state !== 'failed').length;
+    return this.outbox.outstanding;
   }
 
   /** Whether "load older" can ask for more (something is shown and no request is out). */
@@ -184,20 +169,13 @@ export class ClientSession {
   /** Queues a chat message; returns its cid. */
   sendMessage(text: string): string {
     const cid = `${this.options.clientId}-${this.nextCount()}`;
-    this.enqueue({ type: 'message', text, cid }, cid);
+    this.outbox.add({ type: 'message', text, cid }, cid);
     return cid;
   }
 
   /** Sends a failed message again, with the same cid (the server drops it if the first attempt got through). */
   retry(cid: string): void {
-    const pending = this.queue.find((p) => p.cid === cid && p.state === 'failed');
-    if (!pending) return;
-    pending.state = 'queued';
-    // Behind what is queued now, as if typed again; the cid keeps it from being stored twice.
-    this.queue.splice(this.queue.indexOf(pending), 1);
-    this.queue.push(pending);
-    this.emitSend(pending, { state: 'queued' });
-    this.flush();
+    this.outbox.retry(cid);
   }
 
   setNick(nick: string): void {
@@ -206,7 +184,7 @@ export class ClientSession {
       this.chosenNick = nick;
       return;
     }
-    this.enqueue({ type: 'nick', nick });
+    this.outbox.add({ type: 'nick', nick });
   }
 
   /** Switches rooms (or, for the current room, catches up). */
@@ -218,12 +196,12 @@ export class ClientSession {
       return;
     }
     const since = normalized === this.room ? this.timeline.cursor() : undefined;
-    this.enqueue({ type: 'join', room, ...(since === undefined ? {} : { since }) });
+    this.outbox.add({ type: 'join', room, ...(since === undefined ? {} : { since }) });
   }
 
   /** An explicit look at history (the terminal's /history): answered with a `history` event. */
   history(limit?: number): void {
-    this.enqueue({ type: 'history', ...(limit === undefined ? {} : { limit }) });
+    this.outbox.add({ type: 'history', ...(limit === undefined ? {} : { limit }) });
   }
 
   /** Asks for the page before the oldest message shown; answered with `messages` place 'older'. */
@@ -255,19 +233,11 @@ export class ClientSession {
     this.phase = 'offline';
     this.syncRef = this.probeRef = this.olderRef = this.clockRef = undefined;
     this.cancelSyncTimer?.();
-    this.cancelFlush?.();
     this.awaitingPong = false;
     this.buffered = [];
     // Tags are per connection: the next one gets another.
     this.tag = undefined;
-    for (const pending of this.queue) {
-      if (pending.state !== 'sending') continue;
-      pending.cancelTimer?.();
-      this.byRef.delete(pending.ref);
-      // A message may have gone through: the catch-up tells (by cid). Other commands are simply sent again.
-      pending.state = pending.command.type === 'message' ? 'unconfirmed' : 'queued';
-      if (pending.cid !== undefined) this.emitSend(pending, { state: 'queued' });
-    }
+    this.outbox.connectionLost();
   }
 
   /** Call every third of the idle timeout; a ping left unanswered since the last call means a dead connection. */
@@ -356,7 +326,7 @@ export class ClientSession {
     // A gap is real only if the oldest message history still has is not one we had seen (the overlap).
     const first = [...pages].sort((a, b) => (a.id < b.id ? -1 : 1))[0];
     const gap = this.syncGap && (first === undefined || !this.timeline.has(first.id));
-    this.settleUnconfirmed([...pages, ...live]);
+    this.outbox.settle([...pages, ...live], (id) => this.timeline.add(id));
     const fresh = this.timeline.takeNew([...pages, ...live]);
     if (gap) this.ports.emit({ type: 'gap' });
     if (fresh.length > 0 || !catchUp) {
@@ -368,98 +338,8 @@ export class ClientSession {
       this.clockRef = this.nextRef('c');
       this.ports.send(JSON.stringify({ type: 'ping', ref: this.clockRef }));
     }
-    this.flush();
-  }
-
-  /** Sends that were in flight when a connection broke: found in the catch-up means delivered. */
-  private settleUnconfirmed(messages: ChatMessage[]): void {
-    for (const pending of this.queue) {
-      if (pending.state !== 'unconfirmed') continue;
-      const found = messages.find((m) => m.cid !== undefined && m.cid === pending.cid);
-      if (found) {
-        // Shown as our own send (its row), not again as a message.
-        this.timeline.add(found.id);
-        this.complete(pending, { state: 'delivered', id: found.id, ts: found.ts });
-      } else pending.state = 'queued';
-    }
-  }
-
-  // ---- the queue ---------------------------------------------------------------------------------------
-
-  private enqueue(command: ClientCommand, cid?: string): void {
-    const prefix = command.type === 'message' ? 'm' : command.type.charAt(0);
-    const pending: Pending = { ref: this.nextRef(prefix), command, cid, state: 'queued' };
-    this.queue.push(pending);
-    if (cid !== undefined) this.emitSend(pending, { state: 'queued' });
-    this.flush();
-  }
-
-  /**
-   * Sends the oldest queued command once the one before it is answered. The gateway may run two frames of one
-   * connection in parallel function instances, so frames sent back to back can take effect in either order; one
-   * in flight keeps what was typed in order.
-   */
-  flush(): void {
-    this.cancelFlush?.();
-    this.cancelFlush = undefined;
-    if (this.phase !== 'ready') return;
-    if (this.queue.some((p) => p.state === 'sending')) return;
-    const next = this.queue.find((p) => p.state === 'queued');
-    if (!next) return;
-    const now = this.ports.now();
-    const rate = this.options.ratePerSecond ?? 4;
-    this.tokens = Math.min(this.options.burst ?? 10, this.tokens + ((now - this.tokensAt) / 1000) * rate);
-    this.tokensAt = now;
-    if (this.tokens < 1) {
-      this.cancelFlush = this.ports.setTimer(Math.ceil(((1 - this.tokens) / rate) * 1000), () =>
-        this.flush(),
-      );
-      return;
-    }
-    this.tokens -= 1;
-    next.state = 'sending';
-    // A fresh ref per attempt: a late answer to an earlier attempt cannot be mistaken for this one's.
-    this.byRef.delete(next.ref);
-    next.ref = this.nextRef(next.command.type === 'message' ? 'm' : next.command.type.charAt(0));
-    this.byRef.set(next.ref, next);
-    this.ports.send(JSON.stringify({ ...next.command, ref: next.ref }));
-    if (next.cid !== undefined) {
-      this.emitSend(next, { state: 'sending' });
-      const timeout = this.options.ackTimeoutMs;
-      if (timeout !== undefined) {
-        next.cancelTimer = this.ports.setTimer(timeout, () => {
-          if (next.state === 'sending')
-            this.fail(next, 'timeout', 'the server did not confirm it; retrying is safe');
-        });
-      }
-    }
-  }
-
-  /** Done with a command; `update` says how a message ended. */
-  private complete(pending: Pending, update?: Omit<SendUpdate, 'cid' | 'text'>): void {
-    pending.cancelTimer?.();
-    this.byRef.delete(pending.ref);
-    const at = this.queue.indexOf(pending);
-    if (at !== -1) this.queue.splice(at, 1);
-    if (update) this.emitSend(pending, update);
-  }
-
-  private fail(pending: Pending, code: string, reason: string): void {
-    pending.cancelTimer?.();
-    const retryable = RETRYABLE.has(code);
-    if (pending.cid === undefined || !retryable) {
-      this.complete(pending, { state: 'failed', code, reason, retryable: false });
-    } else {
-      // Kept, under its ref: a late ack still confirms it, and retry() sends it again with its cid.
-      pending.state = 'failed';
-      this.emitSend(pending, { state: 'failed', code, reason, retryable: true });
-    }
-    this.flush();
-  }
-
-  private emitSend(pending: Pending, update: Omit<SendUpdate, 'cid' | 'text'>): void {
-    if (pending.cid === undefined || pending.command.type !== 'message') return;
-    this.ports.emit({ type: 'send', update: { cid: pending.cid, text: pending.command.text, ...update } });
+    this.outbox.ready = true;
+    this.outbox.flush();
   }
 
   // ---- frames ------------------------------------------------------------------------------------------
@@ -503,17 +383,16 @@ export class ClientSession {
 
   private onMessageAck(ack: Extract<ClientEnvelope, { type: 'ack'; for: 'message' }>): void {
     this.ports.emit({ type: 'online', count: ack.online });
-    const pending = ack.ref === undefined ? undefined : this.byRef.get(ack.ref);
+    const pending = this.outbox.answering(ack.ref);
     this.timeline.add(ack.id);
     if (!pending) return;
-    this.complete(pending, {
+    this.outbox.complete(pending, {
       state: 'delivered',
       id: ack.id,
       delivered: ack.delivered,
       failed: ack.failed,
       stored: ack.stored,
     });
-    this.flush();
   }
 
   private onIdentityAck(ack: Extract<ClientEnvelope, { type: 'ack'; for: 'join' | 'nick' }>): void {
@@ -521,13 +400,12 @@ export class ClientSession {
     this.nick = ack.nick;
     this.tag = ack.tag;
     this.ports.emit({ type: 'online', count: ack.online });
-    const pending = ack.ref === undefined ? undefined : this.byRef.get(ack.ref);
+    const pending = this.outbox.answering(ack.ref);
     // A join is done when its history arrives (same ref); a nick with its ack.
-    if (pending && pending.command.type !== 'join') this.complete(pending);
+    if (pending && pending.command.type !== 'join') this.outbox.complete(pending);
     if (ack.for === 'nick') {
       this.chosenNick = ack.nick;
       this.ports.emit({ type: 'renamed', nick: ack.nick, tag: ack.tag, previous: previous.nick });
-      this.flush();
       return;
     }
     const switched = ack.room !== this.room;
@@ -542,18 +420,8 @@ export class ClientSession {
     });
     if (ack.ref === undefined) return this.onUnaskedJoin(previous.room, ack.nick);
     // The server chose the nick at connect (a guest nick after a restart); restore the one picked.
-    if (
-      ack.ref === this.syncRef &&
-      this.chosenNick !== undefined &&
-      this.chosenNick !== ack.nick &&
-      !this.joinForbidden
-    )
-      this.queue.unshift({
-        ref: this.nextRef('n'),
-        command: { type: 'nick', nick: this.chosenNick },
-        state: 'queued',
-      });
-    this.flush();
+    const restore = this.chosenNick !== undefined && this.chosenNick !== ack.nick && !this.joinForbidden;
+    if (ack.ref === this.syncRef && restore) this.outbox.addFirst([{ type: 'nick', nick: this.chosenNick! }]);
   }
 
   /** The server lost our record and re-created it as a guest in its default room. */
@@ -563,17 +431,11 @@ export class ClientSession {
       this.ports.emit({ type: 'reconnect', reason: 'the server forgot this connection' });
       return;
     }
-    if (room !== undefined && room !== this.room) {
-      this.queue.unshift({ ref: this.nextRef('j'), command: { type: 'join', room }, state: 'queued' });
-    }
-    if (this.chosenNick !== undefined && this.chosenNick !== nick) {
-      this.queue.unshift({
-        ref: this.nextRef('n'),
-        command: { type: 'nick', nick: this.chosenNick },
-        state: 'queued',
-      });
-    }
-    this.flush();
+    const restore: ClientCommand[] = [];
+    if (this.chosenNick !== undefined && this.chosenNick !== nick)
+      restore.push({ type: 'nick', nick: this.chosenNick });
+    if (room !== undefined && room !== this.room) restore.push({ type: 'join', room });
+    this.outbox.addFirst(restore);
   }
 
   private switchTo(room: string): void {
@@ -599,9 +461,9 @@ export class ClientSession {
       this.ports.emit({ type: 'messages', place: 'older', messages: older, more: history.more });
       return;
     }
-    const pending = ref === undefined ? undefined : this.byRef.get(ref);
+    const pending = this.outbox.answering(ref);
     if (!pending) return;
-    this.complete(pending);
+    this.outbox.complete(pending);
     if (pending.command.type === 'join') {
       // The first page of the room just joined.
       const fresh = this.timeline.takeNew(history.messages.filter((m) => m.room === this.room));
@@ -615,7 +477,6 @@ export class ClientSession {
         more: history.more,
       });
     }
-    this.flush();
   }
 
   private onError(error: Extract<ClientEnvelope, { type: 'error' }>): void {
@@ -638,19 +499,13 @@ export class ClientSession {
     }
     // Frames refused before they are parsed (rate_limited, too_large) come back without a ref: they belong to
     // the one in flight.
-    const pending = ref === undefined ? this.queue.find((p) => p.state === 'sending') : this.byRef.get(ref);
-    if (pending?.cid !== undefined) return this.fail(pending, error.code as ErrorCode, error.message);
+    const pending = ref === undefined ? this.outbox.inFlight : this.outbox.answering(ref);
+    if (pending?.cid !== undefined) return this.outbox.fail(pending, error.code, error.message);
     if (pending) {
-      this.complete(pending);
-      const about =
-        pending.command.type === 'nick' || pending.command.type === 'join' ? pending.command.type : 'other';
-      this.ports.emit({
-        type: 'error',
-        about: about === 'other' && pending.command.type === 'history' ? 'history' : about,
-        code: error.code,
-        message: error.message,
-      });
-      this.flush();
+      this.outbox.complete(pending);
+      const type = pending.command.type;
+      const about = type === 'nick' || type === 'join' || type === 'history' ? type : 'other';
+      this.ports.emit({ type: 'error', about, code: error.code, message: error.message });
       return;
     }
     this.ports.emit({ type: 'error', about: 'other', code: error.code, message: error.message });
