@@ -1,8 +1,15 @@
 import { connectProtocols, type ChatMessage } from '../code/chat/protocol';
 import type { PresenceFrame } from '../code/client/envelope';
 import { ClientSession, type SendUpdate, type SessionEvent } from '../code/client/session';
-import { eventsUrlFor, loadConfig, readParams, type ClientConfig, type PageParams } from './config';
-import { Connection, type CloseInfo } from './connection';
+import {
+  DEFAULT_MAX_MESSAGE_BYTES,
+  eventsUrlFor,
+  loadConfig,
+  readParams,
+  type ClientConfig,
+  type PageParams,
+} from './config';
+import { Connection, sseQuery, type CloseInfo } from './connection';
 import { MessageList, type MessageRow } from './view';
 import {
   checkNick,
@@ -12,6 +19,8 @@ import {
   initialOf,
   readTokenClaims,
   storage,
+  tabStorage,
+  utf8Length,
   type TokenClaims,
 } from './util';
 
@@ -22,7 +31,6 @@ const KEYS = {
   room: 'wschat.room',
   rooms: 'wschat.rooms',
   own: 'wschat.own',
-  client: 'wschat.client',
 };
 const MAX_RECENT_ROOMS = 8;
 const MAX_OWN_KEYS = 100;
@@ -73,6 +81,7 @@ const dom = {
   composer: byId('composer', HTMLFormElement),
   input: byId('message-input', HTMLTextAreaElement),
   send: byId('send', HTMLButtonElement),
+  composerLimit: byId('composer-limit', HTMLParagraphElement),
   welcome: byId('welcome', HTMLDialogElement),
   welcomeForm: byId('welcome-form', HTMLFormElement),
   welcomeNick: byId('welcome-nick', HTMLInputElement),
@@ -100,6 +109,9 @@ class ChatApp {
   private tag: string | undefined;
   private everJoined = false;
   private renaming = false;
+  private askingWhy = false;
+  private eventsUrl: string | undefined;
+  private maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES;
   /** Own messages on screen by cid, while the server has not settled them. */
   private readonly rows = new Map<string, MessageRow>();
   private readonly ownKeys: Set<string>;
@@ -111,9 +123,9 @@ class ChatApp {
   constructor(private readonly params: PageParams) {
     this.token = params.token;
     this.claims = this.token === undefined ? undefined : readTokenClaims(this.token);
-    this.ownKeys = new Set(storage.getList(KEYS.own));
-    this.clientId = sessionStorage.getItem(KEYS.client) ?? Math.random().toString(36).slice(2, 10);
-    sessionStorage.setItem(KEYS.client, this.clientId);
+    this.ownKeys = new Set(tabStorage.getList(KEYS.own));
+    // Per page load: a tab duplicated from this one (which copies sessionStorage) is another person.
+    this.clientId = Math.random().toString(36).slice(2, 10);
     const stored = storage.get(KEYS.nick);
     this.nick = stored !== undefined && checkNick(stored).ok ? stored : undefined;
     this.room = DEFAULT_ROOM;
@@ -185,18 +197,15 @@ class ChatApp {
       this.setComposerEnabled(false, 'You need an invitation to write here');
       return;
     }
-    this.connection = new Connection(
-      config.wsUrl,
-      eventsUrlFor(config.wsUrl),
-      config.heartbeatSeconds * 1000,
-      {
-        protocols: () => connectProtocols(this.token ? { token: this.token } : this.session.connectOptions()),
-        connecting: () => this.onConnecting(),
-        open: () => this.session.opened(),
-        frame: (value) => this.session.receivedParsed(value),
-        closed: (info) => this.onClosed(info),
-      },
-    );
+    this.eventsUrl = eventsUrlFor(config.wsUrl);
+    this.maxMessageBytes = config.maxMessageBytes;
+    this.connection = new Connection(config.wsUrl, this.eventsUrl, config.heartbeatSeconds * 1000, {
+      protocols: () => connectProtocols(this.token ? { token: this.token } : this.session.connectOptions()),
+      connecting: () => this.onConnecting(),
+      open: () => this.session.opened(),
+      frame: (value) => this.session.receivedParsed(value),
+      closed: (info) => this.onClosed(info),
+    });
     if (this.nick === undefined && this.token === undefined) this.askForNick();
     else this.connection.start();
   }
@@ -235,6 +244,7 @@ class ChatApp {
       return;
     }
     this.setStatus('reconnecting', this.everJoined ? 'Reconnecting…' : 'Can’t connect');
+    if (!info.opened && info.failures >= 2) void this.askWhyRefused();
     if (!info.opened && info.failures >= 2) {
       const why =
         this.token !== undefined
@@ -245,6 +255,46 @@ class ChatApp {
       this.showBanner(`Connection lost. Reconnecting in ${seconds} s…`, 'Retry now', () =>
         this.connection?.retryNow(),
       );
+    }
+  }
+
+  /**
+   * A browser hides why a WebSocket handshake failed. The gateway's HTTP fallback answers the same admission
+   * with a status and its reason, so after repeated failures the page asks there once: a refusal that retrying
+   * cannot fix (a bad or expired invitation, a refused name) stops the page, with the reason, instead of retrying
+   * for ever. An admitted stream (the failure was elsewhere) is closed at once.
+   */
+  private async askWhyRefused(): Promise<void> {
+    if (this.askingWhy || this.eventsUrl === undefined || this.stopped) return;
+    this.askingWhy = true;
+    const controller = new AbortController();
+    try {
+      const protocols = connectProtocols(this.token ? { token: this.token } : this.session.connectOptions());
+      const query = sseQuery(protocols).toString();
+      const response = await fetch(`${this.eventsUrl}${query ? `?${query}` : ''}`, {
+        signal: controller.signal,
+        cache: 'no-store',
+      });
+      if (response.status !== 403 && response.status !== 400) return;
+      const body = (await response.json().catch(() => ({}))) as { errMsg?: unknown };
+      const reason = typeof body.errMsg === 'string' ? body.errMsg : `HTTP ${response.status}`;
+      // Refusals the server will repeat: the token, or the name or room it was asked for.
+      if (!/^(unauthorized|invalid)\b/.test(reason)) return;
+      this.stopped = true;
+      this.connection?.stop();
+      const invitation = this.token !== undefined;
+      this.setStatus('offline', invitation ? 'Invitation not accepted' : 'Not accepted');
+      this.showBanner(
+        invitation
+          ? `The server did not accept your invitation link (${reason}). Ask for a new one.`
+          : `The server refused to connect you (${reason}).`,
+      );
+      this.setComposerEnabled(false, invitation ? 'Your invitation was not accepted' : 'Not connected');
+    } catch {
+      // Unreachable as well: keep retrying.
+    } finally {
+      controller.abort();
+      this.askingWhy = false;
     }
   }
 
@@ -481,20 +531,21 @@ class ChatApp {
   // ---- own messages, rooms ----------------------------------------------------------------------------
 
   /**
-   * Ours: sent from this tab (its cid prefix), or, for messages from before this tab, by tag and nick as they
-   * were when we sent them (tags are per connection).
+   * Ours: sent from this page (its cid prefix), or by one of this tab's connections (tag and nick as they were
+   * when we sent it; tags are per connection). Another tab's messages are someone else's.
    */
   private isOwn(message: ChatMessage): boolean {
     if (message.source === 'api') return false;
-    if (message.cid !== undefined) return message.cid.startsWith(`${this.clientId}-`);
+    if (message.cid?.startsWith(`${this.clientId}-`)) return true;
     return this.ownKeys.has(`${message.tag}:${message.from}`);
   }
 
+  /** Per tab (sessionStorage): two tabs of one browser are two people, each with its own connections. */
   private rememberOwn(tag: string, nick: string): void {
     const key = `${tag}:${nick}`;
     if (this.ownKeys.has(key)) return;
     this.ownKeys.add(key);
-    storage.setList(KEYS.own, [...this.ownKeys].slice(-MAX_OWN_KEYS));
+    tabStorage.setList(KEYS.own, [...this.ownKeys].slice(-MAX_OWN_KEYS));
   }
 
   private rememberRoom(room: string): void {
@@ -526,9 +577,10 @@ class ChatApp {
     dom.onlineText.textContent = `${count} online`;
   }
 
+  /** Not connected: nobody is known to be online (the count comes back with the next join). */
   private clearOnline(): void {
-    delete dom.online.dataset.count;
-    dom.onlineText.textContent = '';
+    dom.online.dataset.count = '0';
+    dom.onlineText.textContent = '–';
   }
 
   private showBanner(text: string, action?: string, onAction?: () => void): void {
@@ -547,6 +599,14 @@ class ChatApp {
     dom.input.disabled = !enabled;
     if (placeholder !== undefined) dom.input.placeholder = placeholder;
     dom.send.disabled = !enabled || dom.input.value.trim() === '';
+  }
+
+  /** Why a text cannot be sent: over the server's limit (from config.json); undefined when it fits. */
+  private tooLong(value: string): string | undefined {
+    const bytes = utf8Length(value.replace(/\s+$/, ''));
+    if (bytes <= this.maxMessageBytes) return undefined;
+    const limit = this.maxMessageBytes.toLocaleString('en-US');
+    return `Too long to send: ${bytes.toLocaleString('en-US')} bytes; the limit is ${limit}. Shorten it to send.`;
   }
 
   private renderTitle(): void {
@@ -648,7 +708,12 @@ class ChatApp {
     const autosize = () => {
       dom.input.style.height = 'auto';
       dom.input.style.height = `${Math.min(dom.input.scrollHeight, 168)}px`;
-      dom.send.disabled = dom.input.disabled || dom.input.value.trim() === '';
+      const tooLong = this.tooLong(dom.input.value);
+      dom.composerLimit.textContent = tooLong ?? '';
+      dom.composerLimit.hidden = tooLong === undefined;
+      if (tooLong === undefined) dom.input.removeAttribute('aria-invalid');
+      else dom.input.setAttribute('aria-invalid', 'true');
+      dom.send.disabled = dom.input.disabled || dom.input.value.trim() === '' || tooLong !== undefined;
     };
     dom.input.addEventListener('input', autosize);
     dom.input.addEventListener('keydown', (event) => {
@@ -662,7 +727,8 @@ class ChatApp {
       event.preventDefault();
       if (this.stopped) return;
       const text = dom.input.value.replace(/\s+$/, '');
-      if (text.trim() === '') return;
+      // Blocked here rather than refused by the server: the text stays in the box to be shortened.
+      if (text.trim() === '' || this.tooLong(text) !== undefined) return;
       dom.input.value = '';
       autosize();
       this.session.sendMessage(text);

@@ -35,6 +35,42 @@ function timeElement(ms: number): HTMLTimeElement {
   return time;
 }
 
+/** http(s) addresses in message text; everything else stays text. */
+const URL_PATTERN = /\bhttps?:\/\/[^\s<>"'`]+/gi;
+/** Punctuation that usually ends the sentence around a link rather than the link itself. */
+const TRAILING = /[.,;:!?'"»”’]+$/;
+
+/**
+ * A message's text with its web addresses as links. Built from text nodes and <a> elements only: a message is
+ * never parsed as HTML, and only http and https addresses become links (never javascript: or data:).
+ */
+export function textWithLinks(text: string): HTMLParagraphElement {
+  const paragraph = el('p', 'text');
+  let shown = 0;
+  for (const match of text.matchAll(URL_PATTERN)) {
+    let candidate = match[0].replace(TRAILING, '');
+    // A closing parenthesis belongs to the link only if the link opened one: "(see https://x.y/a)".
+    while (candidate.endsWith(')') && candidate.split('(').length < candidate.split(')').length)
+      candidate = candidate.slice(0, -1).replace(TRAILING, '');
+    let href: string;
+    try {
+      href = new URL(candidate).href;
+    } catch {
+      continue;
+    }
+    const start = match.index ?? 0;
+    paragraph.append(document.createTextNode(text.slice(shown, start)));
+    const link = el('a', 'link', candidate);
+    link.href = href;
+    link.target = '_blank';
+    link.rel = 'noopener noreferrer nofollow';
+    paragraph.append(link);
+    shown = start + candidate.length;
+  }
+  paragraph.append(document.createTextNode(text.slice(shown)));
+  return paragraph;
+}
+
 export function avatar(nick: string, className = 'avatar'): HTMLSpanElement {
   const node = el('span', className, initialOf(nick));
   node.style.setProperty('--hue', String(hueOf(nick)));
@@ -70,7 +106,7 @@ export class MessageRow {
     this.time = timeElement(message.ts);
     this.receipt = el('span', 'receipt');
     const bubble = el('div', 'bubble');
-    bubble.append(el('p', 'text', message.text));
+    bubble.append(textWithLinks(message.text));
     if (own) {
       // Own messages need no name; their time sits with the delivery receipt, under the bubble.
       const foot = el('div', 'foot');
