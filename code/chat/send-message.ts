@@ -1,29 +1,11 @@
 import type { ChatContext } from './context';
 import { postToRoom, RoomUnreadableError, type Posted } from './delivery';
 import { errorMessage } from './log';
-import { envelope, ProtocolError, type ChatMessage } from './protocol';
+import { claimOnce, markUndelivered } from './idempotency';
+import { envelope, ProtocolError } from './protocol';
 import { countOnline } from './roster';
 import { tagOf } from './rules';
 import type { Senders } from './senders';
-
-/**
- * How long a retry waits for the first attempt of its `cid` to reach history before taking over (ms between
- * looks). The first attempt stores its message while it lists the room, usually within tens of milliseconds; one
- * that has not stored it after this is taken to have failed half-way.
- */
-const FIRST_ATTEMPT_WAITS_MS = [0, 100, 300, 600];
-
-function pause(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-async function storedSoon(ctx: ChatContext, message: ChatMessage): Promise<boolean> {
-  for (const wait of FIRST_ATTEMPT_WAITS_MS) {
-    if (wait > 0) await pause(wait);
-    if (await ctx.history.has(message)) return true;
-  }
-  return false;
-}
 
 export interface OutgoingText {
   text: string;
@@ -35,11 +17,8 @@ export interface OutgoingText {
 /**
  * A chat message from a connection: posted to the sender's room, then acknowledged to the sender.
  *
- * With a `cid`, the message first claims it (a create-only COS object, so the claim holds across containers and
- * reconnects). A retry finds the claim: if the first attempt's message is in history, the retry is acknowledged
- * with the original id and nothing is sent again; if it never got there (the first attempt failed half-way, or
- * could not read the room), the retry posts the claimed message itself. It keeps the original id, so history
- * stores it once (same key) and a recipient that got it from both attempts drops the second by id.
+ * With a `cid`, a retry is acknowledged with the original id and sends nothing again, or, if the first attempt
+ * never got the message to the room, posts the first attempt's message (see idempotency.ts).
  */
 export async function sendMessage(
   ctx: ChatContext,
@@ -50,7 +29,7 @@ export async function sendMessage(
   const { text, cid, ref } = outgoing;
   const { sender, roster } = await senders.identify(connectionId);
   const now = ctx.clock();
-  let message: ChatMessage = {
+  const claim = await claimOnce(ctx, {
     id: ctx.messageIds.next(now),
     room: sender.room,
     from: sender.nick,
@@ -58,34 +37,21 @@ export async function sendMessage(
     text,
     ts: now,
     ...(cid === undefined ? {} : { cid }),
-  };
-  let duplicate = false;
-  if (cid !== undefined) {
-    const claimed = await ctx.history.claim({ ...message, cid });
-    if (claimed) {
-      duplicate = true;
-      message = claimed.message;
-      if (!claimed.undelivered && (await storedSoon(ctx, message))) {
-        ctx.log.info('message_duplicate', { room: sender.room, id: message.id });
-        const online = roster?.online ?? (await countOnline(ctx, sender.room));
-        const nothingSent = { delivered: 0, failed: 0, online, stored: true };
-        await acknowledge(ctx, sender.id, { ref, id: message.id, duplicate, ...nothingSent });
-        return;
-      }
-      ctx.log.warn('message_retry_takes_over', { room: sender.room, id: message.id });
-    }
+  });
+  const { message } = claim;
+  const duplicate = claim.kind !== 'first';
+  if (claim.kind === 'stored') {
+    const online = roster?.online ?? (await countOnline(ctx, sender.room));
+    const nothingSent = { delivered: 0, failed: 0, online, stored: true };
+    await acknowledge(ctx, sender.id, { ref, id: message.id, duplicate, ...nothingSent });
+    return;
   }
   let posted: Posted;
   try {
     posted = await postToRoom(ctx, message, { sender: sender.id, listed: roster });
   } catch (error) {
     if (!(error instanceof RoomUnreadableError)) throw error;
-    if (cid !== undefined) {
-      // Nobody received it: a retry of this cid must deliver it rather than answer "duplicate".
-      await ctx.history
-        .markUndelivered({ ...message, cid })
-        .catch((failure: unknown) => ctx.log.warn('claim_mark_failed', { error: errorMessage(failure) }));
-    }
+    await markUndelivered(ctx, message);
     const saved = error.stored ? `message ${message.id} is saved in history, but ` : '';
     throw new ProtocolError('store_unavailable', `${saved}the room could not be read; try again`, ref);
   }

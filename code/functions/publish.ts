@@ -12,7 +12,7 @@ const MAX_BODY = 64 * 1024;
 
 /**
  * SCF function behind an API Gateway HTTP endpoint, for backends:
- *   POST /publish {room, text, from?}  → broadcasts into the room (the SAE channel `send_message`);
+ *   POST /publish {room, text, from?, cid?}  → broadcasts into the room (the SAE channel `send_message`);
  *   POST /token   {nick, room, ttlSeconds?} → a signed connect token, when AUTH_SECRET is set.
  * Both require `Authorization: Bearer <PUBLISH_TOKEN>`.
  */
@@ -67,10 +67,14 @@ async function publish(event: unknown, { config, chat, log }: Container): Promis
     }
     if (!request.path.endsWith('/publish'))
       return httpResponse(404, { error: 'not_found', message: request.path });
+    const cid = ownField(body, 'cid');
+    if (cid !== undefined && typeof cid !== 'string')
+      throw new ProtocolError('bad_frame', '"cid" must be a string');
     const result = await chat.publish({
       room: ownString(body, 'room') ?? config.defaultRoom,
       text: ownString(body, 'text') ?? '',
       from: ownString(body, 'from'),
+      cid,
     });
     return httpResponse(200, result);
   } catch (error) {

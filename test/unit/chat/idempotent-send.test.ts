@@ -111,6 +111,28 @@ describe('idempotent sends (cid)', () => {
   });
 });
 
+describe('idempotent publish (cid)', () => {
+  it('publishes a retried request once and answers the retry with the original id', async () => {
+    const { history, first, second, connect, messagesTo } = setup();
+    await connect('b=', 'bob');
+    const once = await first.publish({ room: 'lobby', text: 'deployed', from: 'ci', cid: 'build-42' });
+    const again = await second.publish({ room: 'lobby', text: 'deployed', from: 'ci', cid: 'build-42' });
+    expect(once.duplicate).toBeUndefined();
+    expect(again).toMatchObject({ id: once.id, duplicate: true, delivered: 0, stored: true });
+    expect(history.messages.map((m) => m.text)).toEqual(['deployed']);
+    expect(messagesTo('b=')).toEqual([
+      expect.objectContaining({ id: once.id, cid: 'build-42', source: 'api' }),
+    ]);
+  });
+
+  it('refuses a malformed cid', async () => {
+    const { first } = setup();
+    await expect(first.publish({ room: 'lobby', text: 'x', cid: 'not ok' })).rejects.toMatchObject({
+      code: 'bad_frame',
+    });
+  });
+});
+
 describe('parsing cid and before', () => {
   it('accepts 1-64 characters of [A-Za-z0-9_-] as cid', () => {
     expect(parseClientFrame(JSON.stringify({ type: 'message', text: 'x', cid: 'aZ0_-' }))).toEqual({
