@@ -334,6 +334,8 @@ class ChatApp {
       case 'error':
         return this.onError(event);
       case 'reconnect':
+        // restart() closes without a `closed` callback: the session must still learn the connection is gone.
+        this.session.closed();
         this.connection?.restart();
         return;
       case 'notice':
