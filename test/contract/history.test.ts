@@ -162,6 +162,17 @@ describe.each(implementations())('HistoryStore: $name', (implementation) => {
     });
   });
 
+  it('trims claims past the age limit, so that an old client id may be used again', async () => {
+    const { history, advance } = setup({ limit: 10, maxAgeMs: 60_000 });
+    const first = { id: '0mwr68d6j000aaaa', room: 'r', from: 'a', tag: 't', text: 'one', ts: 1, cid: 'old' };
+    expect(await history.claim(first)).toBeUndefined();
+    await history.trim();
+    expect(await history.claim({ ...first, id: '0mwr68d6j001bbbb' })).toMatchObject({ message: first });
+    advance(120_000);
+    await history.trim();
+    expect(await history.claim({ ...first, id: '0mwr68d6j002cccc' })).toBeUndefined();
+  });
+
   it('lets exactly one of many concurrent claims of a client id win', async () => {
     const { history } = setup({ limit: 10, maxAgeMs: 60_000 });
     const attempts = Array.from({ length: 8 }, (_, index) => ({

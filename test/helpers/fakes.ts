@@ -160,13 +160,23 @@ export class MemoryHistory implements HistoryStore {
     const claimed = this.claims.get(key);
     if (claimed) return claimed;
     this.claims.set(key, { message, undelivered: false });
+    this.claimedAt.set(key, this.clock());
     return undefined;
   }
+  /** When each claim was written, as COS's LastModified: claims expire with the age limit. */
+  private readonly claimedAt = new Map<string, number>();
   async markUndelivered(message: ChatMessage & { cid: string }) {
-    this.claims.set(`${message.room}/${message.cid}`, { message, undelivered: true });
+    const key = `${message.room}/${message.cid}`;
+    this.claims.set(key, { message, undelivered: true });
+    this.claimedAt.set(key, this.clock());
   }
   async trim() {
     const oldest = this.clock() - this.retention.maxAgeMs;
+    for (const [key, at] of this.claimedAt) {
+      if (at >= oldest) continue;
+      this.claims.delete(key);
+      this.claimedAt.delete(key);
+    }
     const keptPerRoom = new Map<string, number>();
     const expired = new Set<ChatMessage>();
     // Newest first, as the COS listing is within a room.
