@@ -157,6 +157,9 @@ function run(options: CliOptions): void {
         return session.join(line.room);
       case 'history':
         return session.history(line.limit);
+      case 'older':
+        if (!session.loadOlder()) process.stderr.write('! nothing older to ask for yet\n');
+        return;
     }
   }
 
