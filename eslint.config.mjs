@@ -18,8 +18,11 @@ import prettier from 'eslint-config-prettier';
  *   code/functions the SCF entry points (and the Lambda ones in code/functions/aws): code/tencent, code/aws,
  *                  code/chat, code/config and the ports; never the gateway.
  *   code/gateway   our WebSocket gateway: code/tencent, code/aws and code/util only; never the core or the functions.
+ *   code/client    the client session both faces share: pure TypeScript, no DOM and no Node; only
+ *                  code/chat/protocol and message-id, code/util/json and backoff, and its own files.
  *   web/           browser-safe shared code only: code/chat/protocol, names, message-id, token-claims, base64url,
- *                  code/util/backoff, and shared client code in code/client/.
+ *                  code/util/backoff, and the shared client code in code/client/ (scripts/cli, the other face,
+ *                  uses code/client too).
  */
 const CODE_DIRS = [
   'chat',
@@ -32,6 +35,7 @@ const CODE_DIRS = [
   'push',
   'cos',
   'util',
+  'client',
 ];
 const NETWORK_MODULES = ['http', 'https', 'net', 'ws', 'node:http', 'node:https', 'node:net'];
 const SDKS = [
@@ -118,6 +122,23 @@ const layering = [
   ...layer('functions', {
     forbid: ['gateway'],
     why: 'the functions are called by the gateway, never the reverse',
+  }),
+  ...layer('client', {
+    forbid: [...others('chat', 'util', 'client'), 'config'],
+    only: { chat: ['protocol', 'message-id'], util: ['json', 'backoff'] },
+    modules: [
+      ...NETWORK_MODULES,
+      ...SDKS,
+      'fs',
+      'path',
+      'os',
+      'crypto',
+      'node:fs',
+      'node:path',
+      'node:os',
+      'node:crypto',
+    ],
+    why: 'both faces (browser and terminal) run it: nothing platform-specific',
   }),
   ...layer('gateway', {
     forbid: [...others('tencent', 'aws', 'util', 'gateway'), 'config', 'config-aws'],

@@ -1,6 +1,15 @@
-import { connectProtocols, type ChatMessage, type ServerEnvelope } from '../code/chat/protocol';
-import { eventsUrlFor, loadConfig, readParams, type ClientConfig, type PageParams } from './config';
-import { Connection, type CloseInfo } from './connection';
+import { connectProtocols, type ChatMessage } from '../code/chat/protocol';
+import type { PresenceFrame } from '../code/client/envelope';
+import { ClientSession, type SendUpdate, type SessionEvent } from '../code/client/session';
+import {
+  DEFAULT_MAX_MESSAGE_BYTES,
+  eventsUrlFor,
+  loadConfig,
+  readParams,
+  type ClientConfig,
+  type PageParams,
+} from './config';
+import { Connection, sseQuery, type CloseInfo } from './connection';
 import { MessageList, type MessageRow } from './view';
 import {
   checkNick,
@@ -10,31 +19,27 @@ import {
   initialOf,
   readTokenClaims,
   storage,
+  tabStorage,
+  utf8Length,
   type TokenClaims,
 } from './util';
 
 /** The chat page: wires the connection, the message list and the forms together. */
 
-const KEYS = { nick: 'wschat.nick', room: 'wschat.room', rooms: 'wschat.rooms', own: 'wschat.own' };
+const KEYS = {
+  nick: 'wschat.nick',
+  room: 'wschat.room',
+  rooms: 'wschat.rooms',
+  own: 'wschat.own',
+};
 const MAX_RECENT_ROOMS = 8;
 const MAX_OWN_KEYS = 100;
 /** An own message without an ack after this long is shown as failed, with a retry. */
 const ACK_TIMEOUT_MS = 15_000;
-/** Codes worth a retry button: the same message may well go through later. */
-const RETRYABLE = new Set(['rate_limited', 'store_unavailable', 'internal', 'timeout']);
+/** The catch-up (join, then history pages) gives up waiting after this long and shows what it has. */
+const SYNC_TIMEOUT_MS = 20_000;
 
 type Status = 'connecting' | 'online' | 'reconnecting' | 'offline';
-type ErrorEnvelope = Extract<ServerEnvelope, { type: 'error' }>;
-type IdentityAck = Extract<ServerEnvelope, { type: 'ack'; for: 'join' | 'nick' }>;
-
-interface Outgoing {
-  ref: string;
-  text: string;
-  row: MessageRow;
-  /** queued: not sent yet; sending: awaiting ack; unconfirmed: sent, then the socket closed before the ack. */
-  state: 'queued' | 'sending' | 'unconfirmed' | 'failed';
-  timer?: number;
-}
 
 function byId<T extends HTMLElement>(id: string, type: new () => T): T {
   const node = document.getElementById(id);
@@ -76,6 +81,7 @@ const dom = {
   composer: byId('composer', HTMLFormElement),
   input: byId('message-input', HTMLTextAreaElement),
   send: byId('send', HTMLButtonElement),
+  composerLimit: byId('composer-limit', HTMLParagraphElement),
   welcome: byId('welcome', HTMLDialogElement),
   welcomeForm: byId('welcome-form', HTMLFormElement),
   welcomeNick: byId('welcome-nick', HTMLInputElement),
@@ -95,20 +101,20 @@ class ChatApp {
   private readonly token: string | undefined;
   private readonly claims: TokenClaims | undefined;
   private connection?: Connection;
+  private readonly session: ClientSession;
+  /** This tab's prefix of message ids (cids): what carries it is ours, whatever our nick or tag was then. */
+  private readonly clientId: string;
   private nick: string | undefined;
   private room: string;
   private tag: string | undefined;
-  private joined = false;
   private everJoined = false;
-  private joinRef?: string;
-  private joinSince?: string;
-  private nickRef?: string;
-  private lastId?: string;
-  private readonly seen = new Set<string>();
-  private readonly outgoing = new Map<string, Outgoing>();
+  private renaming = false;
+  private askingWhy = false;
+  private eventsUrl: string | undefined;
+  private maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES;
+  /** Own messages on screen by cid, while the server has not settled them. */
+  private readonly rows = new Map<string, MessageRow>();
   private readonly ownKeys: Set<string>;
-  private refSeq = 0;
-  private readonly refPrefix = Math.random().toString(36).slice(2, 8);
   private unread = 0;
   private stopped = false;
   /** The server wants a token and the page has none: nothing to edit, nothing to send. */
@@ -117,7 +123,9 @@ class ChatApp {
   constructor(private readonly params: PageParams) {
     this.token = params.token;
     this.claims = this.token === undefined ? undefined : readTokenClaims(this.token);
-    this.ownKeys = new Set(storage.getList(KEYS.own));
+    this.ownKeys = new Set(tabStorage.getList(KEYS.own));
+    // Per page load: a tab duplicated from this one (which copies sessionStorage) is another person.
+    this.clientId = Math.random().toString(36).slice(2, 10);
     const stored = storage.get(KEYS.nick);
     this.nick = stored !== undefined && checkNick(stored).ok ? stored : undefined;
     this.room = DEFAULT_ROOM;
@@ -134,8 +142,34 @@ class ChatApp {
         this.list.addNotice(`"${params.room}" is not a room name, so you are in #${DEFAULT_ROOM}.`, 'error');
       }
     }
+    this.session = this.createSession();
     this.wire();
     this.render();
+  }
+
+  private createSession(): ClientSession {
+    return new ClientSession(
+      {
+        room: this.room,
+        nick: this.nick,
+        tokenHolder: this.token !== undefined,
+        ackTimeoutMs: ACK_TIMEOUT_MS,
+        syncTimeoutMs: SYNC_TIMEOUT_MS,
+        // The page paces by its one-in-flight queue; the server's limit answers anything faster.
+        ratePerSecond: 1000,
+        burst: 1000,
+        clientId: this.clientId,
+      },
+      {
+        send: (frame) => void this.connection?.send(frame),
+        emit: (event) => this.onSessionEvent(event),
+        now: Date.now,
+        setTimer(ms, run) {
+          const timer = window.setTimeout(run, ms);
+          return () => window.clearTimeout(timer);
+        },
+      },
+    );
   }
 
   // ---- start-up ---------------------------------------------------------------------------------------
@@ -163,19 +197,15 @@ class ChatApp {
       this.setComposerEnabled(false, 'You need an invitation to write here');
       return;
     }
-    this.connection = new Connection(
-      config.wsUrl,
-      eventsUrlFor(config.wsUrl),
-      config.heartbeatSeconds * 1000,
-      {
-        protocols: () =>
-          connectProtocols(this.token ? { token: this.token } : { room: this.room, nick: this.nick }),
-        connecting: () => this.onConnecting(),
-        open: () => this.sendJoin(this.room, true),
-        envelope: (envelope) => this.onEnvelope(envelope),
-        closed: (info) => this.onClosed(info),
-      },
-    );
+    this.eventsUrl = eventsUrlFor(config.wsUrl);
+    this.maxMessageBytes = config.maxMessageBytes;
+    this.connection = new Connection(config.wsUrl, this.eventsUrl, config.heartbeatSeconds * 1000, {
+      protocols: () => connectProtocols(this.token ? { token: this.token } : this.session.connectOptions()),
+      connecting: () => this.onConnecting(),
+      open: () => this.session.opened(),
+      frame: (value) => this.session.receivedParsed(value),
+      closed: (info) => this.onClosed(info),
+    });
     if (this.nick === undefined && this.token === undefined) this.askForNick();
     else this.connection.start();
   }
@@ -195,15 +225,9 @@ class ChatApp {
   }
 
   private onClosed(info: CloseInfo): void {
-    this.joined = false;
-    this.joinRef = undefined;
-    for (const item of this.outgoing.values()) {
-      if (item.state !== 'sending') continue;
-      // It may or may not have gone through: the history after the next join tells.
-      window.clearTimeout(item.timer);
-      item.state = 'unconfirmed';
-      item.row.setReceipt({ state: 'queued' });
-    }
+    this.session.closed();
+    // Nobody is known to be online while we are not: the count comes back with the next join.
+    this.clearOnline();
     const seconds = Math.max(1, Math.round(info.delayMs / 1000));
     const expiry = this.claims?.exp;
     if (!info.opened && expiry !== undefined && expiry * 1000 <= Date.now()) {
@@ -220,6 +244,7 @@ class ChatApp {
       return;
     }
     this.setStatus('reconnecting', this.everJoined ? 'Reconnecting…' : 'Can’t connect');
+    if (!info.opened && info.failures >= 2) void this.askWhyRefused();
     if (!info.opened && info.failures >= 2) {
       const why =
         this.token !== undefined
@@ -233,194 +258,223 @@ class ChatApp {
     }
   }
 
-  private sendJoin(room: string, onConnect: boolean): void {
-    const ref = this.nextRef('join');
-    // The cursor only applies to the room we are in: a switch starts from that room's latest history.
-    const since = onConnect && room === this.room ? this.lastId : undefined;
-    this.joinRef = ref;
-    this.joinSince = since;
-    this.connection?.send({ type: 'join', room, ...(since === undefined ? {} : { since }), ref });
+  /**
+   * A browser hides why a WebSocket handshake failed. The gateway's HTTP fallback answers the same admission
+   * with a status and its reason, so after repeated failures the page asks there once: a refusal that retrying
+   * cannot fix (a bad or expired invitation, a refused name) stops the page, with the reason, instead of retrying
+   * for ever. An admitted stream (the failure was elsewhere) is closed at once.
+   */
+  private async askWhyRefused(): Promise<void> {
+    if (this.askingWhy || this.eventsUrl === undefined || this.stopped) return;
+    this.askingWhy = true;
+    const controller = new AbortController();
+    try {
+      const protocols = connectProtocols(this.token ? { token: this.token } : this.session.connectOptions());
+      const query = sseQuery(protocols).toString();
+      const response = await fetch(`${this.eventsUrl}${query ? `?${query}` : ''}`, {
+        signal: controller.signal,
+        cache: 'no-store',
+      });
+      if (response.status !== 403 && response.status !== 400) return;
+      const body = (await response.json().catch(() => ({}))) as { errMsg?: unknown };
+      const reason = typeof body.errMsg === 'string' ? body.errMsg : `HTTP ${response.status}`;
+      // Refusals the server will repeat: the token, or the name or room it was asked for.
+      if (!/^(unauthorized|invalid)\b/.test(reason)) return;
+      this.stopped = true;
+      this.connection?.stop();
+      const invitation = this.token !== undefined;
+      this.setStatus('offline', invitation ? 'Invitation not accepted' : 'Not accepted');
+      this.showBanner(
+        invitation
+          ? `The server did not accept your invitation link (${reason}). Ask for a new one.`
+          : `The server refused to connect you (${reason}).`,
+      );
+      this.setComposerEnabled(false, invitation ? 'Your invitation was not accepted' : 'Not connected');
+    } catch {
+      // Unreachable as well: keep retrying.
+    } finally {
+      controller.abort();
+      this.askingWhy = false;
+    }
   }
 
-  private onEnvelope(envelope: ServerEnvelope): void {
-    switch (envelope.type) {
-      case 'message':
-        return this.onMessage(envelope);
-      case 'presence':
-        if (envelope.room !== this.room) return;
-        this.setOnline(envelope.online);
-        return this.list.addPresence(this.presenceText(envelope), envelope.ts, hueOf(envelope.nick));
-      case 'history':
-        return this.onHistory(envelope);
-      case 'ack':
-        if (envelope.for === 'message') return this.onMessageAck(envelope);
-        if (envelope.for === 'join') return this.onJoinAck(envelope);
-        return this.onNickAck(envelope);
+  // ---- what the session reports -----------------------------------------------------------------------
+
+  private onSessionEvent(event: SessionEvent): void {
+    switch (event.type) {
+      case 'joined':
+        return this.onJoined(event);
+      case 'renamed':
+        return this.onRenamed(event.nick, event.tag);
+      case 'ready':
+        this.everJoined = true;
+        this.connection?.healthy();
+        this.hideBanner();
+        this.setStatus('online', this.onlineText());
+        return;
+      case 'messages':
+        return this.onMessages(event);
+      case 'gap':
+        this.list.addNotice(
+          'Some messages you missed are older than history keeps, so they cannot be shown.',
+          'info',
+        );
+        return;
+      case 'send':
+        return this.onSend(event.update);
+      case 'presence': {
+        const text = this.presenceText(event.presence);
+        if (text !== undefined) {
+          this.list.addPresence(text, event.presence.ts ?? Date.now(), hueOf(event.presence.nick ?? ''));
+        }
+        return;
+      }
+      case 'online':
+        return this.setOnline(event.count);
       case 'error':
-        return this.onError(envelope);
-      case 'pong':
+        return this.onError(event);
+      case 'reconnect':
+        // restart() closes without a `closed` callback: the session must still learn the connection is gone.
+        this.session.closed();
+        this.connection?.restart();
+        return;
+      case 'notice':
+        this.list.addNotice(`${event.text[0]!.toUpperCase()}${event.text.slice(1)}.`, 'info');
+        return;
+      case 'history':
         return;
     }
   }
 
-  private presenceText(event: Extract<ServerEnvelope, { type: 'presence' }>): string {
-    const who = `${event.nick} #${event.tag}`;
-    if (event.event === 'join') return `${who} joined`;
-    if (event.event === 'leave') return `${who} left`;
-    return `${event.previous ?? 'someone'} is now ${who}`;
-  }
-
-  private onMessage(message: ChatMessage & { online: number }): void {
-    if (message.room !== this.room) return;
-    this.setOnline(message.online);
-    if (this.seen.has(message.id)) return;
-    this.seen.add(message.id);
-    this.noteId(message.id);
-    this.list.addMessage(message, this.isOwn(message));
-    if (document.visibilityState === 'hidden') {
-      this.unread += 1;
-      this.renderTitle();
-    }
-  }
-
-  private onHistory(history: Extract<ServerEnvelope, { type: 'history' }>): void {
-    if (history.room !== this.room) return;
-    const answersJoin = history.ref !== undefined && history.ref === this.joinRef;
-    const catchUp = answersJoin && this.joinSince !== undefined;
-    this.list.batch(() => {
-      if (answersJoin && !catchUp && !history.more) {
-        this.list.addIntro(`This is the start of #${history.room}.`);
-      }
-      for (const message of history.messages) {
-        if (this.seen.has(message.id)) continue;
-        this.seen.add(message.id);
-        this.noteId(message.id);
-        if (this.adopt(message)) continue;
-        this.list.addMessage(message, this.isOwn(message));
-      }
-      if (catchUp && history.more) {
-        this.list.addNotice('You missed more messages than can be shown; these are the latest.', 'info');
-      }
-    });
-    if (answersJoin) {
-      this.joinRef = undefined;
-      this.pump();
-    }
-  }
-
-  /** A message sent just before the socket closed, found in history: it did go through. */
-  private adopt(message: ChatMessage): boolean {
-    if (message.from !== this.nick) return false;
-    for (const item of this.outgoing.values()) {
-      if (item.state !== 'unconfirmed' || item.text !== message.text) continue;
-      this.outgoing.delete(item.ref);
-      item.row.confirm(message.id, message.ts);
-      item.row.setReceipt({ state: 'delivered' });
-      return true;
-    }
-    return false;
-  }
-
-  private onJoinAck(ack: IdentityAck): void {
-    if (ack.ref === undefined && this.joined) {
-      // Unasked: the server lost this connection's record (silent past its TTL) and re-created it in the
-      // default room. Connecting afresh registers us again with our own name and room.
-      if (ack.room !== this.room || ack.nick !== this.nick) this.connection?.restart();
-      return;
-    }
-    if (ack.ref !== this.joinRef) return;
-    if (ack.room !== this.room) {
-      // A new room: a fresh list, and nothing half-sent from the old room is carried over.
-      this.room = ack.room;
-      this.lastId = undefined;
-      this.seen.clear();
-      for (const item of this.outgoing.values()) window.clearTimeout(item.timer);
-      this.outgoing.clear();
+  private onJoined(event: Extract<SessionEvent, { type: 'joined' }>): void {
+    if (event.switched) {
+      // A new room: a fresh list.
       this.list.clear();
+      this.rows.clear();
       this.closeMenu();
       dom.input.focus();
     }
-    this.nick = ack.nick;
-    this.tag = ack.tag;
-    this.rememberOwn(ack.tag, ack.nick);
+    this.room = event.room;
+    this.nick = event.nick;
+    this.tag = event.tag;
+    this.rememberOwn(event.tag, event.nick);
     if (this.token === undefined) {
       storage.set(KEYS.room, this.room);
       storage.set(KEYS.nick, this.nick);
     }
     this.rememberRoom(this.room);
-    this.joined = true;
-    this.everJoined = true;
-    this.connection?.healthy();
-    this.hideBanner();
-    this.setStatus('online', this.onlineText());
-    this.setOnline(ack.online);
     this.render();
   }
 
-  private onNickAck(ack: IdentityAck): void {
-    const mine = ack.ref !== undefined && ack.ref === this.nickRef;
+  private onRenamed(nick: string, tag: string): void {
     const previous = this.nick;
-    this.nick = ack.nick;
-    this.tag = ack.tag;
-    this.rememberOwn(ack.tag, ack.nick);
-    storage.set(KEYS.nick, ack.nick);
-    this.setOnline(ack.online);
-    if (mine) {
-      this.nickRef = undefined;
-      dom.nickSave.disabled = false;
-      if (previous !== ack.nick) this.list.addNotice(`You are now ${ack.nick}.`, 'info');
+    this.nick = nick;
+    this.tag = tag;
+    this.rememberOwn(tag, nick);
+    storage.set(KEYS.nick, nick);
+    if (this.renaming) {
+      this.renaming = false;
+      if (previous !== nick) this.list.addNotice(`You are now ${nick}.`, 'info');
       this.closeMenu();
     }
     this.render();
   }
 
-  private onMessageAck(ack: Extract<ServerEnvelope, { type: 'ack'; for: 'message' }>): void {
-    const item = ack.ref === undefined ? undefined : this.outgoing.get(ack.ref);
-    this.setOnline(ack.online);
-    if (!item) return;
-    window.clearTimeout(item.timer);
-    this.outgoing.delete(item.ref);
-    this.pump();
-    this.seen.add(ack.id);
-    this.noteId(ack.id);
-    item.row.confirm(ack.id, Number(item.row.element.dataset.ts));
-    item.row.setReceipt({
-      state: 'delivered',
-      delivered: ack.delivered,
-      failed: ack.failed,
-      stored: ack.stored,
-    });
+  private presenceText(event: PresenceFrame): string | undefined {
+    if (event.nick === undefined || event.tag === undefined) return undefined;
+    const who = `${event.nick} #${event.tag}`;
+    if (event.event === 'join') return `${who} joined`;
+    if (event.event === 'leave') return `${who} left`;
+    if (event.event === 'nick') return `${event.previous ?? 'someone'} is now ${who}`;
+    // An event this page does not know (a batch, say): the online count it carried is shown already.
+    return undefined;
   }
 
-  private onError(error: ErrorEnvelope): void {
-    const ref = error.ref;
-    const item = ref === undefined ? this.guessFailed(error) : this.outgoing.get(ref);
-    if (item) return this.failMessage(item, error.message, error.code);
-    if (ref !== undefined && ref === this.nickRef) {
-      this.nickRef = undefined;
+  private onMessages(event: Extract<SessionEvent, { type: 'messages' }>): void {
+    const { messages, place } = event;
+    if (place === 'older') {
+      this.list.addOlder(messages, (message) => this.isOwn(message));
+      return this.showOlderState(event.more === true);
+    }
+    this.list.batch(() => {
+      for (const message of messages) {
+        // Our own message, sent from this tab: the pending row takes its place in order.
+        const row = message.cid === undefined ? undefined : this.rows.get(message.cid);
+        if (row) {
+          row.confirm(message.id, message.ts);
+          row.setReceipt({ state: 'delivered' });
+          this.rows.delete(message.cid!);
+          continue;
+        }
+        this.list.addMessage(message, this.isOwn(message));
+      }
+    });
+    if (place === 'first') this.showOlderState(event.more === true);
+    if (place === 'live' && document.visibilityState === 'hidden') {
+      this.unread += messages.length;
+      this.renderTitle();
+    }
+  }
+
+  /** The top of the list: a "load older" button while older messages are kept, else the room's start. */
+  private showOlderState(more: boolean): void {
+    if (more) this.list.showLoadOlder(() => this.session.loadOlder());
+    else this.list.addIntro(`This is the start of #${this.room}.`);
+  }
+
+  private onSend(update: SendUpdate): void {
+    let row = this.rows.get(update.cid);
+    if (!row) {
+      if (update.state !== 'queued' && update.state !== 'sending') return;
+      row = this.list.addPending(this.nick ?? 'You', this.tag ?? '', update.text);
+      this.rows.set(update.cid, row);
+    }
+    switch (update.state) {
+      case 'queued':
+        row.setReceipt({ state: this.session.isReady ? 'sending' : 'queued' });
+        return;
+      case 'sending':
+        row.setReceipt({ state: 'sending' });
+        return;
+      case 'delivered':
+        this.rows.delete(update.cid);
+        row.confirm(update.id ?? '', update.ts ?? Number(row.element.dataset.ts));
+        row.setReceipt({
+          state: 'delivered',
+          delivered: update.delivered,
+          failed: update.failed,
+          stored: update.stored,
+        });
+        return;
+      case 'failed': {
+        const pending = row;
+        pending.setReceipt({
+          state: 'failed',
+          reason: update.reason ?? 'not sent',
+          retry: update.retryable
+            ? () => {
+                pending.requeue();
+                this.session.retry(update.cid);
+              }
+            : undefined,
+        });
+        if (!update.retryable) this.rows.delete(update.cid);
+        return;
+      }
+    }
+  }
+
+  private onError(error: Extract<SessionEvent, { type: 'error' }>): void {
+    if (error.about === 'nick') {
+      this.renaming = false;
       dom.nickSave.disabled = false;
       showFieldError(dom.nickError, dom.nickInput, error.message);
       this.list.addNotice(error.message, 'error', 'Nickname not changed.');
       return;
     }
-    if (ref !== undefined && ref === this.joinRef) {
-      this.joinRef = undefined;
-      if (error.code === 'invalid_room') showFieldError(dom.roomError, dom.roomInput, error.message);
-      // The socket works even if the join did not: do not leave the page stuck on "connecting".
-      if (!this.joined) {
-        this.joined = true;
-        this.setStatus('online', this.onlineText());
-        this.pump();
-      }
-    }
+    if (error.about === 'join' && error.code === 'invalid_room')
+      showFieldError(dom.roomError, dom.roomInput, error.message);
     this.list.addNotice(error.message, 'error', `${this.errorTitle(error.code)}.`);
-  }
-
-  /** Some errors (rate limiting of whole frames) come without a ref: they belong to the oldest send. */
-  private guessFailed(error: ErrorEnvelope): Outgoing | undefined {
-    if (error.code !== 'rate_limited' && error.code !== 'too_large') return undefined;
-    for (const item of this.outgoing.values()) if (item.state === 'sending') return item;
-    return undefined;
   }
 
   private errorTitle(code: string): string {
@@ -436,80 +490,22 @@ class ChatApp {
     return titles[code] ?? 'Server error';
   }
 
-  // ---- sending ----------------------------------------------------------------------------------------
-
-  private sendMessage(text: string): void {
-    const row = this.list.addPending(this.nick ?? 'You', this.tag ?? '', text);
-    const item: Outgoing = { ref: this.nextRef('m'), text, row, state: 'queued' };
-    this.outgoing.set(item.ref, item);
-    // Behind another message it is on its way too; without a connection it waits for one.
-    row.setReceipt({ state: this.joined ? 'sending' : 'queued' });
-    this.pump();
-  }
-
-  /**
-   * Sends the oldest waiting message once the one before it is answered. The gateway may run two frames of one
-   * connection in parallel function instances, so frames sent back to back can reach the room in either order;
-   * one message in flight at a time keeps a sender's messages in the order they were written.
-   */
-  private pump(): void {
-    if (!this.joined) return;
-    let next: Outgoing | undefined;
-    for (const item of this.outgoing.values()) {
-      if (item.state === 'sending') return;
-      if (!next && (item.state === 'queued' || item.state === 'unconfirmed')) next = item;
-    }
-    if (next) this.transmit(next);
-  }
-
-  private transmit(item: Outgoing): void {
-    window.clearTimeout(item.timer);
-    if (!this.connection?.send({ type: 'message', text: item.text, ref: item.ref })) {
-      item.state = 'queued';
-      item.row.setReceipt({ state: 'queued' });
-      return;
-    }
-    item.state = 'sending';
-    item.row.setReceipt({ state: 'sending' });
-    item.timer = window.setTimeout(() => {
-      if (item.state === 'sending') this.failMessage(item, 'the server did not confirm it', 'timeout');
-    }, ACK_TIMEOUT_MS);
-  }
-
-  private failMessage(item: Outgoing, reason: string, code: string): void {
-    window.clearTimeout(item.timer);
-    // Kept under its ref while waiting for a retry: a late ack still confirms it.
-    item.state = 'failed';
-    item.row.setReceipt({
-      state: 'failed',
-      reason,
-      retry: RETRYABLE.has(code)
-        ? () => {
-            this.outgoing.delete(item.ref);
-            const again: Outgoing = { ...item, ref: this.nextRef('m'), state: 'queued' };
-            this.outgoing.set(again.ref, again);
-            again.row.requeue();
-            again.row.setReceipt({ state: this.joined ? 'sending' : 'queued' });
-            this.pump();
-          }
-        : undefined,
-    });
-    this.pump();
-  }
+  // ---- what the user does -----------------------------------------------------------------------------
 
   private changeNick(value: string): void {
     const checked = checkNick(value);
     if (!checked.ok) return showFieldError(dom.nickError, dom.nickInput, checked.reason);
     showFieldError(dom.nickError, dom.nickInput, undefined);
     if (checked.value === this.nick) return this.closeMenu();
-    if (this.joined) {
-      this.nickRef = this.nextRef('nick');
+    if (this.session.isReady) {
+      this.renaming = true;
       dom.nickSave.disabled = true;
-      this.connection?.send({ type: 'nick', nick: checked.value, ref: this.nickRef });
+      this.session.setNick(checked.value);
       return;
     }
     // Not connected: the next connection introduces us under the new name.
     this.nick = checked.value;
+    this.session.setNick(checked.value);
     storage.set(KEYS.nick, checked.value);
     this.list.addNotice(`You will join as ${checked.value}.`, 'info');
     this.render();
@@ -522,12 +518,11 @@ class ChatApp {
     showFieldError(dom.roomError, dom.roomInput, undefined);
     dom.roomInput.value = '';
     if (checked.value === this.room) return this.closeMenu();
-    if (this.joined) return this.sendJoin(checked.value, false);
+    this.session.join(checked.value);
+    if (this.session.isConnected) return;
     // Not connected: switch locally; the next connection opens in the new room.
     this.room = checked.value;
-    this.lastId = undefined;
-    this.seen.clear();
-    this.outgoing.clear();
+    this.rows.clear();
     this.list.clear();
     storage.set(KEYS.room, this.room);
     this.rememberRoom(this.room);
@@ -535,27 +530,24 @@ class ChatApp {
     this.closeMenu();
   }
 
-  // ---- own messages, rooms, ids -----------------------------------------------------------------------
+  // ---- own messages, rooms ----------------------------------------------------------------------------
 
-  private nextRef(kind: string): string {
-    this.refSeq += 1;
-    return `${kind}-${this.refPrefix}-${this.refSeq}`;
-  }
-
-  private noteId(id: string): void {
-    if (this.lastId === undefined || id > this.lastId) this.lastId = id;
-  }
-
-  /** Tags are per connection, so own messages from earlier connections are recognised by tag and nick. */
+  /**
+   * Ours: sent from this page (its cid prefix), or by one of this tab's connections (tag and nick as they were
+   * when we sent it; tags are per connection). Another tab's messages are someone else's.
+   */
   private isOwn(message: ChatMessage): boolean {
-    return message.source !== 'api' && this.ownKeys.has(`${message.tag}:${message.from}`);
+    if (message.source === 'api') return false;
+    if (message.cid?.startsWith(`${this.clientId}-`)) return true;
+    return this.ownKeys.has(`${message.tag}:${message.from}`);
   }
 
+  /** Per tab (sessionStorage): two tabs of one browser are two people, each with its own connections. */
   private rememberOwn(tag: string, nick: string): void {
     const key = `${tag}:${nick}`;
     if (this.ownKeys.has(key)) return;
     this.ownKeys.add(key);
-    storage.setList(KEYS.own, [...this.ownKeys].slice(-MAX_OWN_KEYS));
+    tabStorage.setList(KEYS.own, [...this.ownKeys].slice(-MAX_OWN_KEYS));
   }
 
   private rememberRoom(room: string): void {
@@ -587,6 +579,12 @@ class ChatApp {
     dom.onlineText.textContent = `${count} online`;
   }
 
+  /** Not connected: nobody is known to be online (the count comes back with the next join). */
+  private clearOnline(): void {
+    dom.online.dataset.count = '0';
+    dom.onlineText.textContent = '–';
+  }
+
   private showBanner(text: string, action?: string, onAction?: () => void): void {
     dom.bannerText.textContent = text;
     dom.banner.hidden = false;
@@ -605,6 +603,14 @@ class ChatApp {
     dom.send.disabled = !enabled || dom.input.value.trim() === '';
   }
 
+  /** Why a text cannot be sent: over the server's limit (from config.json); undefined when it fits. */
+  private tooLong(value: string): string | undefined {
+    const bytes = utf8Length(value.replace(/\s+$/, ''));
+    if (bytes <= this.maxMessageBytes) return undefined;
+    const limit = this.maxMessageBytes.toLocaleString('en-US');
+    return `Too long to send: ${bytes.toLocaleString('en-US')} bytes; the limit is ${limit}. Shorten it to send.`;
+  }
+
   private renderTitle(): void {
     document.title = `${this.unread > 0 ? `(${this.unread}) ` : ''}#${this.room} · wschat`;
   }
@@ -621,7 +627,7 @@ class ChatApp {
     if (document.activeElement !== dom.nickInput) dom.nickInput.value = this.nick ?? '';
     const locked = this.token !== undefined || this.inviteOnly;
     dom.nickInput.disabled = locked;
-    dom.nickSave.disabled = locked || this.nickRef !== undefined;
+    dom.nickSave.disabled = locked || this.renaming;
     dom.roomInput.disabled = locked;
     dom.roomJoin.disabled = locked;
     dom.identityNote.hidden = !locked;
@@ -704,7 +710,12 @@ class ChatApp {
     const autosize = () => {
       dom.input.style.height = 'auto';
       dom.input.style.height = `${Math.min(dom.input.scrollHeight, 168)}px`;
-      dom.send.disabled = dom.input.disabled || dom.input.value.trim() === '';
+      const tooLong = this.tooLong(dom.input.value);
+      dom.composerLimit.textContent = tooLong ?? '';
+      dom.composerLimit.hidden = tooLong === undefined;
+      if (tooLong === undefined) dom.input.removeAttribute('aria-invalid');
+      else dom.input.setAttribute('aria-invalid', 'true');
+      dom.send.disabled = dom.input.disabled || dom.input.value.trim() === '' || tooLong !== undefined;
     };
     dom.input.addEventListener('input', autosize);
     dom.input.addEventListener('keydown', (event) => {
@@ -718,10 +729,11 @@ class ChatApp {
       event.preventDefault();
       if (this.stopped) return;
       const text = dom.input.value.replace(/\s+$/, '');
-      if (text.trim() === '') return;
+      // Blocked here rather than refused by the server: the text stays in the box to be shortened.
+      if (text.trim() === '' || this.tooLong(text) !== undefined) return;
       dom.input.value = '';
       autosize();
-      this.sendMessage(text);
+      this.session.sendMessage(text);
       dom.input.focus();
     });
 
@@ -735,6 +747,8 @@ class ChatApp {
       showFieldError(dom.welcomeError, dom.welcomeNick, undefined);
       this.nick = nick.value;
       this.room = room.value;
+      this.session.setNick(nick.value);
+      this.session.join(room.value);
       storage.set(KEYS.nick, nick.value);
       storage.set(KEYS.room, room.value);
       dom.welcome.close();

@@ -7,6 +7,15 @@ export interface ClientConfig {
   wsUrl: string;
   heartbeatSeconds: number;
   authRequired: boolean;
+  /** The server's message limit in UTF-8 bytes (`maxMessageBytes`, or `limits.maxMessageBytes`), else 4096. */
+  maxMessageBytes: number;
+}
+
+/** The server's default MAX_MESSAGE_BYTES, for a config.json that does not say. */
+export const DEFAULT_MAX_MESSAGE_BYTES = 4096;
+
+function positiveInteger(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isInteger(value) && value > 0 ? value : undefined;
 }
 
 export interface PageParams {
@@ -140,6 +149,10 @@ export async function loadConfig(
       ? Math.min(3600, Math.max(1, heartbeat))
       : DEFAULT_HEARTBEAT_SECONDS,
     authRequired: body.authRequired === true,
+    maxMessageBytes:
+      positiveInteger(body.maxMessageBytes) ??
+      positiveInteger((body.limits as Record<string, unknown> | undefined)?.maxMessageBytes) ??
+      DEFAULT_MAX_MESSAGE_BYTES,
   };
 }
 

@@ -1,4 +1,3 @@
-import type { ClientCommand, ServerEnvelope } from '../code/chat/protocol';
 import { backoffDelay } from './util';
 
 /**
@@ -29,7 +28,8 @@ export interface ConnectionHandlers {
   protocols(): string[];
   connecting(): void;
   open(): void;
-  envelope(envelope: ServerEnvelope): void;
+  /** A frame from the server, parsed from JSON; the client session checks that it is an envelope. */
+  frame(value: unknown): void;
   closed(info: CloseInfo): void;
 }
 
@@ -65,12 +65,6 @@ export function sseQuery(protocols: readonly string[]): URLSearchParams {
     }
   }
   return query;
-}
-
-function isEnvelope(value: unknown): value is ServerEnvelope {
-  if (typeof value !== 'object' || value === null) return false;
-  const record = value as Record<string, unknown>;
-  return record.v === 1 && typeof record.type === 'string';
 }
 
 export class Connection {
@@ -147,11 +141,12 @@ export class Connection {
     this.failures = 0;
   }
 
-  send(command: ClientCommand): boolean {
+  /** Sends one frame (a JSON command); false when there is no open connection to send it on. */
+  send(frame: string): boolean {
     const attempt = this.current;
     if (!this.isOpen || !attempt) return false;
     if (attempt.socket) {
-      attempt.socket.send(JSON.stringify(command));
+      attempt.socket.send(frame);
       return true;
     }
     if (!this.eventsUrl || attempt.credential === undefined) return false;
@@ -159,7 +154,7 @@ export class Connection {
     fetch(`${this.eventsUrl}/send`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${attempt.credential}` },
-      body: JSON.stringify(command),
+      body: frame,
     }).then(
       (response) => {
         // 401/410: the stream this credential names is gone; a new one gets a new credential.
@@ -207,7 +202,7 @@ export class Connection {
       } catch {
         return;
       }
-      if (isEnvelope(parsed)) this.handlers.envelope(parsed);
+      this.handlers.frame(parsed);
     };
     socket.onclose = (event) => {
       if (this.current === attempt) this.finish(attempt, event.code);
@@ -240,7 +235,7 @@ export class Connection {
       } catch {
         return;
       }
-      if (isEnvelope(parsed)) this.handlers.envelope(parsed);
+      this.handlers.frame(parsed);
     };
     for (const type of SSE_TYPES) source.addEventListener(type, deliver);
     source.addEventListener('credential', (event) => {
@@ -338,7 +333,7 @@ export class Connection {
 
   private ping(): void {
     const attempt = this.current;
-    if (!attempt || !this.send({ type: 'ping' })) return;
+    if (!attempt || !this.send(JSON.stringify({ type: 'ping' }))) return;
     if (this.pongTimer !== undefined) return;
     this.pongTimer = window.setTimeout(
       () => this.abandon(attempt, 4000, 'no pong'),

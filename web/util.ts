@@ -64,34 +64,46 @@ export function initialOf(nick: string): string {
   return first.toUpperCase();
 }
 
-/** localStorage that never throws: it is disabled or full in some private modes, and the chat must still work. */
-export const storage = {
-  get(key: string): string | undefined {
-    try {
-      return window.localStorage.getItem(key) ?? undefined;
-    } catch {
-      return undefined;
-    }
-  },
-  set(key: string, value: string): void {
-    try {
-      window.localStorage.setItem(key, value);
-    } catch {
-      // Not remembered; nothing else to do.
-    }
-  },
-  getList(key: string): string[] {
-    try {
-      const parsed: unknown = JSON.parse(this.get(key) ?? '[]');
-      return Array.isArray(parsed) ? parsed.filter((x): x is string => typeof x === 'string') : [];
-    } catch {
-      return [];
-    }
-  },
-  setList(key: string, values: string[]): void {
-    this.set(key, JSON.stringify(values));
-  },
-};
+/** Web storage that never throws: it is disabled or full in some private modes, and the chat must still work. */
+function safeStorage(area: () => Storage) {
+  return {
+    get(key: string): string | undefined {
+      try {
+        return area().getItem(key) ?? undefined;
+      } catch {
+        return undefined;
+      }
+    },
+    set(key: string, value: string): void {
+      try {
+        area().setItem(key, value);
+      } catch {
+        // Not remembered; nothing else to do.
+      }
+    },
+    getList(key: string): string[] {
+      try {
+        const parsed: unknown = JSON.parse(this.get(key) ?? '[]');
+        return Array.isArray(parsed) ? parsed.filter((x): x is string => typeof x === 'string') : [];
+      } catch {
+        return [];
+      }
+    },
+    setList(key: string, values: string[]): void {
+      this.set(key, JSON.stringify(values));
+    },
+  };
+}
+
+/** Remembered by the browser: the nickname and rooms a person last used. */
+export const storage = safeStorage(() => window.localStorage);
+/** Remembered by this tab only (and its reloads): who this tab is, so two tabs are two people. */
+export const tabStorage = safeStorage(() => window.sessionStorage);
+
+/** How many bytes the server counts for a message (UTF-8, as MAX_MESSAGE_BYTES). */
+export function utf8Length(text: string): number {
+  return new TextEncoder().encode(text).length;
+}
 
 /**
  * Reads (does not verify) the claims of a connect token: the server decides nick and room from it, and the page

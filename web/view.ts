@@ -35,6 +35,42 @@ function timeElement(ms: number): HTMLTimeElement {
   return time;
 }
 
+/** http(s) addresses in message text; everything else stays text. */
+const URL_PATTERN = /\bhttps?:\/\/[^\s<>"'`]+/gi;
+/** Punctuation that usually ends the sentence around a link rather than the link itself. */
+const TRAILING = /[.,;:!?'"»”’]+$/;
+
+/**
+ * A message's text with its web addresses as links. Built from text nodes and <a> elements only: a message is
+ * never parsed as HTML, and only http and https addresses become links (never javascript: or data:).
+ */
+export function textWithLinks(text: string): HTMLParagraphElement {
+  const paragraph = el('p', 'text');
+  let shown = 0;
+  for (const match of text.matchAll(URL_PATTERN)) {
+    let candidate = match[0].replace(TRAILING, '');
+    // A closing parenthesis belongs to the link only if the link opened one: "(see https://x.y/a)".
+    while (candidate.endsWith(')') && candidate.split('(').length < candidate.split(')').length)
+      candidate = candidate.slice(0, -1).replace(TRAILING, '');
+    let href: string;
+    try {
+      href = new URL(candidate).href;
+    } catch {
+      continue;
+    }
+    const start = match.index ?? 0;
+    paragraph.append(document.createTextNode(text.slice(shown, start)));
+    const link = el('a', 'link', candidate);
+    link.href = href;
+    link.target = '_blank';
+    link.rel = 'noopener noreferrer nofollow';
+    paragraph.append(link);
+    shown = start + candidate.length;
+  }
+  paragraph.append(document.createTextNode(text.slice(shown)));
+  return paragraph;
+}
+
 export function avatar(nick: string, className = 'avatar'): HTMLSpanElement {
   const node = el('span', className, initialOf(nick));
   node.style.setProperty('--hue', String(hueOf(nick)));
@@ -70,7 +106,7 @@ export class MessageRow {
     this.time = timeElement(message.ts);
     this.receipt = el('span', 'receipt');
     const bubble = el('div', 'bubble');
-    bubble.append(el('p', 'text', message.text));
+    bubble.append(textWithLinks(message.text));
     if (own) {
       // Own messages need no name; their time sits with the delivery receipt, under the bubble.
       const foot = el('div', 'foot');
@@ -220,6 +256,7 @@ export class MessageList {
 
   /** The first line of a room whose whole history is shown. */
   addIntro(text: string): void {
+    this.list.querySelector(':scope > .older')?.remove();
     // A rejoin of an empty room answers the same way as the first join: one intro is enough.
     if (this.list.querySelector(':scope > .intro')) return;
     const li = el('li', 'row notice info intro');
@@ -229,6 +266,36 @@ export class MessageList {
     // '0' sorts before every time key, the day separators included.
     li.dataset.key = '0';
     this.place(li);
+  }
+
+  /** The first line while older messages are kept: a button that asks for the page before the oldest shown. */
+  showLoadOlder(load: () => boolean): void {
+    this.list.querySelector(':scope > .older')?.remove();
+    const li = el('li', 'row notice info older');
+    const button = el('button', 'link-button load-older', 'Load older messages');
+    button.type = 'button';
+    button.addEventListener('click', () => {
+      if (!load()) return;
+      button.disabled = true;
+      button.textContent = 'Loading…';
+    });
+    li.append(button);
+    li.dataset.key = '0';
+    this.place(li);
+  }
+
+  /** A page of older messages, above the ones shown, keeping what the reader is looking at where it is. */
+  addOlder(messages: ChatMessage[], isOwn: (message: ChatMessage) => boolean): void {
+    const fromBottom = this.list.scrollHeight - this.list.scrollTop;
+    this.batch(() => {
+      for (const message of messages) {
+        const row = new MessageRow(this, message, isOwn(message));
+        row.element.dataset.key = message.id;
+        this.ensureDay(message.ts);
+        this.place(row.element);
+      }
+    });
+    this.list.scrollTop = this.list.scrollHeight - fromBottom;
   }
 
   /** A local line (error or info); it goes after everything already shown. */

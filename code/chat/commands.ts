@@ -42,18 +42,16 @@ export function createCommandTable(ctx: ChatContext, senders: Senders): CommandT
       await ctx.reply(connectionId, envelope({ type: 'pong', ref, ts: ctx.clock() }));
     },
 
-    async message(connectionId, { text, ref }) {
-      await sendMessage(
-        ctx,
-        senders,
-        connectionId,
-        checkText(text, settings.limits.maxMessageBytes, ref),
+    async message(connectionId, { text, cid, ref }) {
+      await sendMessage(ctx, senders, connectionId, {
+        text: checkText(text, settings.limits.maxMessageBytes, ref),
+        cid,
         ref,
-      );
+      });
     },
 
-    async history(connectionId, { since, limit, ref }) {
-      await sendHistory(ctx, await senders.recordOf(connectionId), { since, limit, ref });
+    async history(connectionId, { since, before, limit, ref }) {
+      await sendHistory(ctx, await senders.recordOf(connectionId), { since, before, limit, ref });
     },
 
     async nick(connectionId, command) {

@@ -37,13 +37,22 @@ export interface ChatMessage {
   ts: number;
   /** 'api' when published through the HTTP publish API. */
   source?: 'api';
+  /** The sender's own message id (`cid`), when it gave one: lets it recognise its message after a reconnect. */
+  cid?: string;
+}
+
+/** A client message id: chosen by the sender so that a retried send is stored and delivered once. */
+export const CLIENT_MESSAGE_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
+export function isClientMessageId(value: string): boolean {
+  return CLIENT_MESSAGE_ID_PATTERN.test(value);
 }
 
 export type ClientCommand =
-  | { type: 'message'; text: string; ref?: string }
+  | { type: 'message'; text: string; cid?: string; ref?: string }
   | { type: 'nick'; nick: string; ref?: string }
   | { type: 'join'; room: string; since?: string; ref?: string }
-  | { type: 'history'; since?: string; limit?: number; ref?: string }
+  | { type: 'history'; since?: string; before?: string; limit?: number; ref?: string }
   | { type: 'ping'; ref?: string };
 
 export type ServerEnvelope =
@@ -58,6 +67,8 @@ export type ServerEnvelope =
       failed: number;
       online: number;
       stored: boolean;
+      /** A retry of a send already seen (same `cid`): `id` is the original message's, nothing was sent again. */
+      duplicate?: true;
     }
   | {
       v: 1;
@@ -80,7 +91,16 @@ export type ServerEnvelope =
       online: number;
       ts: number;
     }
-  | { v: 1; type: 'history'; ref?: string; room: string; messages: ChatMessage[]; more: boolean }
+  | {
+      v: 1;
+      type: 'history';
+      ref?: string;
+      room: string;
+      messages: ChatMessage[];
+      more: boolean;
+      /** Answering `since`: messages after the cursor may have been dropped by retention (see HistoryPage). */
+      gap?: true;
+    }
   | { v: 1; type: 'pong'; ref?: string; ts: number }
   | { v: 1; type: 'error'; code: ErrorCode; message: string; ref?: string };
 
@@ -137,8 +157,14 @@ export function parseClientFrame(text: string): ClientCommand {
   const ref = typeof rawRef === 'string' && rawRef.length <= 64 ? rawRef : undefined;
   const type = ownField(obj, 'type');
   switch (type) {
-    case 'message':
-      return { type, text: requiredString(obj, 'text', ref), ref };
+    case 'message': {
+      const cid = optionalString(obj, 'cid', ref);
+      if (cid !== undefined && !isClientMessageId(cid)) {
+        throw new ProtocolError('bad_frame', '"cid" must be 1-64 characters of A-Z, a-z, 0-9, _ and -', ref);
+      }
+      const text = requiredString(obj, 'text', ref);
+      return cid === undefined ? { type, text, ref } : { type, text, cid, ref };
+    }
     case 'nick':
       return { type, nick: requiredString(obj, 'nick', ref), ref };
     case 'join':
@@ -148,7 +174,12 @@ export function parseClientFrame(text: string): ClientCommand {
       if (limit !== undefined && (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1)) {
         throw new ProtocolError('bad_frame', '"limit" must be a positive integer', ref);
       }
-      return { type, since: optionalString(obj, 'since', ref), limit: limit as number | undefined, ref };
+      const since = optionalString(obj, 'since', ref);
+      const before = optionalString(obj, 'before', ref);
+      if (since !== undefined && before !== undefined) {
+        throw new ProtocolError('bad_frame', '"since" and "before" cannot be used together', ref);
+      }
+      return { type, since, before, limit: limit as number | undefined, ref };
     }
     case 'ping':
       return { type, ref };

@@ -37,4 +37,6 @@ export interface PublishRequest {
   room: string;
   text: string;
   from?: string;
+  /** An idempotency key, as a chat message's `cid`: a retried publish is stored and delivered once. */
+  cid?: string;
 }

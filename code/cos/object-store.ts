@@ -26,6 +26,11 @@ export interface ListPage {
 
 export interface ObjectStore {
   put(key: string, body: string): Promise<void>;
+  /**
+   * Writes the object only if no object has the key (COS's `x-cos-forbid-overwrite: true`): true when this call
+   * created it, false when one was there already (COS answers 409).
+   */
+  putNew(key: string, body: string): Promise<boolean>;
   /** The object's body, or undefined when there is no such object. */
   get(key: string): Promise<string | undefined>;
   list(prefix: string, options?: { marker?: string; maxKeys?: number }): Promise<ListPage>;
@@ -57,6 +62,11 @@ function describe(error: unknown): string {
 /** The SDK hands bodies back as a Buffer (or, for some calls, a string). */
 function bodyText(body: unknown): string {
   return Buffer.isBuffer(body) ? body.toString('utf8') : String(body);
+}
+
+/** COS refuses a write with `x-cos-forbid-overwrite: true` to an existing key with 409 (FileAlreadyExists). */
+function isAlreadyThere(error: unknown): boolean {
+  return ((error ?? {}) as SdkError).statusCode === 409;
 }
 
 function isNotFound(error: unknown): boolean {
@@ -167,24 +177,39 @@ export function createObjectStore(settings: CosSettings, cos: COS = createCosCli
     return { objects, nextMarker: next.slice(keyPrefix.length) };
   }
 
+  async function putObject(key: string, body: string, headers: Record<string, string> = {}): Promise<void> {
+    // SkipTask: without it the SDK queues every putObject as an upload task and, on each one, re-formats its
+    // whole task list (up to UploadQueueSize = 1000 entries) for progress events: measured at ~10 ms of CPU
+    // per put once the list is full. The option exists in sdk/task.js but not in the SDK's typings.
+    const params: COS.PutObjectParams & { SkipTask: true; Headers: Record<string, string> } = {
+      Bucket,
+      Region,
+      Key: keyPrefix + key,
+      Body: body,
+      ContentType: 'application/json',
+      SkipTask: true,
+      Headers: headers,
+    };
+    await call('putObject', () => cos.putObject(params));
+  }
+
   return {
     get requestCount() {
       return requestCount;
     },
 
     async put(key, body) {
-      // SkipTask: without it the SDK queues every putObject as an upload task and, on each one, re-formats its
-      // whole task list (up to UploadQueueSize = 1000 entries) for progress events: measured at ~10 ms of CPU
-      // per put once the list is full. The option exists in sdk/task.js but not in the SDK's typings.
-      const params: COS.PutObjectParams & { SkipTask: true } = {
-        Bucket,
-        Region,
-        Key: keyPrefix + key,
-        Body: body,
-        ContentType: 'application/json',
-        SkipTask: true,
-      };
-      await call('putObject', () => cos.putObject(params));
+      await putObject(key, body);
+    },
+
+    async putNew(key, body) {
+      try {
+        await putObject(key, body, { 'x-cos-forbid-overwrite': 'true' });
+        return true;
+      } catch (error) {
+        if (error instanceof StoreError && isAlreadyThere(error.cause)) return false;
+        throw error;
+      }
     },
 
     get: (key) =>

@@ -28,6 +28,11 @@ function describe(error: unknown): string {
     .join(' ');
 }
 
+function isNotCreated(error: unknown): boolean {
+  const status = (error as SdkError | undefined)?.$metadata?.httpStatusCode;
+  return status === 412 || status === 409;
+}
+
 function isNotFound(error: unknown): boolean {
   const e = (error ?? {}) as SdkError;
   return e.name === 'NoSuchKey' || e.$metadata?.httpStatusCode === 404;
@@ -111,6 +116,28 @@ export function createS3ObjectStore(
           { abortSignal },
         ),
       );
+    },
+
+    async putNew(key, body) {
+      try {
+        // S3 conditional write: 412 when the key exists, 409 while another conditional write of it is under way.
+        await call('PutObject', (abortSignal) =>
+          s3.send(
+            new PutObjectCommand({
+              Bucket,
+              Key: keyPrefix + key,
+              Body: body,
+              ContentType: 'application/json',
+              IfNoneMatch: '*',
+            }),
+            { abortSignal },
+          ),
+        );
+        return true;
+      } catch (error) {
+        if (error instanceof StoreError && isNotCreated(error.cause)) return false;
+        throw error;
+      }
     },
 
     get: (key) =>

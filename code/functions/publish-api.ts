@@ -28,7 +28,7 @@ const answer = (status: number, payload: unknown): PublishApiAnswer => ({ status
 /**
  * The publish API, for backends, on either platform (Tencent: code/functions/publish.ts, AWS:
  * code/functions/aws/publish.ts map their HTTP events to and from it):
- *   POST /publish {room, text, from?}  → broadcasts into the room (the SAE channel `send_message`);
+ *   POST /publish {room, text, from?, cid?}  → broadcasts into the room (the SAE channel `send_message`);
  *   POST /token   {nick, room, ttlSeconds?} → a signed connect token, when AUTH_SECRET is set.
  * Both require `Authorization: Bearer <PUBLISH_TOKEN>`.
  */
@@ -69,10 +69,15 @@ export async function answerPublishApi(
       return answer(200, { token: issueToken(config.authSecret, { nick, room, ttlSeconds: ttl }) });
     }
     if (!request.path.endsWith('/publish')) return answer(404, { error: 'not_found', message: request.path });
+    // A retried publish with the same cid is stored and delivered once (see idempotency in docs/protocol.md).
+    const cid = ownField(body, 'cid');
+    if (cid !== undefined && typeof cid !== 'string')
+      throw new ProtocolError('bad_frame', '"cid" must be a string');
     const result = await chat.publish({
       room: ownString(body, 'room') ?? config.defaultRoom,
       text: ownString(body, 'text') ?? '',
       from: ownString(body, 'from'),
+      cid,
     });
     return answer(200, result);
   } catch (error) {

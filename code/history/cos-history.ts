@@ -1,7 +1,8 @@
 import type { ObjectStore } from '../cos/object-store';
 import { COS_PAGE_SIZE } from '../cos/paging';
 import type { ChatMessage } from '../chat/protocol';
-import type { HistoryStore } from './history';
+import type { ClaimedMessage, HistoryStore } from './history';
+import { choosePage, retentionDropping } from './paging';
 import { mapBounded } from '../util/map-bounded';
 import { createLogger, type Logger } from '../util/log';
 
@@ -20,6 +21,11 @@ function historyPrefix(room: string): string {
 
 function historyKey(message: ChatMessage): string {
   return `${historyPrefix(message.room)}${String(MAX_TIME - message.ts).padStart(13, '0')}-${message.id}`;
+}
+
+/** Client message id claims: `cid/<room>/<cid>`, written create-only, holding the message that claimed it. */
+function claimKey(room: string, cid: string): string {
+  return `cid/${room}/${cid}`;
 }
 
 function parseHistoryKey(key: string): { room: string; id: string } | undefined {
@@ -51,7 +57,7 @@ export function parseHistoryObject(
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return { ok: false, reason: 'not a message object' };
   }
-  const { id, room, from, tag, text, ts, source } = value as Record<string, unknown>;
+  const { id, room, from, tag, text, ts, source, cid } = value as Record<string, unknown>;
   if (
     !isString(id) ||
     !isString(room) ||
@@ -60,17 +66,33 @@ export function parseHistoryObject(
     !isString(text) ||
     typeof ts !== 'number' ||
     !Number.isFinite(ts) ||
-    (source !== undefined && source !== 'api')
+    (source !== undefined && source !== 'api') ||
+    (cid !== undefined && !isString(cid))
   ) {
     return { ok: false, reason: 'not a message object' };
   }
   const parsed = parseHistoryKey(key);
   if (!parsed || parsed.room !== room || parsed.id !== id)
     return { ok: false, reason: 'does not match its key' };
-  return {
-    ok: true,
-    message: source === 'api' ? { id, room, from, tag, text, ts, source } : { id, room, from, tag, text, ts },
-  };
+  const message: ChatMessage = { id, room, from, tag, text, ts };
+  if (source === 'api') message.source = source;
+  if (cid !== undefined) message.cid = cid;
+  return { ok: true, message };
+}
+
+/** A claim's body: `{"message": …, "undelivered"?: true}`, the message checked as a history object would be. */
+function parseClaim(body: string): ClaimedMessage | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+  const { message, undelivered } = (value ?? {}) as { message?: Partial<ChatMessage>; undelivered?: unknown };
+  if (typeof message?.ts !== 'number' || typeof message.id !== 'string' || typeof message.room !== 'string')
+    return undefined;
+  const parsed = parseHistoryObject(historyKey(message as ChatMessage), JSON.stringify(message));
+  return parsed.ok ? { message: parsed.message, undelivered: undelivered === true } : undefined;
 }
 
 export function createCosHistory(
@@ -85,25 +107,35 @@ export function createCosHistory(
       await store.put(historyKey(message), JSON.stringify(message));
     },
 
-    async recent(room, { since, limit }) {
+    async recent(room, { since, before, limit }) {
       const oldest = clock() - retention.maxAgeMs;
       const wanted = Math.min(limit, retention.limit);
-      if (wanted <= 0) return { messages: [], more: false };
-      // Newest first. Catching up needs every retained key after the cursor (at most `retention.limit`, one
-      // page); a first look needs only the newest `wanted`, plus one to tell whether there is more.
+      if (wanted <= 0)
+        return since === undefined ? { messages: [], more: false } : { messages: [], more: false, gap: true };
+      // Newest first. A cursor needs every kept key (at most `retention.limit`, one page); the latest page needs
+      // only the newest `wanted`, plus one to tell whether there is more.
+      const cursor = since ?? before;
       const page = await store.list(historyPrefix(room), {
-        maxKeys: Math.min(COS_PAGE_SIZE, since === undefined ? wanted + 1 : retention.limit + 1),
+        maxKeys: Math.min(COS_PAGE_SIZE, cursor === undefined ? wanted + 1 : retention.limit + 1),
       });
-      const after: string[] = [];
+      const retained: Array<{ id: string; key: string }> = [];
+      let agedOut = false;
       for (const object of page.objects) {
         const parsed = parseHistoryKey(object.key);
-        if (!parsed || object.lastModified < oldest) continue;
-        // Message IDs start with the time in base36, so they sort by time.
-        if (since !== undefined && parsed.id <= since) break;
-        after.push(object.key);
+        if (!parsed) continue;
+        if (object.lastModified < oldest) agedOut = true;
+        else retained.push({ id: parsed.id, key: object.key });
       }
-      const more = after.length > wanted;
-      const keys = since === undefined ? after.slice(0, wanted) : after.slice(-wanted);
+      const kept = cursor === undefined ? retained : retained.slice(0, retention.limit);
+      const dropping = retentionDropping({
+        keptCount: retained.length,
+        limit: retention.limit,
+        agedOut,
+        cursor: since,
+        oldestAllowedMs: oldest,
+      });
+      const choice = choosePage(kept, { since, before, limit: wanted }, dropping);
+      const keys = choice.chosen.map((entry) => entry.key);
       const bodies = await mapBounded(keys, READ_CONCURRENCY, (key) => store.get(key));
       // One unreadable object must not cost the room its history: skip it, and say which and why.
       const messages = bodies.flatMap((body, index): ChatMessage[] => {
@@ -114,7 +146,31 @@ export function createCosHistory(
         log.warn('history_object_skipped', { key, reason: result.reason });
         return [];
       });
-      return { messages: messages.reverse(), more };
+      return {
+        messages: messages.reverse(),
+        more: choice.more,
+        ...(choice.gap ? { gap: true as const } : {}),
+      };
+    },
+
+    async has(message) {
+      return (await store.get(historyKey(message))) !== undefined;
+    },
+
+    async claim(message) {
+      const key = claimKey(message.room, message.cid);
+      if (await store.putNew(key, JSON.stringify({ message }))) return undefined;
+      const body = await store.get(key);
+      // Gone between the two requests (expired and trimmed): nobody holds it now, so this send goes ahead.
+      if (body === undefined) return undefined;
+      const claimed = parseClaim(body);
+      if (claimed) return claimed;
+      log.warn('claim_object_unreadable', { key });
+      return undefined;
+    },
+
+    async markUndelivered(message) {
+      await store.put(claimKey(message.room, message.cid), JSON.stringify({ message, undelivered: true }));
     },
 
     async trim() {
@@ -131,7 +187,12 @@ export function createCosHistory(
           else keptPerRoom.set(parsed.room, kept + 1);
         }
       }
-      await store.deleteMany(expired);
+      // Claims only guard retries, which come within seconds; past the age limit they are only cost.
+      const expiredClaims: string[] = [];
+      for await (const objects of store.listAll('cid/')) {
+        for (const object of objects) if (object.lastModified < oldest) expiredClaims.push(object.key);
+      }
+      await store.deleteMany([...expired, ...expiredClaims]);
       return expired.length;
     },
   };

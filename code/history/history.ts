@@ -1,17 +1,40 @@
 import type { ChatMessage } from '../chat/protocol';
+import type { PageRequest } from './paging';
+
+export type { PageRequest } from './paging';
+
+export interface HistoryPage {
+  /** Oldest first. */
+  messages: ChatMessage[];
+  /** Latest and `before`: older messages are kept too. `since`: newer ones remain (ask again from the last). */
+  more: boolean;
+  /**
+   * Only answering `since`: the cursor is not a kept message and is older than every kept one (or the room keeps
+   * none), so messages after it may have been dropped by retention.
+   */
+  gap?: true;
+}
 
 /** Recent messages of each room, so that a client that reconnects loses nothing. One implementation: COS. */
 export interface HistoryStore {
   append(message: ChatMessage): Promise<void>;
+  /** A page of the room's kept messages; see `choosePage` in paging.ts for which. */
+  recent(room: string, request: PageRequest): Promise<HistoryPage>;
+  /** Whether history holds this message (by room, time and id). */
+  has(message: ChatMessage): Promise<boolean>;
   /**
-   * Without `since`: the room's latest `limit` messages; `more` says older ones are retained too.
-   * With `since` (a message ID): the first `limit` messages after it, so a client catching up pages forward;
-   * `more` says newer ones remain (ask again with the last ID as `since`). Oldest first in both cases.
+   * Claims a client message id (`message.cid`) for `message`, once per room: undefined when this call claimed it,
+   * otherwise the message that claimed it first. Claims expire with the history age limit.
    */
-  recent(
-    room: string,
-    options: { since?: string; limit: number },
-  ): Promise<{ messages: ChatMessage[]; more: boolean }>;
-  /** Deletes what is past the retention limits; returns how many messages were deleted. */
+  claim(message: ChatMessage & { cid: string }): Promise<ClaimedMessage | undefined>;
+  /** Marks a claim whose message may not have reached the room, so that a retry delivers it (best effort). */
+  markUndelivered(message: ChatMessage & { cid: string }): Promise<void>;
+  /** Deletes what is past the retention limits (and expired claims); returns how many messages were deleted. */
   trim(): Promise<number>;
+}
+
+export interface ClaimedMessage {
+  message: ChatMessage;
+  /** The first attempt could not read the room: its message was not pushed. */
+  undelivered: boolean;
 }

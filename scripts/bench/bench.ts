@@ -47,11 +47,12 @@ import {
   type FanoutSummary,
 } from './report';
 import { printFanoutAws, runFanoutAws } from './fanout-aws';
+import { catchUpTargets, runCatchUp } from './catch-up';
 
 /**
  * `npm run bench`: fan-out, memory, cold start, end to end and COS requests per broadcast, each compared with its
  * target. Writes bench-results/<timestamp>.json and bench-results/latest.json. See docs/benchmarks.md.
- *   --only fanout,memory,coldstart,e2e,cos   run some sections (also gateway, fanout-aws: fanout-aws.ts)
+ *   --only fanout,memory,coldstart,e2e,cos,gateway,fanout-aws,catchup   run some sections
  *   --profile                                 CPU profiles: the largest broadcast (child and stack), a cold start
  *                                             and the e2e stack thread; the fan-out then uses an unminified bundle
  * Env: BENCH_E2E_SECONDS (30), BENCH_E2E_FUNCTIONS (modules | bundles), BENCH_COLDSTART_RUNS (10),
@@ -60,7 +61,7 @@ import { printFanoutAws, runFanoutAws } from './fanout-aws';
  * and the functions' PUSH_CONCURRENCY / PUSH_TIMEOUT_MS / PUSH_RETRIES / PUSH_BUDGET_MS / COS_TIMEOUT_MS.
  */
 
-const SECTIONS = ['fanout', 'memory', 'coldstart', 'e2e', 'cos', 'gateway', 'fanout-aws'] as const;
+const SECTIONS = ['fanout', 'memory', 'coldstart', 'e2e', 'cos', 'gateway', 'fanout-aws', 'catchup'] as const;
 type Section = (typeof SECTIONS)[number];
 
 /** Fan-out pairs measured again because of other load, at most, over the whole run. */
@@ -514,10 +515,15 @@ async function main(): Promise<void> {
     printGateway(report);
   }
 
+  if (only.has('catchup')) {
+    log('\n[catch-up] a client away for 500 messages comes back (shared client session, local stack)…');
+    results.catchup = await runCatchUp(log);
+  }
+
   printFanout(results);
   printFanoutAws(results.fanoutAws, log);
   printRest(results);
-  results.targets = targets(results);
+  results.targets = [...targets(results), ...catchUpTargets(results.catchup)];
   results.durationS = Math.round((Date.now() - started) / 1000);
   log('\nTargets');
   log(

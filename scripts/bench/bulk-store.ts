@@ -48,6 +48,7 @@ export function createBulkPutStore(
 
   return {
     put,
+    putNew: (key, body) => base.putNew(key, body),
     get: (key) => base.get(key),
     list: (prefix, options) => base.list(prefix, options),
     listAll: (prefix) => base.listAll(prefix),

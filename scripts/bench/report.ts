@@ -1,3 +1,4 @@
+import type { CatchUpReport } from './catch-up';
 // The bench report: the tables printed after a run, and the targets they are checked against.
 import type { BaselineRun, CeilingRun, TransportRun } from './fanout';
 import type { ColdStartReport } from './coldstart';
@@ -79,6 +80,7 @@ export interface BenchResults {
     breakdown: Record<string, number>;
   }>;
   profiles?: Record<string, ProfileSummary & { file: string; what: string }>;
+  catchup?: CatchUpReport;
   targets: Target[];
 }
 

@@ -5,16 +5,20 @@ import { connectProtocols } from '../../code/chat/protocol';
 import { parseArgs, USAGE, UsageError, type CliOptions } from './args';
 import { readTokenClaims } from '../../code/chat/token-claims';
 import { formatSeconds } from './format';
-import { parseInputLine } from './input';
+import { randomBytes } from 'crypto';
+import { COMMAND_HELP, parseInputLine, type InputLine } from './input';
 import { isAuthRefusal, Reconnector, type Failure } from './reconnect';
-import { ChatSession, type Output } from './session';
+import { ClientSession, type SessionEvent } from '../../code/client/session';
+import { formatJoined } from './format';
+import { renderEvent } from './render';
 import { loadDotEnv } from '../load-env';
 import { eventsUrlOf, sseQuery, SseLink } from './sse-link';
 
 /**
  * The terminal chat client: `wschat ws://127.0.0.1:3000/ws --nick alice`. Lines typed on stdin are sent, what
- * happens in the room is printed on stdout (one line per event), status and errors go to stderr. The logic
- * lives in session.ts, reconnect.ts, args.ts and format.ts; this file only wires sockets, streams and timers.
+ * happens in the room is printed on stdout (one line per event), status and errors go to stderr. The protocol
+ * state is the shared client session (code/client/session.ts, the web page's too); render.ts turns its events
+ * into lines; reconnect.ts, args.ts and format.ts do the rest. This file only wires sockets, streams and timers.
  */
 
 /** How long the join (and its history) may take before typed lines are sent anyway. */
@@ -72,11 +76,6 @@ function readBody(res: IncomingMessage): Promise<string> {
 
 function run(options: CliOptions): void {
   const claims = (options.token === undefined ? undefined : readTokenClaims(options.token)) ?? {};
-  const session = new ChatSession({
-    room: options.room ?? claims.room,
-    nick: options.nick,
-    tokenNick: claims.nick,
-  });
   const reconnector = new Reconnector();
   /** The open WebSocket, or the --sse stream standing in for it. */
   let socket: WebSocket | SseLink | undefined;
@@ -86,36 +85,82 @@ function run(options: CliOptions): void {
   /** Input ended (EOF or /quit): leave once everything typed was answered. */
   let draining = false;
   let closing = false;
+  /** Whether the server acknowledged a join on this connection (with access control on, it never does). */
+  let joinedHere = false;
   let reconnectTimer: NodeJS.Timeout | undefined;
-  let flushTimer: NodeJS.Timeout | undefined;
-  let syncTimer: NodeJS.Timeout | undefined;
   let drainTimer: NodeJS.Timeout | undefined;
+  const session = new ClientSession(
+    {
+      room: options.room ?? claims.room,
+      nick: options.nick,
+      tokenHolder: options.token !== undefined,
+      syncTimeoutMs: SYNC_TIMEOUT_MS,
+      clientId: randomBytes(6).toString('base64url'),
+    },
+    {
+      send(frame) {
+        if (socket && isOpen(socket)) socket.send(frame);
+      },
+      emit: (event) => onEvent(event),
+      now: Date.now,
+      setTimer(ms, run) {
+        const timer = setTimeout(run, ms);
+        return () => clearTimeout(timer);
+      },
+    },
+  );
   const heartbeatTimer =
     options.heartbeatSeconds > 0
-      ? setInterval(() => apply(session.heartbeat()), options.heartbeatSeconds * 1000)
+      ? setInterval(() => session.heartbeat(), options.heartbeatSeconds * 1000)
       : undefined;
 
-  function apply(output: Output): void {
-    for (const line of output.out) process.stdout.write(`${line}\n`);
-    for (const line of output.err) process.stderr.write(`${line}\n`);
-    if (socket && isOpen(socket)) for (const frame of output.send) socket.send(frame);
-    if (output.joined) reconnector.joined();
-    if (session.isReady() && syncTimer) {
-      clearTimeout(syncTimer);
-      syncTimer = undefined;
+  function onEvent(event: SessionEvent): void {
+    const now = Date.now();
+    if (event.type === 'joined') joinedHere = true;
+    if (event.type === 'ready') {
+      reconnector.joined();
+      // With access control on there is no join ack: say where we are from the token.
+      if (!joinedHere && session.currentRoom !== undefined) {
+        joinedHere = true;
+        process.stdout.write(`${formatJoined(now, { room: session.currentRoom, nick: claims.nick })}\n`);
+      }
     }
-    if (output.flushInMs !== undefined && !flushTimer) {
-      flushTimer = setTimeout(() => {
-        flushTimer = undefined;
-        apply(session.flush());
-      }, output.flushInMs);
-    }
-    if (output.reconnect !== undefined && socket) {
-      status(`${output.reconnect}; reconnecting`);
+    const { out, err } = renderEvent(event, now);
+    for (const line of out) process.stdout.write(`${line}\n`);
+    for (const line of err) process.stderr.write(`${line}\n`);
+    if (event.type === 'reconnect' && socket) {
+      status(`${event.reason}; reconnecting`);
       socket.terminate();
     }
-    if (output.quit) startDraining();
     if (draining) maybeFinish();
+  }
+
+  function onInput(line: InputLine): void {
+    switch (line.kind) {
+      case 'empty':
+        return;
+      case 'invalid':
+        process.stderr.write(`! ${line.reason}\n`);
+        return;
+      case 'help':
+        for (const help of COMMAND_HELP) process.stderr.write(`${help}\n`);
+        return;
+      case 'quit':
+        startDraining();
+        return maybeFinish();
+      case 'message':
+        session.sendMessage(line.text);
+        return;
+      case 'nick':
+        return session.setNick(line.nick);
+      case 'join':
+        return session.join(line.room);
+      case 'history':
+        return session.history(line.limit);
+      case 'older':
+        if (!session.loadOlder()) process.stderr.write('! nothing older to ask for yet\n');
+        return;
+    }
   }
 
   /** Hands the session what the stream brings, as connect() does for a WebSocket's events. */
@@ -134,7 +179,7 @@ function run(options: CliOptions): void {
           status(`connected to ${url} (server-sent events)`);
           onOpened();
         },
-        message: (text) => apply(session.received(text)),
+        message: (text) => session.received(text),
         refused: (code, body) => {
           refusal = { status: code, reason: refusalReason(body, `HTTP ${code}`) };
         },
@@ -160,18 +205,13 @@ function run(options: CliOptions): void {
 
   function onOpened(): void {
     reconnector.opened();
-    syncTimer = setTimeout(() => {
-      syncTimer = undefined;
-      apply(session.syncTimedOut());
-    }, SYNC_TIMEOUT_MS);
-    apply(session.opened());
+    joinedHere = false;
+    session.opened();
   }
 
   function onClosed(failure: Failure, opened: boolean): void {
     socket = undefined;
-    if (syncTimer) clearTimeout(syncTimer);
-    syncTimer = undefined;
-    apply(session.closed());
+    session.closed();
     if (closing) return exit(finalCode);
     const decision = reconnector.failed(failure);
     if (decision.action === 'give-up') {
@@ -225,7 +265,7 @@ function run(options: CliOptions): void {
       const text = Array.isArray(data)
         ? Buffer.concat(data).toString('utf8')
         : Buffer.from(data as ArrayBuffer).toString('utf8');
-      apply(session.received(text));
+      session.received(text);
     });
     ws.on('error', (error) => {
       lastError = error.message;
@@ -246,7 +286,7 @@ function run(options: CliOptions): void {
     if (closing) return;
     closing = true;
     finalCode = code;
-    for (const timer of [reconnectTimer, flushTimer, syncTimer, drainTimer]) if (timer) clearTimeout(timer);
+    for (const timer of [reconnectTimer, drainTimer]) if (timer) clearTimeout(timer);
     if (heartbeatTimer) clearInterval(heartbeatTimer);
     const ws = socket;
     if (!ws) return exit(code);
@@ -260,7 +300,7 @@ function run(options: CliOptions): void {
     if (draining) return;
     draining = true;
     drainTimer = setTimeout(() => {
-      const left = session.outstanding();
+      const left = session.outstanding;
       if (left > 0) status(`${left} message(s) or command(s) not confirmed by the server; giving up`);
       else status('the chat did not answer in time; giving up');
       finish(1);
@@ -269,12 +309,12 @@ function run(options: CliOptions): void {
 
   function maybeFinish(): void {
     // Ready means the join's history was printed too: `wschat URL </dev/null` shows the room and leaves.
-    if (draining && !closing && session.isReady() && session.outstanding() === 0) finish(0);
+    if (draining && !closing && session.isReady && session.outstanding === 0) finish(0);
   }
 
   const input = readline.createInterface({ input: process.stdin, terminal: false, crlfDelay: Infinity });
   input.on('line', (line) => {
-    if (!draining && !closing) apply(session.input(parseInputLine(line)));
+    if (!draining && !closing) onInput(parseInputLine(line));
   });
   input.on('close', () => {
     if (closing) return;

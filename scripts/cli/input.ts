@@ -5,6 +5,7 @@ export type InputLine =
   | { kind: 'nick'; nick: string }
   | { kind: 'join'; room: string }
   | { kind: 'history'; limit?: number }
+  | { kind: 'older' }
   | { kind: 'quit' }
   | { kind: 'help' }
   | { kind: 'invalid'; reason: string };
@@ -14,6 +15,7 @@ export const COMMAND_HELP = [
   '  /nick NAME    change your nickname',
   '  /join ROOM    move to another room',
   '  /history [N]  show the last N messages of the room (at most 50)',
+  '  /older        show the 50 messages before the oldest shown',
   '  /quit         leave (like end of input)',
   '  /help         this list',
   '  //text        send "/text" as a message',
@@ -42,6 +44,8 @@ export function parseInputLine(line: string): InputLine {
         ? { kind: 'history', limit }
         : { kind: 'invalid', reason: 'usage: /history [N], N a positive whole number' };
     }
+    case 'older':
+      return rest ? { kind: 'invalid', reason: 'usage: /older' } : { kind: 'older' };
     case 'quit':
     case 'exit':
       return { kind: 'quit' };

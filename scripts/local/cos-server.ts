@@ -184,6 +184,8 @@ export function createCosServer(options: {
   };
   let faults: Array<CosFault & { used: number }> = [];
   const dirSyncs = new Map<string, () => Promise<void>>();
+  /** Keys being created with x-cos-forbid-overwrite, not yet committed. */
+  const creating = new Set<string>();
 
   for (const name of options.buckets) {
     const bucket = new Bucket();
@@ -469,6 +471,25 @@ export function createCosServer(options: {
       case 'list':
         return listBucket(res, bucketName, bucket, query);
       case 'put': {
+        // `x-cos-forbid-overwrite: true`: create only. The check and the reservation are synchronous, so two
+        // concurrent creates of one key cannot both succeed while the first is still on its way to the disk.
+        // S3's equivalent is `If-None-Match: *`, answered 412 PreconditionFailed (start:aws uses this server).
+        const cosCreateOnly = String(req.headers['x-cos-forbid-overwrite'] ?? '').toLowerCase() === 'true';
+        const s3CreateOnly = req.headers['if-none-match'] === '*';
+        const createOnly = cosCreateOnly || s3CreateOnly;
+        const reservation = `${bucketName}/${key}`;
+        if (createOnly && (bucket.objects.has(key) || creating.has(reservation))) {
+          return s3CreateOnly
+            ? sendError(
+                res,
+                412,
+                'PreconditionFailed',
+                'At least one of the pre-conditions you specified did not hold.',
+                reservation,
+              )
+            : sendError(res, 409, 'FileAlreadyExists', 'The object already exists.', reservation);
+        }
+        if (createOnly) creating.add(reservation);
         const object: StoredObject = {
           key,
           body,
@@ -476,7 +497,11 @@ export function createCosServer(options: {
           lastModified: Date.now(),
           contentType: req.headers['content-type'] ?? 'application/octet-stream',
         };
-        await commit(bucketName, bucket, object);
+        try {
+          await commit(bucketName, bucket, object);
+        } finally {
+          if (createOnly) creating.delete(reservation);
+        }
         res.writeHead(200, { ETag: object.etag, 'Content-Length': 0, 'x-cos-request-id': requestId() });
         return res.end();
       }

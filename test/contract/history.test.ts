@@ -78,4 +78,116 @@ describe.each(implementations())('HistoryStore: $name', (implementation) => {
     expect(await history.recent('r', { limit: 10 })).toEqual({ messages: [], more: false });
     expect(await history.trim()).toBe(0);
   });
+
+  it('pages backwards before a cursor, oldest first, and says whether older ones are kept', async () => {
+    const { history, append } = setup({ limit: 10, maxAgeMs: 60_000 });
+    const sent = await append(history, 'r', 'm1', 'm2', 'm3', 'm4', 'm5');
+    const page = await history.recent('r', { before: sent[4]!.id, limit: 2 });
+    expect(texts(page)).toEqual(['m3', 'm4']);
+    expect(page.more).toBe(true);
+    const oldest = await history.recent('r', { before: page.messages[0]!.id, limit: 2 });
+    expect(texts(oldest)).toEqual(['m1', 'm2']);
+    expect(oldest.more).toBe(false);
+    expect(await history.recent('r', { before: sent[0]!.id, limit: 2 })).toEqual({
+      messages: [],
+      more: false,
+    });
+  });
+
+  it('pages backwards only through what retention keeps', async () => {
+    const { history, append } = setup({ limit: 3, maxAgeMs: 60_000 });
+    const sent = await append(history, 'r', 'm1', 'm2', 'm3', 'm4', 'm5');
+    const page = await history.recent('r', { before: sent[4]!.id, limit: 10 });
+    expect(texts(page)).toEqual(['m3', 'm4']);
+    expect(page.more).toBe(false);
+  });
+
+  it('says "gap" when the catch-up cursor is older than everything kept, and only then', async () => {
+    const { history, append } = setup({ limit: 3, maxAgeMs: 60_000 });
+    const sent = await append(history, 'r', 'm1', 'm2', 'm3', 'm4', 'm5');
+    // m3 is the oldest kept: catching up from it loses nothing.
+    const fromKept = await history.recent('r', { since: sent[2]!.id, limit: 10 });
+    expect(texts(fromKept)).toEqual(['m4', 'm5']);
+    expect(fromKept.gap).toBeUndefined();
+    // m2 is past the limit: m3 may not have been the next message after it.
+    const fromDropped = await history.recent('r', { since: sent[1]!.id, limit: 10 });
+    expect(texts(fromDropped)).toEqual(['m3', 'm4', 'm5']);
+    expect(fromDropped.gap).toBe(true);
+    // A cursor newer than the newest kept message is no gap: nothing came after it.
+    expect((await history.recent('r', { since: sent[4]!.id, limit: 10 })).gap).toBeUndefined();
+    // The latest page and older pages never carry it.
+    expect((await history.recent('r', { limit: 10 })).gap).toBeUndefined();
+  });
+
+  it('no "gap" in a room that has dropped nothing, even from a cursor older than everything kept', async () => {
+    const { history, append } = setup({ limit: 10, maxAgeMs: 60_000 });
+    const sent = await append(history, 'r', 'm1', 'm2');
+    // A time cursor from before the first message (a client that joined the room while it was empty).
+    const cursor = sent[0]!.id.slice(0, 9);
+    const page = await history.recent('r', { since: cursor, limit: 10 });
+    expect(texts(page)).toEqual(['m1', 'm2']);
+    expect(page.gap).toBeUndefined();
+  });
+
+  it('says "gap" when the room keeps nothing any more (all past the age limit)', async () => {
+    const { history, append, advance } = setup({ limit: 10, maxAgeMs: 60_000 });
+    const [old] = await append(history, 'r', 'old');
+    advance(120_000);
+    expect(await history.recent('r', { since: old!.id, limit: 10 })).toEqual({
+      messages: [],
+      more: false,
+      gap: true,
+    });
+  });
+
+  it('knows which messages it holds', async () => {
+    const { history, append } = setup({ limit: 10, maxAgeMs: 60_000 });
+    const [kept] = await append(history, 'r', 'kept');
+    expect(await history.has(kept!)).toBe(true);
+    expect(await history.has({ ...kept!, id: `${kept!.id.slice(0, -1)}x` })).toBe(false);
+  });
+
+  it('lets one message claim a client id per room; later claims get the first message back', async () => {
+    const { history } = setup({ limit: 10, maxAgeMs: 60_000 });
+    const first = { id: '0mwr68d6j000aaaa', room: 'r', from: 'a', tag: 't', text: 'one', ts: 1, cid: 'c-1' };
+    expect(await history.claim(first)).toBeUndefined();
+    const again = await history.claim({ ...first, id: '0mwr68d6j001bbbb', text: 'retry' });
+    expect(again).toEqual({ message: first, undelivered: false });
+    // Another room, another claim.
+    expect(await history.claim({ ...first, room: 'other' })).toBeUndefined();
+    await history.markUndelivered(first);
+    expect(await history.claim({ ...first, id: '0mwr68d6j002cccc' })).toEqual({
+      message: first,
+      undelivered: true,
+    });
+  });
+
+  it('trims claims past the age limit, so that an old client id may be used again', async () => {
+    const { history, advance } = setup({ limit: 10, maxAgeMs: 60_000 });
+    const first = { id: '0mwr68d6j000aaaa', room: 'r', from: 'a', tag: 't', text: 'one', ts: 1, cid: 'old' };
+    expect(await history.claim(first)).toBeUndefined();
+    await history.trim();
+    expect(await history.claim({ ...first, id: '0mwr68d6j001bbbb' })).toMatchObject({ message: first });
+    advance(120_000);
+    await history.trim();
+    expect(await history.claim({ ...first, id: '0mwr68d6j002cccc' })).toBeUndefined();
+  });
+
+  it('lets exactly one of many concurrent claims of a client id win', async () => {
+    const { history } = setup({ limit: 10, maxAgeMs: 60_000 });
+    const attempts = Array.from({ length: 8 }, (_, index) => ({
+      id: `0mwr68d6j00${index}aaaa`,
+      room: 'r',
+      from: 'a',
+      tag: 't',
+      text: `attempt ${index}`,
+      ts: 1,
+      cid: 'same',
+    }));
+    const results = await Promise.all(attempts.map((attempt) => history.claim(attempt)));
+    const winners = results.filter((result) => result === undefined);
+    expect(winners).toHaveLength(1);
+    const winner = attempts[results.indexOf(undefined)]!;
+    for (const result of results) if (result) expect(result.message).toEqual(winner);
+  });
 });

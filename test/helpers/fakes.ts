@@ -1,5 +1,7 @@
+import { StoreError } from '../../code/util/store-error';
 import type { Connection, ConnectionRegistry, Member } from '../../code/registry/registry';
-import type { HistoryStore } from '../../code/history/history';
+import type { HistoryPage, HistoryStore, PageRequest } from '../../code/history/history';
+import { choosePage, retentionDropping } from '../../code/history/paging';
 import type { PushClient, PushOutcome } from '../../code/push/push-client';
 import type { ChatMessage } from '../../code/chat/protocol';
 import type { ChatLimits } from '../../code/config';
@@ -119,26 +121,62 @@ export class MemoryHistory implements HistoryStore {
     this.messages.push(message);
     this.storedAt.set(message.id, this.clock());
   }
-  /** The COS store's algorithm over a newest-first listing (see code/history/cos-history.ts). */
-  async recent(room: string, { since, limit }: { since?: string; limit: number }) {
+  /** The COS store's choice (code/history/paging.ts) over what it keeps, newest first. */
+  async recent(room: string, { since, before, limit }: PageRequest): Promise<HistoryPage> {
     const oldest = this.clock() - this.retention.maxAgeMs;
     const wanted = Math.min(limit, this.retention.limit);
-    if (wanted <= 0) return { messages: [], more: false };
+    if (wanted <= 0)
+      return since === undefined ? { messages: [], more: false } : { messages: [], more: false, gap: true };
+    const cursor = since ?? before;
     const listed = this.messages
       .filter((m) => m.room === room)
       .reverse()
-      .slice(0, since === undefined ? wanted + 1 : this.retention.limit + 1);
-    const after: ChatMessage[] = [];
-    for (const message of listed) {
-      if ((this.storedAt.get(message.id) ?? 0) < oldest) continue;
-      if (since !== undefined && message.id <= since) break;
-      after.push(message);
-    }
-    const page = since === undefined ? after.slice(0, wanted) : after.slice(-wanted);
-    return { messages: page.reverse(), more: after.length > wanted };
+      .slice(0, cursor === undefined ? wanted + 1 : this.retention.limit + 1);
+    const retained = listed.filter((m) => (this.storedAt.get(m.id) ?? 0) >= oldest);
+    const kept = cursor === undefined ? retained : retained.slice(0, this.retention.limit);
+    const dropping = retentionDropping({
+      keptCount: retained.length,
+      limit: this.retention.limit,
+      agedOut: retained.length < listed.length,
+      cursor: since,
+      oldestAllowedMs: oldest,
+    });
+    const choice = choosePage(kept, { since, before, limit: wanted }, dropping);
+    return {
+      messages: choice.chosen.reverse(),
+      more: choice.more,
+      ...(choice.gap ? { gap: true as const } : {}),
+    };
+  }
+  async has(message: ChatMessage) {
+    return this.messages.some((m) => m.id === message.id && m.room === message.room);
+  }
+  /** Claims by room and cid, as the COS store keeps them. */
+  readonly claims = new Map<string, { message: ChatMessage; undelivered: boolean }>();
+  failClaim = false;
+  async claim(message: ChatMessage & { cid: string }) {
+    if (this.failClaim) throw new StoreError('claim refused', undefined);
+    const key = `${message.room}/${message.cid}`;
+    const claimed = this.claims.get(key);
+    if (claimed) return claimed;
+    this.claims.set(key, { message, undelivered: false });
+    this.claimedAt.set(key, this.clock());
+    return undefined;
+  }
+  /** When each claim was written, as COS's LastModified: claims expire with the age limit. */
+  private readonly claimedAt = new Map<string, number>();
+  async markUndelivered(message: ChatMessage & { cid: string }) {
+    const key = `${message.room}/${message.cid}`;
+    this.claims.set(key, { message, undelivered: true });
+    this.claimedAt.set(key, this.clock());
   }
   async trim() {
     const oldest = this.clock() - this.retention.maxAgeMs;
+    for (const [key, at] of this.claimedAt) {
+      if (at >= oldest) continue;
+      this.claims.delete(key);
+      this.claimedAt.delete(key);
+    }
     const keptPerRoom = new Map<string, number>();
     const expired = new Set<ChatMessage>();
     // Newest first, as the COS listing is within a room.

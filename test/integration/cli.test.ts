@@ -15,8 +15,8 @@ import type { Platform } from '../../code/gateway/platform';
 const ROOT = path.resolve(__dirname, '..', '..');
 const CLI = path.join(ROOT, 'dist', 'tools', 'chat-cli.js');
 const TOKEN = path.join(ROOT, 'dist', 'tools', 'token.js');
-/** What the two tools bundle (code/chat whole: its modules import each other); newer sources mean a rebuild. */
-const SOURCES = ['scripts/cli', 'scripts/token.ts', 'code/chat'];
+/** What the two tools bundle (code/chat whole: its modules import each other; code/client, the session); newer sources mean a rebuild. */
+const SOURCES = ['scripts/cli', 'scripts/token.ts', 'code/chat', 'code/client'];
 const WAIT_MS = 5000;
 
 async function newestMtime(entry: string): Promise<number> {
@@ -289,6 +289,25 @@ describe('terminal client (built dist/tools/chat-cli.js)', () => {
       expect(cli.err.matching(/^wschat: connected to ws:\/\//)).toHaveLength(1);
     },
   );
+
+  it('shows the newest page of a room, and the page before it with /older', async () => {
+    const { wsUrl } = await stack({ RATE_LIMIT_PER_SECOND: '1000', RATE_LIMIT_BURST: '1000' });
+    const bob = await Participant.join(wsUrl, { nick: 'bob', room: 'archive' });
+    for (let index = 1; index <= 60; index += 1) await bob.say(`note ${index}`, `n${index}`);
+    const cli = startCli([wsUrl, '--nick', 'alice', '--room', 'archive']);
+    await cli.out.waitFor(/bob#\w+: note 60$/);
+    expect(cli.out.matching(/: note \d+$/)).toHaveLength(50);
+    expect(cli.out.matching(/: note 10$/)).toEqual([]);
+
+    cli.type('/older');
+    await cli.out.waitFor(/^\d\d:\d\d:\d\d \* 10 older messages$/);
+    await cli.out.waitFor(/bob#\w+: note 10$/);
+    const notes = cli.out.matching(/: note \d+$/).map((line) => Number(/note (\d+)$/.exec(line)![1]));
+    expect(notes).toEqual([
+      ...Array.from({ length: 50 }, (_, i) => i + 11),
+      ...Array.from({ length: 10 }, (_, i) => i + 1),
+    ]);
+  });
 
   it('renames with /nick and moves rooms with /join, showing the new room’s history', async () => {
     const { wsUrl } = await stack();

@@ -13,6 +13,7 @@ describe('parseInputLine', () => {
     ['/JOIN side', { kind: 'join', room: 'side' }],
     ['/history', { kind: 'history' }],
     ['/history 5', { kind: 'history', limit: 5 }],
+    ['/older', { kind: 'older' }],
     ['/quit', { kind: 'quit' }],
     ['/exit', { kind: 'quit' }],
     ['/help', { kind: 'help' }],
@@ -26,6 +27,7 @@ describe('parseInputLine', () => {
     ['/join two words', /usage: \/join ROOM/],
     ['/history lots', /usage: \/history/],
     ['/history 0', /usage: \/history/],
+    ['/older 5', /usage: \/older/],
     ['/dance', /unknown command \/dance/],
   ])('explains what is wrong with %j', (line, reason) => {
     const parsed = parseInputLine(line);

@@ -1,0 +1,177 @@
+import { mkdirSync } from 'fs';
+import type { Browser, Page } from 'playwright-core';
+import { startLocalStack, type LocalStack } from '../../scripts/local/stack';
+import {
+  assertPrerequisites,
+  launchBrowser,
+  messageRow,
+  messageTexts,
+  openChat,
+  screenshotDir,
+  send,
+  waitForAck,
+  waitForMessage,
+  waitForNewConnection,
+  waitForOnlineCount,
+  waitOnline,
+  webDir,
+  type ChatPage,
+} from './chat-page';
+
+/** Page features of issue 16, in Chromium against the local stack. */
+
+let browser: Browser;
+let stack: LocalStack;
+const stacks: LocalStack[] = [];
+const opened: ChatPage[] = [];
+
+async function chat(target: LocalStack, options: Parameters<typeof openChat>[2] = {}): Promise<ChatPage> {
+  const page = await openChat(browser, target, options);
+  opened.push(page);
+  return page;
+}
+
+function watchErrors(page: Page, into: ChatPage): void {
+  page.on('pageerror', (error) => into.problems.push(`pageerror: ${error.message}`));
+}
+
+beforeAll(async () => {
+  assertPrerequisites();
+  mkdirSync(screenshotDir, { recursive: true });
+  [browser, stack] = await Promise.all([launchBrowser(), startLocalStack({ port: 0, webDir })]);
+  stacks.push(stack);
+});
+
+afterEach(async () => {
+  const problems = opened.flatMap((p) => [...p.problems, ...p.dialogs]);
+  await Promise.all(opened.splice(0).map((p) => p.context.close().catch(() => undefined)));
+  expect(problems).toEqual([]);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await Promise.all(stacks.map((s) => s.close()));
+});
+
+test('the header does not keep the online count while the page is disconnected', async () => {
+  const other = await chat(stack, { nick: 'Otto', room: 'count' });
+  await waitOnline(other.page);
+  const before = stack.gateway.connectionIds();
+  const reader = await chat(stack, { nick: 'Rhea', room: 'count' });
+  await waitOnline(reader.page);
+  const readerId = await waitForNewConnection(stack, before);
+  await waitForOnlineCount(reader.page, 2);
+  expect(await reader.page.locator('#online-text').textContent()).toBe('2 online');
+
+  await reader.context.setOffline(true);
+  expect(stack.gateway.drop(readerId)).toBe(true);
+  await reader.page.locator('#status:not([data-state="online"])').waitFor({ timeout: 5000 });
+  await waitForOnlineCount(reader.page, 0);
+  expect(await reader.page.locator('#online-text').textContent()).toBe('–');
+
+  await reader.context.setOffline(false);
+  await waitOnline(reader.page, 20_000);
+  await waitForOnlineCount(reader.page, 2);
+});
+
+test('an invitation the server refuses stops the page with the reason, instead of retrying for ever', async () => {
+  const secured = await startLocalStack({ port: 0, webDir, env: { AUTH_SECRET: 'secret' } });
+  stacks.push(secured);
+  const forger = await chat(secured, { query: 'token=e30.AAAA' });
+  await forger.page.locator('#status[data-state="offline"]').waitFor({ timeout: 20_000 });
+  expect(await forger.page.locator('#status').textContent()).toContain('Invitation not accepted');
+  const banner = (await forger.page.locator('#banner-text').textContent()) ?? '';
+  expect(banner).toContain('did not accept your invitation');
+  expect(banner).toContain('unauthorized');
+  // Stopped: no "retry" offered, and nothing can be typed.
+  expect(await forger.page.locator('#banner-action').isHidden()).toBe(true);
+  expect(await forger.page.locator('#message-input').isDisabled()).toBe(true);
+  expect(secured.gateway.connectionIds()).toEqual([]);
+});
+
+test('a message over the limit is blocked before sending, and stays in the box', async () => {
+  const writer = await chat(stack, { nick: 'Lena', room: 'limits' });
+  await waitOnline(writer.page);
+  const input = writer.page.locator('#message-input');
+  // 4,097 bytes: one over the server's default limit, which config.json leaves in place.
+  await input.fill(`${'a'.repeat(4095)}é`);
+  await writer.page.locator('#composer-limit').waitFor();
+  expect(await writer.page.locator('#composer-limit').textContent()).toContain(
+    '4,097 bytes; the limit is 4,096',
+  );
+  expect(await writer.page.locator('#send').isDisabled()).toBe(true);
+  await input.press('Enter');
+  expect(await writer.page.locator('#messages .msg').count()).toBe(0);
+  expect(await input.inputValue()).toHaveLength(4096);
+  await input.press('Backspace');
+  expect(await writer.page.locator('#composer-limit').isHidden()).toBe(true);
+  await input.press('Enter');
+  expect(await waitForAck(writer.page, 'a'.repeat(4095))).toBe('✓');
+});
+
+test('web addresses in messages are links; nothing in a message is ever HTML', async () => {
+  const writer = await chat(stack, { nick: 'Wim', room: 'links' });
+  await waitOnline(writer.page);
+  const reader = await chat(stack, { nick: 'Ria', room: 'links' });
+  await waitOnline(reader.page);
+  const text =
+    'docs: https://example.com/a?b=1&c=2. (see https://example.org/x_(y)) javascript:alert(1) <b>bold</b>';
+  await send(writer.page, text);
+  await waitForMessage(reader.page, text);
+  const row = messageRow(reader.page, 'docs:');
+  const links = await row.locator('a').evaluateAll((anchors) =>
+    anchors.map((a) => ({
+      href: (a as HTMLAnchorElement).href,
+      text: a.textContent,
+      rel: (a as HTMLAnchorElement).rel,
+      target: (a as HTMLAnchorElement).target,
+    })),
+  );
+  expect(links).toEqual([
+    {
+      href: 'https://example.com/a?b=1&c=2',
+      text: 'https://example.com/a?b=1&c=2',
+      rel: 'noopener noreferrer nofollow',
+      target: '_blank',
+    },
+    {
+      href: 'https://example.org/x_(y)',
+      text: 'https://example.org/x_(y)',
+      rel: 'noopener noreferrer nofollow',
+      target: '_blank',
+    },
+  ]);
+  expect(await row.locator('b').count()).toBe(0);
+  expect(await messageTexts(reader.page)).toEqual([text]);
+});
+
+test('two tabs of one browser are two people: each sees the other’s messages on the other side', async () => {
+  const first = await chat(stack, { nick: 'Tab', room: 'tabs' });
+  await waitOnline(first.page);
+  // A second tab in the same browser context: same localStorage (so the same remembered name), its own identity.
+  const secondPage = await first.context.newPage();
+  const second: ChatPage = { page: secondPage, context: first.context, problems: [], dialogs: [] };
+  watchErrors(secondPage, second);
+  await secondPage.goto(`${stack.url}?room=tabs`);
+  await waitOnline(secondPage);
+
+  await send(first.page, 'from the first tab');
+  await waitForMessage(secondPage, 'from the first tab');
+  await send(secondPage, 'from the second tab');
+  await waitForMessage(first.page, 'from the second tab');
+
+  const side = (page: Page, text: string) =>
+    messageRow(page, text).evaluate((row) => row.classList.contains('own'));
+  expect(await side(first.page, 'from the first tab')).toBe(true);
+  expect(await side(first.page, 'from the second tab')).toBe(false);
+  expect(await side(secondPage, 'from the second tab')).toBe(true);
+  expect(await side(secondPage, 'from the first tab')).toBe(false);
+
+  // A reload keeps the tab's identity: its earlier message is still its own.
+  await secondPage.reload();
+  await waitOnline(secondPage);
+  await waitForMessage(secondPage, 'from the second tab');
+  expect(await side(secondPage, 'from the second tab')).toBe(true);
+  expect(await side(secondPage, 'from the first tab')).toBe(false);
+  expect(second.problems).toEqual([]);
+});
