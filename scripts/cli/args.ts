@@ -24,8 +24,8 @@ export class UsageError extends Error {
 export const DEFAULT_HEARTBEAT_SECONDS = 240;
 export const DEFAULT_EOF_TIMEOUT_SECONDS = 5;
 
-export const USAGE = `Usage: wschat <ws-url> [--nick NAME] [--room ROOM] [--token TOKEN] [--heartbeat SECONDS] [--sse]
-       npm run cli -- <ws-url> [options]
+export const USAGE = `Usage: npm run cli -- <ws-url> [--nick NAME] [--room ROOM] [--token TOKEN] [--heartbeat SECONDS] [--sse]
+       node dist/tools/chat-cli.js <ws-url> [options]      (after npm run build; no rebuild, starts faster)
 
 A terminal client for the chat: each line you type is sent to the room, and what happens in the room is
 printed, one line per event.

@@ -12,7 +12,7 @@ import { loadDotEnv } from '../load-env';
 import { eventsUrlOf, sseQuery, SseLink } from './sse-link';
 
 /**
- * The terminal chat client: `wschat ws://127.0.0.1:3000/ws --nick alice`. Lines typed on stdin are sent, what
+ * The terminal chat client: `npm run cli -- ws://127.0.0.1:3000/ws --nick alice`. Lines typed on stdin are sent, what
  * happens in the room is printed on stdout (one line per event), status and errors go to stderr. The logic
  * lives in session.ts, reconnect.ts, args.ts and format.ts; this file only wires sockets, streams and timers.
  */
@@ -306,7 +306,7 @@ function main(argv: string[], env: NodeJS.ProcessEnv): void {
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     status(error.message);
-    process.stderr.write('Try "wschat --help".\n');
+    process.stderr.write('Try "npm run cli -- --help".\n');
     return exit(2);
   }
   if (parsed.kind === 'help') {

@@ -8,7 +8,7 @@ import { xmlEscape, xmlUnescape } from '../../code/cos/list-xml';
  * A COS-compatible object store for local runs and tests: the subset of the COS XML API this project uses
  * (PUT/GET/HEAD/DELETE object, GET bucket with prefix/marker/max-keys/delimiter, POST ?delete), path-style
  * (`/<bucket>/<key>`, which the real SDK sends when its Domain option is `host/{Bucket}`), COS-shaped XML errors,
- * and persistence to a data directory. Response shapes follow shared/docs/cos-sdk-local.md §5.
+ * and persistence to a data directory. Response shapes are what cos-nodejs-sdk-v5's parser accepts (its sdk/base.js).
  * Signatures are not checked, but a request without an Authorization header is refused, as COS would.
  *
  * Hostile or broken clients cost little: the operation, the Authorization header and the declared size are checked

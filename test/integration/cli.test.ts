@@ -474,7 +474,7 @@ describe('terminal client (built dist/tools/chat-cli.js)', () => {
     it('prints its usage with --help', async () => {
       const cli = startCli(['--help']);
       expect(await withTimeout(cli.exited, 'client exit')).toBe(0);
-      expect(cli.out.lines[0]).toMatch(/^Usage: wschat <ws-url>/);
+      expect(cli.out.lines[0]).toMatch(/^Usage: npm run cli -- <ws-url>/);
       expect(cli.out.matching(/\/nick NAME/).length).toBeGreaterThan(0);
     });
   });
