@@ -43,7 +43,15 @@ export type ClientCommand =
   | { type: 'nick'; nick: string; ref?: string }
   | { type: 'join'; room: string; since?: string; ref?: string }
   | { type: 'history'; since?: string; limit?: number; ref?: string }
-  | { type: 'ping'; ref?: string };
+  | { type: 'ping'; ref?: string }
+  | { type: 'members'; after?: string; ref?: string }
+  | { type: 'typing'; ref?: string };
+
+/** One entry of a `members` answer: who is in the room, as others see them. */
+export interface MemberEntry {
+  nick: string;
+  tag: string;
+}
 
 export type ServerEnvelope =
   | ({ v: 1; type: 'message'; online: number } & ChatMessage)
@@ -81,6 +89,16 @@ export type ServerEnvelope =
     }
   | { v: 1; type: 'history'; ref?: string; room: string; messages: ChatMessage[]; more: boolean }
   | { v: 1; type: 'pong'; ref?: string; ts: number }
+  | {
+      v: 1;
+      type: 'members';
+      ref?: string;
+      room: string;
+      members: MemberEntry[];
+      /** Pass as `after` to read the next page; absent on the last page. */
+      next?: string;
+    }
+  | { v: 1; type: 'typing'; room: string; nick: string; tag: string; ts: number }
   | { v: 1; type: 'error'; code: ErrorCode; message: string; ref?: string };
 
 type WithoutVersion<T> = T extends unknown ? Omit<T, 'v'> : never;
@@ -150,12 +168,15 @@ export function parseClientFrame(text: string): ClientCommand {
       return { type, since: optionalString(obj, 'since', ref), limit: limit as number | undefined, ref };
     }
     case 'ping':
+    case 'typing':
       return { type, ref };
+    case 'members':
+      return { type, after: optionalString(obj, 'after', ref), ref };
     default:
       throw new ProtocolError(
         'unknown_command',
         `unknown command ${JSON.stringify(typeof type === 'string' ? type.slice(0, 32) : (type ?? null))}; ` +
-          'expected message, nick, join, history or ping',
+          'expected message, nick, join, history, ping, members or typing',
         ref,
       );
   }
@@ -166,6 +187,8 @@ export interface ConnectOptions {
   room?: string;
   nick?: string;
   token?: string;
+  /** The client's identity key (`key.<base64url>`): the same key gets the same tag on every connection. */
+  key?: string;
   /** The protocol to answer with: ours when offered, otherwise the client's first (see register). */
   protocol?: string;
 }
@@ -187,7 +210,7 @@ export function toBase64Url(value: string): string {
 }
 
 /**
- * `Sec-WebSocket-Protocol: wschat.v1, room.<name>, nick.<base64url>, token.<token>`: browsers only allow
+ * `Sec-WebSocket-Protocol: wschat.v1, room.<name>, nick.<base64url>, token.<token>, key.<key>`: browsers only allow
  * token characters there, hence base64url for the nick. Tencent documents this header as the one part of the
  * handshake that reaches the register function (secWebSocketProtocol); query strings are not documented.
  */
@@ -200,15 +223,37 @@ export function readConnectOptions(protocols: string[]): ConnectOptions {
     if (name === 'room') options.room = value;
     else if (name === 'nick') options.nick = fromBase64Url(value) ?? '';
     else if (name === 'token') options.token = value;
+    else if (name === 'key') options.key = value;
   }
   options.protocol = protocols.includes(SUBPROTOCOL) ? SUBPROTOCOL : protocols[0];
   return options;
 }
 
-export function connectProtocols(options: { room?: string; nick?: string; token?: string }): string[] {
+/** What an identity key looks like: base64url, at least 128 bits (22 characters), at most 128 characters. */
+export const IDENTITY_KEY = /^[A-Za-z0-9_-]{22,128}$/;
+
+/**
+ * A new identity key for a client to keep (the terminal client in a file, the page in its storage) and offer on
+ * every connect: 24 random bytes as base64url. Browser-safe: Web Crypto, which Node 20 has too.
+ */
+export function newIdentityKey(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(24));
+  return btoa(String.fromCharCode(...bytes))
+    .replace(/\+/g, '-')
+    .replace(/\//g, '_')
+    .replace(/=+$/, '');
+}
+
+export function connectProtocols(options: {
+  room?: string;
+  nick?: string;
+  token?: string;
+  key?: string;
+}): string[] {
   const protocols = [SUBPROTOCOL];
   if (options.room) protocols.push(`room.${options.room}`);
   if (options.nick) protocols.push(`nick.${toBase64Url(options.nick)}`);
   if (options.token) protocols.push(`token.${options.token}`);
+  if (options.key) protocols.push(`key.${options.key}`);
   return protocols;
 }

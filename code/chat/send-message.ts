@@ -2,7 +2,7 @@ import type { ChatContext } from './context';
 import { postToRoom, RoomUnreadableError, type Posted } from './delivery';
 import { errorMessage } from './log';
 import { envelope, ProtocolError, type ChatMessage } from './protocol';
-import { tagOf } from './rules';
+import { connectionTag } from './identity';
 import type { Senders } from './senders';
 
 /** A chat message from a connection: posted to the sender's room, then acknowledged to the sender. */
@@ -19,7 +19,7 @@ export async function sendMessage(
     id: ctx.messageIds.next(now),
     room: sender.room,
     from: sender.nick,
-    tag: tagOf(sender.id),
+    tag: connectionTag(sender),
     text,
     ts: now,
   };

@@ -5,6 +5,7 @@ import { createCosHistory } from '../history/cos-history';
 import { createHttpPushClient } from '../push/http-push-client';
 import { createChatService, type ChatService } from '../chat/chat-service';
 import { createRateLimiter } from '../chat/rate-limiter';
+import { tagKeyFrom } from '../chat/identity';
 import { createLogger, type Logger } from '../chat/log';
 
 /** Everything one SCF container needs, built once from validated configuration and reused while warm. */
@@ -30,6 +31,7 @@ export function createContainer(config: Config, log: Logger = createLogger()): C
       limits: config.limits,
       defaultRoom: config.defaultRoom,
       authSecret: config.authSecret,
+      tagKey: tagKeyFrom(config.push.secret),
       pushConcurrency: config.push.concurrency,
       broadcastBudgetMs: config.push.budgetMs,
     },
