@@ -40,8 +40,8 @@ export function createCommandTable(ctx: ChatContext, senders: Senders): CommandT
   const listMembers = createMembersCommand(ctx);
   const typing = createTypingCommand(ctx, senders);
   return {
-    async members(connectionId, { after, ref }) {
-      await listMembers(await senders.recordOf(connectionId), after, ref);
+    async members(connectionId, command) {
+      await listMembers(await senders.recordOf(connectionId), command);
     },
 
     typing: (connectionId) => typing(connectionId),

@@ -44,7 +44,7 @@ export type ClientCommand =
   | { type: 'join'; room: string; since?: string; ref?: string }
   | { type: 'history'; since?: string; limit?: number; ref?: string }
   | { type: 'ping'; ref?: string }
-  | { type: 'members'; after?: string; ref?: string }
+  | { type: 'members'; after?: string; limit?: number; ref?: string }
   | { type: 'typing'; ref?: string };
 
 /** One entry of a `members` answer: who is in the room, as others see them. */
@@ -135,6 +135,14 @@ function requiredString(obj: Record<string, unknown>, key: string, ref: string |
   return value;
 }
 
+function optionalLimit(obj: Record<string, unknown>, ref: string | undefined): number | undefined {
+  const limit = ownField(obj, 'limit');
+  if (limit !== undefined && (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1)) {
+    throw new ProtocolError('bad_frame', '"limit" must be a positive integer', ref);
+  }
+  return limit as number | undefined;
+}
+
 /**
  * Reads one client text frame. JSON objects are commands; anything else, including text that merely looks
  * like JSON, is a chat message.
@@ -160,18 +168,13 @@ export function parseClientFrame(text: string): ClientCommand {
       return { type, nick: requiredString(obj, 'nick', ref), ref };
     case 'join':
       return { type, room: requiredString(obj, 'room', ref), since: optionalString(obj, 'since', ref), ref };
-    case 'history': {
-      const limit = ownField(obj, 'limit');
-      if (limit !== undefined && (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1)) {
-        throw new ProtocolError('bad_frame', '"limit" must be a positive integer', ref);
-      }
-      return { type, since: optionalString(obj, 'since', ref), limit: limit as number | undefined, ref };
-    }
+    case 'history':
+      return { type, since: optionalString(obj, 'since', ref), limit: optionalLimit(obj, ref), ref };
     case 'ping':
     case 'typing':
       return { type, ref };
     case 'members':
-      return { type, after: optionalString(obj, 'after', ref), ref };
+      return { type, after: optionalString(obj, 'after', ref), limit: optionalLimit(obj, ref), ref };
     default:
       throw new ProtocolError(
         'unknown_command',
