@@ -45,6 +45,7 @@ import {
   GATEWAY_FUNCTION_URL_VARS,
   STACK_TAG,
   heartbeatSeconds,
+  webLimits,
   pushUrlOf,
   type FunctionSpec,
   type Stack,
@@ -436,7 +437,7 @@ const webConfig: Phase = {
     return [
       "api cvm.DescribeInstances   (the gateway's public IP)",
       `write ${shown(ctx, webConfigFile(ctx))}: {"wsUrl":"ws://<public IP>:${stack.gateway.publicPort}/ws",` +
-        `"heartbeatSeconds":${heartbeatSeconds(stack)},"authRequired":<AUTH_SECRET set>}`,
+        `"heartbeatSeconds":${heartbeatSeconds(stack)},"authRequired":<AUTH_SECRET set>,"limits":{…}}`,
     ];
   },
   async run(ctx, stack) {
@@ -446,7 +447,7 @@ const webConfig: Phase = {
     const file = webConfigFile(ctx);
     writeAtomically(
       file,
-      `${JSON.stringify({ wsUrl, heartbeatSeconds: heartbeatSeconds(stack), authRequired }, null, 2)}\n`,
+      `${JSON.stringify({ wsUrl, heartbeatSeconds: heartbeatSeconds(stack), authRequired, limits: webLimits(stack) }, null, 2)}\n`,
     );
     ctx.print(`    wrote ${shown(ctx, file)}`);
     ctx.print('');

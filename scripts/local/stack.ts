@@ -3,6 +3,7 @@ import http from 'http';
 import type { AddressInfo } from 'net';
 import path from 'path';
 import { loadConfig } from '../../code/config';
+import { clientLimits } from '../../code/chat/client-limits';
 import { createContainer, type Container } from '../../code/functions/container';
 import { createRegisterHandler } from '../../code/functions/register';
 import { createTransportHandler } from '../../code/functions/transport';
@@ -175,7 +176,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     onEvent: hooks.observe,
     pushHook: hooks.hook,
     publish: true,
-    webConfig: () => ({ wsUrl: '/ws', heartbeatSeconds, authRequired: Boolean(options.env?.AUTH_SECRET) }),
+    webConfig: () => ({
+      wsUrl: '/ws',
+      heartbeatSeconds,
+      authRequired: Boolean(options.env?.AUTH_SECRET),
+      limits: clientLimits(functionConfig.limits),
+    }),
   }).catch(async (error: unknown) => {
     await new Promise<void>((resolve) => cosServer.close(() => resolve()));
     throw error;

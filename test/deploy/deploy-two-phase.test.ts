@@ -13,6 +13,17 @@ import {
   type World,
 } from './harness';
 
+/** The limits config.json carries for a stack that sets none (the functions' defaults, docs/protocol.md). */
+const DEFAULT_CLIENT_LIMITS = {
+  maxMessageBytes: 4096,
+  maxNickLength: 24,
+  historyPage: 50,
+  membersPage: 50,
+  messagesPerSecond: 5,
+  messageBurst: 20,
+  typingIntervalSeconds: 3,
+};
+
 /**
  * Runs the real `scripts/deploy-two-phase` against a fake of every Cloud API action it calls (fake-cloud-api.ts,
  * built from the SDK's models), a fake COS (fake-cos.ts, reached by the real COS SDK) and a fake `npm` first on PATH.
@@ -205,6 +216,7 @@ describe('npm run deploy on a fresh account', () => {
       wsUrl: '/ws',
       heartbeatSeconds: 200,
       authRequired: true,
+      limits: DEFAULT_CLIENT_LIMITS,
     });
     expect(gatewayEnv()).toEqual({
       GATEWAY_PORT: '8080',
@@ -229,6 +241,7 @@ describe('npm run deploy on a fresh account', () => {
       wsUrl: `ws://${ip}:8080/ws`,
       heartbeatSeconds: 200,
       authRequired: true,
+      limits: DEFAULT_CLIENT_LIMITS,
     });
     expect(run.stdout).toContain(`Web page     http://${ip}:8080/`);
     expect(run.stdout).toContain(`Push URL     ${PUSH_URL}`);

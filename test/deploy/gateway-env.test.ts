@@ -7,6 +7,17 @@ import { gatewayVariables, releaseArchive } from '../../scripts/deploy/gateway';
 import { GATEWAY_FUNCTION_URL_VARS, loadStack } from '../../scripts/deploy/stack';
 import { ensureBundles, GATEWAY_BUNDLE, ROOT } from './harness';
 
+/** The limits config.json carries for a stack that sets none (the functions' defaults, docs/protocol.md). */
+const DEFAULT_CLIENT_LIMITS = {
+  maxMessageBytes: 4096,
+  maxNickLength: 24,
+  historyPage: 50,
+  membersPage: 50,
+  messagesPerSecond: 5,
+  messageBurst: 20,
+  typingIntervalSeconds: 3,
+};
+
 /** The real gateway bundle starts with exactly the environment the deploy gives it (gateway.env) and serves the
  * release the deploy ships. */
 
@@ -78,6 +89,7 @@ describe('the deployed gateway environment', () => {
       wsUrl: '/ws',
       heartbeatSeconds: 200,
       authRequired: true,
+      limits: DEFAULT_CLIENT_LIMITS,
     });
     const page = await get(`http://127.0.0.1:${port}/`);
     expect(page.status).toBe(200);

@@ -1,3 +1,4 @@
+import http from 'http';
 import WebSocket from 'ws';
 import { startLocalStack, type LocalStack } from '../../scripts/local/stack';
 import { connectClient, eventually, ofType, type TestClient } from '../helpers/ws-client';
@@ -229,6 +230,59 @@ describe('plain-text clients, identity tags, members and typing on the local sta
       expect(watcher.frames.filter(ofType('typing'))).toHaveLength(1);
       expect(typist.client.frames.filter(ofType('typing'))).toHaveLength(0);
       expect(typist.client.frames.filter(ofType('error'))).toHaveLength(0);
+    });
+  });
+
+  describe('config.json', () => {
+    const getJson = (url: string) =>
+      new Promise<Record<string, unknown>>((resolve, reject) => {
+        http
+          .get(url, (res) => {
+            let body = '';
+            res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+            res.on('end', () => {
+              try {
+                resolve(JSON.parse(body) as Record<string, unknown>);
+              } catch (error) {
+                reject(error);
+              }
+            });
+          })
+          .on('error', reject);
+      });
+
+    it('serves the limits the functions enforce', async () => {
+      expect((await getJson(new URL('config.json', stack.url).toString())).limits).toEqual({
+        maxMessageBytes: 4096,
+        maxNickLength: 24,
+        historyPage: 50,
+        membersPage: 50,
+        messagesPerSecond: 5,
+        messageBurst: 20,
+        typingIntervalSeconds: 3,
+      });
+    });
+
+    it('serves configured limits, and the server refuses exactly past the served message size', async () => {
+      const small = await startLocalStack({
+        port: 0,
+        env: { MAX_MESSAGE_BYTES: '100', MAX_NICK_LENGTH: '10', RATE_LIMIT_PER_SECOND: '7' },
+      });
+      try {
+        const limits = (await getJson(new URL('config.json', small.url).toString())).limits as Record<
+          string,
+          number
+        >;
+        expect(limits).toMatchObject({ maxMessageBytes: 100, maxNickLength: 10, messagesPerSecond: 7 });
+        const client = await connectClient(small.wsUrl, connectProtocols({ nick: 'sizer' }));
+        client.send({ type: 'message', text: 'x'.repeat(limits.maxMessageBytes!), ref: 'fits' });
+        expect(await client.next(ofType('ack', { ref: 'fits' }))).toMatchObject({ stored: true });
+        client.send({ type: 'message', text: 'x'.repeat(limits.maxMessageBytes! + 1), ref: 'over' });
+        expect(await client.next(ofType('error', { ref: 'over' }))).toMatchObject({ code: 'too_large' });
+        await client.close();
+      } finally {
+        await small.close();
+      }
     });
   });
 });
