@@ -1,3 +1,4 @@
+import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'crypto';
 import type { Connection } from '../registry/registry';
 import { mapBounded } from '../util/map-bounded';
 import type { ChatContext } from './context';
@@ -20,13 +21,43 @@ const MEMBERS_INTERVAL_S = 2;
 const MEMBERS_BURST = 5;
 const READ_CONCURRENCY = 16;
 
+/**
+ * The `next` cursor names the last member listed, a connection ID, which other clients have no business seeing:
+ * it goes out sealed (AES-256-GCM under a key derived from the tag key) and only comes back in if unchanged.
+ */
+function cursorCodec(tagKey: string | undefined) {
+  const key = createHash('sha256')
+    .update(`wschat members cursor ${tagKey ?? ''}`)
+    .digest();
+  return {
+    seal(id: string): string {
+      const iv = randomBytes(12);
+      const cipher = createCipheriv('aes-256-gcm', key, iv);
+      const sealed = Buffer.concat([cipher.update(id, 'utf8'), cipher.final()]);
+      return Buffer.concat([iv, cipher.getAuthTag(), sealed]).toString('base64url');
+    },
+    open(cursor: string): string | undefined {
+      const raw = Buffer.from(cursor, 'base64url');
+      if (raw.length < 29 || raw.toString('base64url') !== cursor) return undefined;
+      try {
+        const decipher = createDecipheriv('aes-256-gcm', key, raw.subarray(0, 12));
+        decipher.setAuthTag(raw.subarray(12, 28));
+        return Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString('utf8');
+      } catch {
+        return undefined;
+      }
+    },
+  };
+}
+
 export function createMembersCommand(ctx: ChatContext) {
   const limiter = createRateLimiter(1 / MEMBERS_INTERVAL_S, MEMBERS_BURST);
+  const cursors = cursorCodec(ctx.settings.tagKey);
   return async function members(
     sender: Connection,
     options: { after?: string; limit?: number; ref?: string },
   ): Promise<void> {
-    const { after, ref } = options;
+    const { ref } = options;
     if (!limiter.take(sender.id, ctx.clock())) {
       throw new ProtocolError(
         'rate_limited',
@@ -34,7 +65,8 @@ export function createMembersCommand(ctx: ChatContext) {
         ref,
       );
     }
-    if (after !== undefined && (after.length === 0 || after.length > 256)) {
+    const after = options.after === undefined ? undefined : cursors.open(options.after);
+    if (options.after !== undefined && (options.after.length > 512 || after === undefined)) {
       throw new ProtocolError('invalid_cursor', '"after" must be the "next" of a previous members page', ref);
     }
     const limit = Math.min(options.limit ?? MEMBERS_PAGE, MEMBERS_PAGE);
@@ -53,7 +85,7 @@ export function createMembersCommand(ctx: ChatContext) {
         ref,
         room: sender.room,
         members: entries,
-        ...(page.next === undefined ? {} : { next: page.next }),
+        ...(page.next === undefined ? {} : { next: cursors.seal(page.next) }),
       }),
     );
   };

@@ -10,6 +10,7 @@ import { isAuthRefusal, Reconnector, type Failure } from './reconnect';
 import { ChatSession, type Output } from './session';
 import { loadDotEnv } from '../load-env';
 import { eventsUrlOf, sseQuery, SseLink } from './sse-link';
+import { Extras, identityFile, loadIdentityKey, parseExtraInput } from './extras';
 
 /**
  * The terminal chat client: `npm run cli -- ws://127.0.0.1:3000/ws --nick alice`. Lines typed on stdin are sent, what
@@ -70,8 +71,28 @@ function readBody(res: IncomingMessage): Promise<string> {
   });
 }
 
-function run(options: CliOptions): void {
+function run(options: CliOptions, env: NodeJS.ProcessEnv): void {
   const claims = (options.token === undefined ? undefined : readTokenClaims(options.token)) ?? {};
+  // With a token, the token is who you are; otherwise the key kept in a file keeps your tag across runs.
+  const keyFile = options.token === undefined ? identityFile(env) : undefined;
+  let key: string | undefined;
+  if (keyFile !== undefined) {
+    try {
+      const loaded = loadIdentityKey(keyFile);
+      key = loaded.key;
+      if (loaded.created)
+        status(`created your identity key in ${keyFile} (it keeps your #tag; keep it private)`);
+    } catch (error) {
+      status(
+        `cannot keep an identity key in ${keyFile} (${error instanceof Error ? error.message : String(error)}); your #tag will change`,
+      );
+    }
+  }
+  const extras = new Extras();
+  const received = (text: string) => {
+    for (const line of extras.received(text, Date.now())) process.stdout.write(`${line}\n`);
+    apply(session.received(text));
+  };
   const session = new ChatSession({
     room: options.room ?? claims.room,
     nick: options.nick,
@@ -127,14 +148,14 @@ function run(options: CliOptions): void {
     let opened = false;
     const link: SseLink = new SseLink(
       url,
-      sseQuery({ ...session.connectOptions(), token: options.token }),
+      sseQuery({ ...session.connectOptions(), token: options.token, key }),
       {
         open: () => {
           opened = true;
           status(`connected to ${url} (server-sent events)`);
           onOpened();
         },
-        message: (text) => apply(session.received(text)),
+        message: received,
         refused: (code, body) => {
           refusal = { status: code, reason: refusalReason(body, `HTTP ${code}`) };
         },
@@ -191,7 +212,7 @@ function run(options: CliOptions): void {
   function connect(): void {
     if (options.sse) return connectSse();
     reconnectTimer = undefined;
-    const protocols = connectProtocols({ ...session.connectOptions(), token: options.token });
+    const protocols = connectProtocols({ ...session.connectOptions(), token: options.token, key });
     let ws: WebSocket;
     try {
       ws = new WebSocket(options.url, protocols, {
@@ -225,7 +246,7 @@ function run(options: CliOptions): void {
       const text = Array.isArray(data)
         ? Buffer.concat(data).toString('utf8')
         : Buffer.from(data as ArrayBuffer).toString('utf8');
-      apply(session.received(text));
+      received(text);
     });
     ws.on('error', (error) => {
       lastError = error.message;
@@ -274,7 +295,13 @@ function run(options: CliOptions): void {
 
   const input = readline.createInterface({ input: process.stdin, terminal: false, crlfDelay: Infinity });
   input.on('line', (line) => {
-    if (!draining && !closing) apply(session.input(parseInputLine(line)));
+    if (draining || closing) return;
+    const extra = parseExtraInput(line);
+    if (!extra) return apply(session.input(parseInputLine(line)));
+    const { send, err } = extras.command(extra);
+    if (err) process.stderr.write(`${err}\n`);
+    else if (send && socket && isOpen(socket)) socket.send(send);
+    else if (send) status('not connected; try again when connected');
   });
   input.on('close', () => {
     if (closing) return;
@@ -313,7 +340,7 @@ function main(argv: string[], env: NodeJS.ProcessEnv): void {
     process.stdout.write(`${USAGE}\n`);
     return exit(0);
   }
-  run(parsed.options);
+  run(parsed.options, env);
 }
 
 loadDotEnv();

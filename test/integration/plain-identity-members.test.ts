@@ -194,11 +194,16 @@ describe('plain-text clients, identity tags, members and typing on the local sta
         expect(members.length).toBeLessThanOrEqual(2);
         seen.push(...members);
         after = page.next as string | undefined;
+        // The cursor is sealed: it does not show anyone's connection ID.
+        const ids = stack.gateway.connectionIds().map(encodeURIComponent);
+        if (after !== undefined) expect(ids.some((id) => after!.includes(id.slice(0, 12)))).toBe(false);
         pages += 1;
       } while (after !== undefined);
       expect(pages).toBe(3);
       const expected = people.map((p, i) => ({ nick: `m${i + 1}`, tag: p.tag }));
       expect([...seen].sort((a, b) => a.nick.localeCompare(b.nick))).toEqual(expected);
+      asker.send({ type: 'members', after: 'not-a-cursor-we-made-at-all-no', ref: 'forged' });
+      expect(await asker.next(ofType('error', { ref: 'forged' }))).toMatchObject({ code: 'invalid_cursor' });
     });
 
     it('is rate-limited per connection: a burst of pages, then rate_limited', async () => {
