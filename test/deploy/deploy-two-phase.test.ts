@@ -12,17 +12,7 @@ import {
   startWorld,
   type World,
 } from './harness';
-
-/** The limits config.json carries for a stack that sets none (the functions' defaults, docs/protocol.md). */
-const DEFAULT_CLIENT_LIMITS = {
-  maxMessageBytes: 4096,
-  maxNickLength: 24,
-  historyPage: 50,
-  membersPage: 50,
-  messagesPerSecond: 5,
-  messageBurst: 20,
-  typingIntervalSeconds: 3,
-};
+import { DEFAULT_CLIENT_LIMITS } from '../helpers/client-limits';
 
 /**
  * Runs the real `scripts/deploy-two-phase` against a fake of every Cloud API action it calls (fake-cloud-api.ts,

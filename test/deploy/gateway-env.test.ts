@@ -6,17 +6,7 @@ import path from 'path';
 import { gatewayVariables, releaseArchive } from '../../scripts/deploy/gateway';
 import { GATEWAY_FUNCTION_URL_VARS, loadStack } from '../../scripts/deploy/stack';
 import { ensureBundles, GATEWAY_BUNDLE, ROOT } from './harness';
-
-/** The limits config.json carries for a stack that sets none (the functions' defaults, docs/protocol.md). */
-const DEFAULT_CLIENT_LIMITS = {
-  maxMessageBytes: 4096,
-  maxNickLength: 24,
-  historyPage: 50,
-  membersPage: 50,
-  messagesPerSecond: 5,
-  messageBurst: 20,
-  typingIntervalSeconds: 3,
-};
+import { DEFAULT_CLIENT_LIMITS } from '../helpers/client-limits';
 
 /** The real gateway bundle starts with exactly the environment the deploy gives it (gateway.env) and serves the
  * release the deploy ships. */

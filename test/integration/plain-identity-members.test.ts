@@ -3,6 +3,7 @@ import WebSocket from 'ws';
 import { startLocalStack, type LocalStack } from '../../scripts/local/stack';
 import { connectClient, eventually, ofType, type TestClient } from '../helpers/ws-client';
 import { connectProtocols, newIdentityKey } from '../../code/chat/protocol';
+import { DEFAULT_CLIENT_LIMITS } from '../helpers/client-limits';
 
 /**
  * Issue 16 on the local stack with real `ws` clients: plain-text chat for clients that do not speak wschat.v1,
@@ -257,15 +258,9 @@ describe('plain-text clients, identity tags, members and typing on the local sta
       });
 
     it('serves the limits the functions enforce', async () => {
-      expect((await getJson(new URL('config.json', stack.url).toString())).limits).toEqual({
-        maxMessageBytes: 4096,
-        maxNickLength: 24,
-        historyPage: 50,
-        membersPage: 50,
-        messagesPerSecond: 5,
-        messageBurst: 20,
-        typingIntervalSeconds: 3,
-      });
+      expect((await getJson(new URL('config.json', stack.url).toString())).limits).toEqual(
+        DEFAULT_CLIENT_LIMITS,
+      );
     });
 
     it('serves configured limits, and the server refuses exactly past the served message size', async () => {
