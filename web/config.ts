@@ -7,6 +7,44 @@ export interface ClientConfig {
   wsUrl: string;
   heartbeatSeconds: number;
   authRequired: boolean;
+  /** The server's limits, when config.json states them (code/chat/client-limits.ts; docs/protocol.md). */
+  limits: PageLimits;
+}
+
+/** Each limit only when config.json gives it as a positive whole number. */
+export type PageLimits = Partial<
+  Record<
+    | 'maxMessageBytes'
+    | 'maxNickLength'
+    | 'historyPage'
+    | 'membersPage'
+    | 'messagesPerSecond'
+    | 'messageBurst'
+    | 'typingIntervalSeconds',
+    number
+  >
+>;
+
+const LIMIT_NAMES = [
+  'maxMessageBytes',
+  'maxNickLength',
+  'historyPage',
+  'membersPage',
+  'messagesPerSecond',
+  'messageBurst',
+  'typingIntervalSeconds',
+] as const;
+
+export function readLimits(value: unknown): PageLimits {
+  const limits: PageLimits = {};
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return limits;
+  for (const name of LIMIT_NAMES) {
+    const limit = Object.prototype.hasOwnProperty.call(value, name)
+      ? (value as Record<string, unknown>)[name]
+      : undefined;
+    if (typeof limit === 'number' && Number.isInteger(limit) && limit > 0) limits[name] = limit;
+  }
+  return limits;
 }
 
 export interface PageParams {
@@ -140,6 +178,7 @@ export async function loadConfig(
       ? Math.min(3600, Math.max(1, heartbeat))
       : DEFAULT_HEARTBEAT_SECONDS,
     authRequired: body.authRequired === true,
+    limits: readLimits(body.limits),
   };
 }
 
