@@ -3,7 +3,7 @@ import tseslint from 'typescript-eslint';
 import prettier from 'eslint-config-prettier';
 
 /*
- * Layering (docs: shared/docs/architecture.md), enforced per folder of code/ with no-restricted-imports.
+ * Layering (README.md, "Where things are"), enforced per folder of code/ with no-restricted-imports.
  * Relative imports are matched by how far they climb: a file `depth` folders below code/<dir> reaches the
  * top-level folder code/<other> as '../' × depth + '<other>'. Rules are written for depths 1 to 4.
  *

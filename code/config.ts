@@ -129,6 +129,21 @@ export function credentials(
   );
 }
 
+/** The chat limits of `env`, with their defaults; also read by the deploy for the web page's config.json. */
+export function loadLimits(env: Env): ChatLimits {
+  return {
+    maxMessageBytes: integer(env, 'MAX_MESSAGE_BYTES', 4096, 16, 256 * 1024),
+    maxNickLength: integer(env, 'MAX_NICK_LENGTH', 24, 2, 64),
+    historyLimit: integer(env, 'HISTORY_LIMIT', 100, 0, 1000),
+    historyMaxAgeMs: integer(env, 'HISTORY_MAX_AGE_SECONDS', 86400, 60, 30 * 86400) * 1000,
+    connectionTtlMs: integer(env, 'CONNECTION_TTL_SECONDS', 900, 1, 86400) * 1000,
+    handshakeGraceMs: integer(env, 'HANDSHAKE_GRACE_MS', 10000, 0, 120000),
+    ratePerSecond: integer(env, 'RATE_LIMIT_PER_SECOND', 5, 1, 1000),
+    rateBurst: integer(env, 'RATE_LIMIT_BURST', 20, 1, 10000),
+    presenceMaxOnline: integer(env, 'PRESENCE_MAX_ONLINE', 1000, 0, 1_000_000),
+  };
+}
+
 /** What the chat itself reads, on any platform. */
 export type ChatConfig = Omit<Config, 'cos' | 'push'> & { push: Omit<PushSettings, 'url' | 'secret'> };
 
@@ -149,17 +164,7 @@ export function loadChatConfig(env: Env = process.env): ChatConfig {
     throw new ConfigError(`DEFAULT_ROOM "${defaultRoom}" is not a valid room name`);
   return {
     push: loadPushTuning(env),
-    limits: {
-      maxMessageBytes: integer(env, 'MAX_MESSAGE_BYTES', 4096, 16, 256 * 1024),
-      maxNickLength: integer(env, 'MAX_NICK_LENGTH', 24, 2, 64),
-      historyLimit: integer(env, 'HISTORY_LIMIT', 100, 0, 1000),
-      historyMaxAgeMs: integer(env, 'HISTORY_MAX_AGE_SECONDS', 86400, 60, 30 * 86400) * 1000,
-      connectionTtlMs: integer(env, 'CONNECTION_TTL_SECONDS', 900, 1, 86400) * 1000,
-      handshakeGraceMs: integer(env, 'HANDSHAKE_GRACE_MS', 10000, 0, 120000),
-      ratePerSecond: integer(env, 'RATE_LIMIT_PER_SECOND', 5, 1, 1000),
-      rateBurst: integer(env, 'RATE_LIMIT_BURST', 20, 1, 10000),
-      presenceMaxOnline: integer(env, 'PRESENCE_MAX_ONLINE', 1000, 0, 1_000_000),
-    },
+    limits: loadLimits(env),
     defaultRoom,
     authSecret: read(env, 'AUTH_SECRET'),
     publishToken: read(env, 'PUBLISH_TOKEN'),

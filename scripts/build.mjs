@@ -6,8 +6,10 @@
 //   dist/gateway/index.js           the production WebSocket gateway (self-contained, `ws` inside; node18+);
 //   dist/web/                       the static web client;
 //   dist/tools/*.js                 the local stack, terminal client, benchmarks and helpers.
-import { build } from 'esbuild';
-import { chmodSync, cpSync, existsSync, mkdirSync, rmSync } from 'fs';
+//
+// `node scripts/build.mjs --only <tool>` builds one of dist/tools (what `npm run cli` and `npm run token` need), and
+// not even that when the bundle is newer than every file it was built from (listed in <tool>.inputs.json).
+import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'fs';
 import path from 'path';
 import { fileURLToPath } from 'url';
 
@@ -23,6 +25,67 @@ const TOOLS = {
   token: 'scripts/token.ts',
   deploy: 'scripts/deploy/deploy.ts',
 };
+
+function toolOptions(name, entry) {
+  return {
+    entryPoints: [path.join(root, entry)],
+    outfile: path.join(dist, 'tools', `${name}.js`),
+    bundle: true,
+    platform: 'node',
+    target: 'node16',
+    format: 'cjs',
+    packages: 'external',
+    sourcemap: 'inline',
+    banner: name === 'chat-cli' ? { js: '#!/usr/bin/env node' } : undefined,
+    logLevel: 'warning',
+  };
+}
+
+const mtime = (file) => (existsSync(file) ? statSync(file).mtimeMs : undefined);
+
+/** True when dist/tools/<name>.js exists and no file its last build read (or this script) changed since. */
+function upToDate(name) {
+  const out = mtime(path.join(dist, 'tools', `${name}.js`));
+  const list = path.join(dist, 'tools', `${name}.inputs.json`);
+  if (out === undefined || !existsSync(list)) return false;
+  const inputs = [...JSON.parse(readFileSync(list, 'utf8')), 'scripts/build.mjs', 'package-lock.json'];
+  return inputs.every((input) => {
+    const changed = mtime(path.join(root, input));
+    return changed !== undefined && changed <= out;
+  });
+}
+
+async function buildOne(name) {
+  const entry = TOOLS[name];
+  if (!entry) {
+    console.error(`build: no tool "${name}"; tools: ${Object.keys(TOOLS).join(', ')}`);
+    process.exit(2);
+  }
+  if (upToDate(name)) return;
+  const started = Date.now();
+  await buildTool(name, entry);
+  if (name === 'chat-cli') chmodSync(path.join(dist, 'tools', 'chat-cli.js'), 0o755);
+  if (!process.env.QUIET_BUILD) console.error(`built dist/tools/${name}.js in ${Date.now() - started} ms`);
+}
+
+/** Builds a tool and records what it was built from, for upToDate(). */
+async function buildTool(name, entry) {
+  const result = await build({ ...toolOptions(name, entry), metafile: true });
+  // Inputs are relative to the working directory esbuild ran in; store them relative to the root.
+  const inputs = Object.keys(result.metafile.inputs).map((input) =>
+    path.relative(root, path.resolve(process.cwd(), input)),
+  );
+  writeFileSync(path.join(dist, 'tools', `${name}.inputs.json`), JSON.stringify(inputs));
+}
+
+// Loaded on demand: starting esbuild costs more than the up-to-date check it would follow.
+const build = async (options) => (await import('esbuild')).build(options);
+
+const only = process.argv.indexOf('--only');
+if (only !== -1) {
+  await buildOne(process.argv[only + 1]);
+  process.exit(0);
+}
 
 // dist/web is not emptied: a deploy writes dist/web/config.json there, which a rebuild must keep.
 rmSync(path.join(dist, 'functions'), { recursive: true, force: true });
@@ -80,20 +143,7 @@ await Promise.all([
   ),
   ...Object.entries(TOOLS)
     .filter(([, entry]) => existsSync(path.join(root, entry)))
-    .map(([name, entry]) =>
-      build({
-        entryPoints: [path.join(root, entry)],
-        outfile: path.join(dist, 'tools', `${name}.js`),
-        bundle: true,
-        platform: 'node',
-        target: 'node16',
-        format: 'cjs',
-        packages: 'external',
-        sourcemap: 'inline',
-        banner: name === 'chat-cli' ? { js: '#!/usr/bin/env node' } : undefined,
-        logLevel: 'warning',
-      }),
-    ),
+    .map(([name, entry]) => buildTool(name, entry)),
   existsSync(path.join(root, 'web/app.ts'))
     ? build({
         entryPoints: [path.join(root, 'web/app.ts')],

@@ -7,16 +7,50 @@ export interface ClientConfig {
   wsUrl: string;
   heartbeatSeconds: number;
   authRequired: boolean;
-  /** The server's message limit in UTF-8 bytes (`maxMessageBytes`, or `limits.maxMessageBytes`), else 4096. */
+  /** The server's message limit in UTF-8 bytes (`limits.maxMessageBytes`), else the server's default. */
   maxMessageBytes: number;
+  /** The server's limits, when config.json states them (code/chat/client-limits.ts; docs/protocol.md). */
+  limits: PageLimits;
+}
+
+/** Each limit only when config.json gives it as a positive whole number. */
+export type PageLimits = Partial<
+  Record<
+    | 'maxMessageBytes'
+    | 'maxNickLength'
+    | 'historyPage'
+    | 'membersPage'
+    | 'messagesPerSecond'
+    | 'messageBurst'
+    | 'typingIntervalSeconds',
+    number
+  >
+>;
+
+const LIMIT_NAMES = [
+  'maxMessageBytes',
+  'maxNickLength',
+  'historyPage',
+  'membersPage',
+  'messagesPerSecond',
+  'messageBurst',
+  'typingIntervalSeconds',
+] as const;
+
+export function readLimits(value: unknown): PageLimits {
+  const limits: PageLimits = {};
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return limits;
+  for (const name of LIMIT_NAMES) {
+    const limit = Object.prototype.hasOwnProperty.call(value, name)
+      ? (value as Record<string, unknown>)[name]
+      : undefined;
+    if (typeof limit === 'number' && Number.isInteger(limit) && limit > 0) limits[name] = limit;
+  }
+  return limits;
 }
 
 /** The server's default MAX_MESSAGE_BYTES, for a config.json that does not say. */
 export const DEFAULT_MAX_MESSAGE_BYTES = 4096;
-
-function positiveInteger(value: unknown): number | undefined {
-  return typeof value === 'number' && Number.isInteger(value) && value > 0 ? value : undefined;
-}
 
 export interface PageParams {
   ws?: string;
@@ -143,16 +177,15 @@ export async function loadConfig(
   });
   if (!choice.ok) throw new ConfigError(choice.reason);
   const heartbeat = typeof body.heartbeatSeconds === 'number' ? body.heartbeatSeconds : NaN;
+  const limits = readLimits(body.limits);
   return {
     wsUrl: choice.wsUrl,
     heartbeatSeconds: Number.isFinite(heartbeat)
       ? Math.min(3600, Math.max(1, heartbeat))
       : DEFAULT_HEARTBEAT_SECONDS,
     authRequired: body.authRequired === true,
-    maxMessageBytes:
-      positiveInteger(body.maxMessageBytes) ??
-      positiveInteger((body.limits as Record<string, unknown> | undefined)?.maxMessageBytes) ??
-      DEFAULT_MAX_MESSAGE_BYTES,
+    limits,
+    maxMessageBytes: limits.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
   };
 }
 

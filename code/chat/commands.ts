@@ -1,12 +1,14 @@
 import type { Connection } from '../registry/registry';
 import type { ChatContext } from './context';
 import { HISTORY_PAGE, sendHistory } from './history-paging';
+import { createMembersCommand } from './members';
 import { announce, joinAck } from './presence';
 import { envelope, ProtocolError, type ClientCommand } from './protocol';
 import { countOnline } from './roster';
 import { checkText, normalizeNick, normalizeRoom } from './rules';
 import { sendMessage } from './send-message';
 import type { Senders } from './senders';
+import { createTypingCommand } from './typing';
 
 type CommandType = ClientCommand['type'];
 type CommandOf<T extends CommandType> = Extract<ClientCommand, { type: T }>;
@@ -35,7 +37,15 @@ function checkTokenAllows(ctx: ChatContext, sender: Connection, command: Command
 
 export function createCommandTable(ctx: ChatContext, senders: Senders): CommandTable {
   const { registry, settings } = ctx;
+  const listMembers = createMembersCommand(ctx);
+  const typing = createTypingCommand(ctx, senders);
   return {
+    async members(connectionId, command) {
+      await listMembers(await senders.recordOf(connectionId), command);
+    },
+
+    typing: (connectionId) => typing(connectionId),
+
     async ping(connectionId, { ref }) {
       const sender = await senders.recordOf(connectionId);
       await registry.touch(sender);

@@ -1,10 +1,11 @@
 import type { Connection } from '../registry/registry';
 import type { ChatContext } from './context';
+import { connectTag } from './identity';
 import { errorMessage } from './log';
 import { announce } from './presence';
 import { readConnectOptions } from './protocol';
 import type { ConnectOutcome, ConnectRequest } from './requests';
-import { guestNick, normalizeNick, normalizeRoom } from './rules';
+import { normalizeNick, normalizeRoom } from './rules';
 import { verifyToken } from './token';
 
 /**
@@ -19,6 +20,7 @@ export async function connect(ctx: ChatContext, request: ConnectRequest): Promis
     log.warn('connect_refused', { connection: request.connectionId, reason: options.malformed });
     return { ok: false, refusal: 'invalid', message: options.malformed };
   }
+  let tokenNick: string | undefined;
   if (settings.authSecret !== undefined) {
     const check = verifyToken(settings.authSecret, options.token, ctx.clock());
     if (!check.ok) {
@@ -28,14 +30,17 @@ export async function connect(ctx: ChatContext, request: ConnectRequest): Promis
     // The token decides who you are and where you may be, not the client.
     room = check.claims.room;
     nick = check.claims.nick;
+    tokenNick = nick;
   }
   let connection: Connection;
   try {
+    const tag = connectTag(settings.tagKey, request.connectionId, { tokenNick, key: options.key });
     connection = {
       id: request.connectionId,
       room: normalizeRoom(room ?? settings.defaultRoom),
-      nick: nick ? normalizeNick(nick, settings.limits.maxNickLength) : guestNick(request.connectionId),
+      nick: nick ? normalizeNick(nick, settings.limits.maxNickLength) : `guest-${tag}`,
       connectedAt: ctx.clock(),
+      tag,
     };
   } catch (error) {
     log.warn('connect_refused', { connection: request.connectionId, reason: errorMessage(error) });

@@ -10,6 +10,8 @@ export interface ChatSettings {
   limits: ChatLimits;
   defaultRoom: string;
   authSecret?: string;
+  /** Key of the identity tags (code/chat/identity.ts); from GATEWAY_SECRET in the functions. */
+  tagKey?: string;
   pushConcurrency: number;
   /** How long one invocation may spend on pushes; keep it below the function timeout. */
   broadcastBudgetMs: number;

@@ -4,7 +4,7 @@ import { fanOut } from './delivery';
 import { errorMessage } from './log';
 import { envelope } from './protocol';
 import { readRoster } from './roster';
-import { tagOf } from './rules';
+import { connectionTag } from './identity';
 
 export type PresenceEvent = 'join' | 'leave' | 'nick';
 
@@ -30,7 +30,7 @@ export async function announce(
       event,
       room: connection.room,
       nick: connection.nick,
-      tag: tagOf(connection.id),
+      tag: connectionTag(connection),
       ...(previous === undefined ? {} : { previous }),
       online,
       ts: ctx.clock(),
@@ -56,7 +56,7 @@ export function joinAck(
     ref,
     room: connection.room,
     nick: connection.nick,
-    tag: tagOf(connection.id),
+    tag: connectionTag(connection),
     online,
   });
 }

@@ -53,7 +53,15 @@ export type ClientCommand =
   | { type: 'nick'; nick: string; ref?: string }
   | { type: 'join'; room: string; since?: string; ref?: string }
   | { type: 'history'; since?: string; before?: string; limit?: number; ref?: string }
-  | { type: 'ping'; ref?: string };
+  | { type: 'ping'; ref?: string }
+  | { type: 'members'; after?: string; limit?: number; ref?: string }
+  | { type: 'typing'; ref?: string };
+
+/** One entry of a `members` answer: who is in the room, as others see them. */
+export interface MemberEntry {
+  nick: string;
+  tag: string;
+}
 
 export type ServerEnvelope =
   | ({ v: 1; type: 'message'; online: number } & ChatMessage)
@@ -102,6 +110,16 @@ export type ServerEnvelope =
       gap?: true;
     }
   | { v: 1; type: 'pong'; ref?: string; ts: number }
+  | {
+      v: 1;
+      type: 'members';
+      ref?: string;
+      room: string;
+      members: MemberEntry[];
+      /** Pass as `after` to read the next page; absent on the last page. */
+      next?: string;
+    }
+  | { v: 1; type: 'typing'; room: string; nick: string; tag: string; ts: number }
   | { v: 1; type: 'error'; code: ErrorCode; message: string; ref?: string };
 
 type WithoutVersion<T> = T extends unknown ? Omit<T, 'v'> : never;
@@ -138,6 +156,14 @@ function requiredString(obj: Record<string, unknown>, key: string, ref: string |
   return value;
 }
 
+function optionalLimit(obj: Record<string, unknown>, ref: string | undefined): number | undefined {
+  const limit = ownField(obj, 'limit');
+  if (limit !== undefined && (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1)) {
+    throw new ProtocolError('bad_frame', '"limit" must be a positive integer', ref);
+  }
+  return limit as number | undefined;
+}
+
 /**
  * Reads one client text frame. JSON objects are commands; anything else, including text that merely looks
  * like JSON, is a chat message.
@@ -170,24 +196,23 @@ export function parseClientFrame(text: string): ClientCommand {
     case 'join':
       return { type, room: requiredString(obj, 'room', ref), since: optionalString(obj, 'since', ref), ref };
     case 'history': {
-      const limit = ownField(obj, 'limit');
-      if (limit !== undefined && (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1)) {
-        throw new ProtocolError('bad_frame', '"limit" must be a positive integer', ref);
-      }
       const since = optionalString(obj, 'since', ref);
       const before = optionalString(obj, 'before', ref);
       if (since !== undefined && before !== undefined) {
         throw new ProtocolError('bad_frame', '"since" and "before" cannot be used together', ref);
       }
-      return { type, since, before, limit: limit as number | undefined, ref };
+      return { type, since, before, limit: optionalLimit(obj, ref), ref };
     }
     case 'ping':
+    case 'typing':
       return { type, ref };
+    case 'members':
+      return { type, after: optionalString(obj, 'after', ref), limit: optionalLimit(obj, ref), ref };
     default:
       throw new ProtocolError(
         'unknown_command',
         `unknown command ${JSON.stringify(typeof type === 'string' ? type.slice(0, 32) : (type ?? null))}; ` +
-          'expected message, nick, join, history or ping',
+          'expected message, nick, join, history, ping, members or typing',
         ref,
       );
   }
@@ -198,6 +223,8 @@ export interface ConnectOptions {
   room?: string;
   nick?: string;
   token?: string;
+  /** The client's identity key (`key.<base64url>`): the same key gets the same tag on every connection. */
+  key?: string;
   /** The protocol to answer with: ours when offered, otherwise the client's first (see register). */
   protocol?: string;
   /** Why an entry could not be read (the connection is refused with it rather than admitted as a guest). */
@@ -205,7 +232,7 @@ export interface ConnectOptions {
 }
 
 /**
- * `Sec-WebSocket-Protocol: wschat.v1, room.<name>, nick.<base64url>, token.<token>`: browsers only allow
+ * `Sec-WebSocket-Protocol: wschat.v1, room.<name>, nick.<base64url>, token.<token>, key.<key>`: browsers only allow
  * token characters there, hence base64url for the nick. Tencent documents this header as the one part of the
  * handshake that reaches the register function (secWebSocketProtocol); query strings are not documented.
  */
@@ -220,15 +247,37 @@ export function readConnectOptions(protocols: string[]): ConnectOptions {
       options.nick = decodeTextBase64Url(value);
       if (options.nick === undefined) options.malformed = 'nick.<…> is not unpadded base64url of UTF-8 text';
     } else if (name === 'token') options.token = value;
+    else if (name === 'key') options.key = value;
   }
   options.protocol = protocols.includes(SUBPROTOCOL) ? SUBPROTOCOL : protocols[0];
   return options;
 }
 
-export function connectProtocols(options: { room?: string; nick?: string; token?: string }): string[] {
+/** What an identity key looks like: base64url, at least 128 bits (22 characters), at most 128 characters. */
+export const IDENTITY_KEY = /^[A-Za-z0-9_-]{22,128}$/;
+
+/**
+ * A new identity key for a client to keep (the terminal client in a file, the page in its storage) and offer on
+ * every connect: 24 random bytes as base64url. Browser-safe: Web Crypto, which Node 20 has too.
+ */
+export function newIdentityKey(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(24));
+  return btoa(String.fromCharCode(...bytes))
+    .replace(/\+/g, '-')
+    .replace(/\//g, '_')
+    .replace(/=+$/, '');
+}
+
+export function connectProtocols(options: {
+  room?: string;
+  nick?: string;
+  token?: string;
+  key?: string;
+}): string[] {
   const protocols = [SUBPROTOCOL];
   if (options.room) protocols.push(`room.${options.room}`);
   if (options.nick) protocols.push(`nick.${encodeTextBase64Url(options.nick)}`);
   if (options.token) protocols.push(`token.${options.token}`);
+  if (options.key) protocols.push(`key.${options.key}`);
   return protocols;
 }

@@ -2,9 +2,9 @@ import type { ChatContext } from './context';
 import { postToRoom, RoomUnreadableError, type Posted } from './delivery';
 import { errorMessage } from './log';
 import { claimOnce, markUndelivered } from './idempotency';
+import { connectionTag } from './identity';
 import { envelope, ProtocolError } from './protocol';
 import { countOnline } from './roster';
-import { tagOf } from './rules';
 import type { Senders } from './senders';
 
 export interface OutgoingText {
@@ -33,7 +33,7 @@ export async function sendMessage(
     id: ctx.messageIds.next(now),
     room: sender.room,
     from: sender.nick,
-    tag: tagOf(sender.id),
+    tag: connectionTag(sender),
     text,
     ts: now,
     ...(cid === undefined ? {} : { cid }),

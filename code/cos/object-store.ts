@@ -90,7 +90,7 @@ function withDeadline<T>(operation: string, ms: number, promise: Promise<T>): Pr
 /**
  * The COS client. It signs every request with the keys in the environment at that moment (`getAuthorization`), not
  * with keys captured when the container started: an SCF execution role's temporary keys expire, and whether SCF
- * replaces them inside a warm container is undocumented (shared/docs/tencent-cloud-2026.md §3). When the environment
+ * replaces them inside a warm container is undocumented (SCF's role docs do not say). When the environment
  * holds no keys (local runs, tests that pass settings directly), the keys in `settings` sign.
  */
 export function createCosClient(settings: CosSettings, env: NodeJS.ProcessEnv = process.env): COS {

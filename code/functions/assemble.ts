@@ -18,6 +18,8 @@ export function assembleChat(
   push: PushClient,
   config: ChatConfig,
   log: Logger,
+  /** The identity tags' key (code/chat/identity.ts); without one a tag is an unkeyed hash of the client's key. */
+  tagKey?: string,
 ): ChatService {
   return createChatService({
     registry: createCosRegistry(store),
@@ -33,6 +35,7 @@ export function assembleChat(
       limits: config.limits,
       defaultRoom: config.defaultRoom,
       authSecret: config.authSecret,
+      tagKey,
       pushConcurrency: config.push.concurrency,
       broadcastBudgetMs: config.push.budgetMs,
     },

@@ -2,6 +2,7 @@ import { loadConfig, type ChatConfig, type Config } from '../config';
 import { createObjectStore } from '../cos/object-store';
 import { createHttpPushClient } from '../push/http-push-client';
 import type { ChatService } from '../chat/chat-service';
+import { tagKeyFrom } from '../chat/identity';
 import { createLogger, type Logger } from '../chat/log';
 import { assembleChat } from './assemble';
 
@@ -13,7 +14,15 @@ export interface Container<C extends ChatConfig = Config> {
 }
 
 export function createContainer(config: Config, log: Logger = createLogger()): Container {
-  const chat = assembleChat(createObjectStore(config.cos), createHttpPushClient(config.push), config, log);
+  // Identity tags are keyed by a secret every function has; see code/chat/identity.ts.
+  const tagKey = tagKeyFrom(config.push.secret);
+  const chat = assembleChat(
+    createObjectStore(config.cos),
+    createHttpPushClient(config.push),
+    config,
+    log,
+    tagKey,
+  );
   return { config, chat, log };
 }
 

@@ -13,6 +13,7 @@ import { functionWire } from './platform';
 import { createAdmission, offeredProtocols, upgradeProblem, type RefusalAnswer } from './admission';
 import { shortId, type GatewayLog } from './log';
 import type { Metrics } from './metrics';
+import { CHAT_SUBPROTOCOL, PLAIN_CLIENT_HELLO, renderPlain } from './plain-text';
 
 /**
  * The heart of the gateway: the table of connections, the handshake (register decides), frames (transport, in
@@ -223,9 +224,14 @@ export function createHub(options: HubOptions) {
   }
 
   function attach(id: string, ip: string, ws: WebSocket, protocol: string | undefined): void {
+    // A client that did not offer our protocol reads chat as text lines (plain-text.ts says why here).
+    const plain = protocol !== CHAT_SUBPROTOCOL;
     const channel: ClientChannel = {
       kind: 'websocket',
-      send: (data, binary) => ws.send(data, { binary }),
+      send: (data, binary) =>
+        plain && !binary
+          ? renderPlain(data.toString()).forEach((text) => ws.send(text))
+          : ws.send(data, { binary }),
       bufferedBytes: () => ws.bufferedAmount,
       close: (code, reason) => ws.close(code, reason),
       terminate: () => ws.terminate(),
@@ -241,6 +247,8 @@ export function createHub(options: HubOptions) {
       if (conn.closeCause === undefined) conn.closeCause = tooBig ? 'too-large' : 'error';
     });
     ws.on('close', closed);
+    // Protocol clients ask for history with their join; a plain client is asked for, as its first frame.
+    if (plain) frame(Buffer.from(PLAIN_CLIENT_HELLO), false);
   }
 
   const pinger = setInterval(() => {

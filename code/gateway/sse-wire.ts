@@ -79,6 +79,11 @@ export function queryProtocols(query: URLSearchParams): string[] | string {
     if (!HEADER_TOKEN.test(token)) return 'token is malformed';
     protocols.push(`token.${token}`);
   }
+  const key = query.get('key');
+  if (key !== null && key !== '') {
+    if (!HEADER_TOKEN.test(key)) return 'key is malformed';
+    protocols.push(`key.${key}`);
+  }
   return protocols;
 }
 

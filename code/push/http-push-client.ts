@@ -7,8 +7,8 @@ import { SIGNATURE_HEADER, signBody } from '../util/signature';
 import type { PushClient, PushOutcome } from './push-client';
 
 /**
- * How a push answer is read. Tencent documents the request but not the answer for a dead connection (see
- * shared/docs/tencent-websocket-protocol.md §7), so we treat as gone:
+ * How a push answer is read. Tencent documents the request but not the answer for a dead connection
+ * (cloud.tencent.com/document/product/583/32553 shows only the request), so we treat as gone:
  *   - HTTP 404 or 410, and
  *   - HTTP 2xx whose JSON body carries a non-zero `errNo` (the gateway took the request but has no such
  *     connection; Tencent APIs report errors in the body with HTTP 200).

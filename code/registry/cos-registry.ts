@@ -19,7 +19,14 @@ function parseRecord(id: string, body: string): Connection | undefined {
   const room = ownString(record, 'room');
   const nick = ownString(record, 'nick');
   if (room === undefined || nick === undefined) return undefined;
-  return { id, room, nick, connectedAt: Number(ownField(record, 'connectedAt')) || 0 };
+  const tag = ownString(record, 'tag');
+  return {
+    id,
+    room,
+    nick,
+    connectedAt: Number(ownField(record, 'connectedAt')) || 0,
+    ...(tag ? { tag } : {}),
+  };
 }
 
 /**
@@ -87,6 +94,19 @@ export function createCosRegistry(store: ObjectStore): ConnectionRegistry {
           return parsed ? [{ id: parsed.id, lastSeen: o.lastModified, version: o.etag }] : [];
         });
       }
+    },
+
+    async memberPage(room, { after, limit }) {
+      const page = await store.list(roomPrefix(room), {
+        marker: after === undefined ? undefined : memberKey(room, after),
+        maxKeys: limit,
+      });
+      const members = page.objects.flatMap((o): Member[] => {
+        const parsed = parseMemberKey(o.key);
+        return parsed ? [{ id: parsed.id, lastSeen: o.lastModified, version: o.etag }] : [];
+      });
+      const next = page.nextMarker === undefined ? undefined : parseMemberKey(page.nextMarker)?.id;
+      return next === undefined ? { members } : { members, next };
     },
 
     async *allMembers() {

@@ -5,6 +5,8 @@ export interface Connection {
   room: string;
   nick: string;
   connectedAt: number;
+  /** Shown next to the nick; stable per person when the client offered an identity (code/chat/identity.ts). */
+  tag?: string;
 }
 
 export interface Member {
@@ -33,6 +35,14 @@ export interface ConnectionRegistry {
   versionOf(connection: Connection): string;
   /** The room's members, a page at a time (COS returns at most 1000 keys per request). */
   members(room: string): AsyncIterable<Member[]>;
+  /**
+   * One page of the room's members (one listing request of at most `limit` keys), in the registry's own order,
+   * starting after the member `after`; `next` is the cursor of the following page, absent on the last.
+   */
+  memberPage(
+    room: string,
+    options: { after?: string; limit: number },
+  ): Promise<{ members: Member[]; next?: string }>;
   /** Every membership in every room, for the sweep. */
   allMembers(): AsyncIterable<Array<Member & { room: string }>>;
   /** Every connection record; `lastSeen` is when it was last written (register, join, nick, touch). */

@@ -2,8 +2,8 @@
  * The only module that knows Tencent Cloud field names: API Gateway WEBSOCKET events, the register reply,
  * the push (反向推送) request body, API Gateway HTTP events and SCF timer events.
  *
- * Source: "Websocket 原理介绍" https://cloud.tencent.com/document/product/583/32553 (tencentyun/qcloud-documents),
- * see shared/docs/tencent-websocket-protocol.md. Parsers turn untrusted JSON into our own types or a
+ * Source: "Websocket 原理介绍" https://cloud.tencent.com/document/product/583/32553 (tencentyun/qcloud-documents);
+ * what that page leaves open, our gateway decides (docs/gateway.md). Parsers turn untrusted JSON into our own types or a
  * `GatewayEventError` with a message a person can act on; builders are shared by the handlers, the local
  * gateway emulator and the tests so that the three cannot drift apart.
  *

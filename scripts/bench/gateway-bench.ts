@@ -40,7 +40,8 @@ export async function gatewayNodeMain(): Promise<void> {
     async invoke(fn, event) {
       if (fn === 'register') {
         const id = (event as { websocket: { secConnectionID: string } }).websocket.secConnectionID;
-        return registerReply(id, { ok: true });
+        // Clients speak the protocol: the bench measures the envelope path, not plain-text rendering.
+        return registerReply(id, { ok: true, protocol: 'wschat.v1' });
       }
       if (fn === 'transport') transports += 1;
       return { errNo: 0, errMsg: 'ok' };
@@ -141,7 +142,9 @@ async function openClients(urls: string[], count: number, onMessage?: () => void
   for (let i = 0; i < count; i += batch) {
     const opened = await Promise.all(
       Array.from({ length: Math.min(batch, count - i) }, (_, j) => {
-        const socket = new WebSocket(urls[(i + j) % urls.length]!, { perMessageDeflate: false });
+        const socket = new WebSocket(urls[(i + j) % urls.length]!, ['wschat.v1'], {
+          perMessageDeflate: false,
+        });
         if (onMessage) socket.on('message', onMessage);
         return new Promise<WebSocket>((resolve, reject) => {
           socket.once('open', () => resolve(socket));

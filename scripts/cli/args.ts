@@ -24,8 +24,8 @@ export class UsageError extends Error {
 export const DEFAULT_HEARTBEAT_SECONDS = 240;
 export const DEFAULT_EOF_TIMEOUT_SECONDS = 5;
 
-export const USAGE = `Usage: wschat <ws-url> [--nick NAME] [--room ROOM] [--token TOKEN] [--heartbeat SECONDS] [--sse]
-       npm run cli -- <ws-url> [options]
+export const USAGE = `Usage: npm run cli -- <ws-url> [--nick NAME] [--room ROOM] [--token TOKEN] [--heartbeat SECONDS] [--sse]
+       node dist/tools/chat-cli.js <ws-url> [options]      (after npm run build; no rebuild, starts faster)
 
 A terminal client for the chat: each line you type is sent to the room, and what happens in the room is
 printed, one line per event.
@@ -43,12 +43,16 @@ printed, one line per event.
 Commands (a line starting with "/"; start a message with "//" to send a literal "/"):
   /nick NAME   change your nickname          /join ROOM   move to another room
   /history [N] show the last N messages       /quit        leave (like end of input)
+  /who [more]  who is in the room             /typing      tell the room you are typing
   /help        list the commands
 
 Output: stdout has what happens in the room, one line per event:
   HH:MM:SS nick#tag: text                    a message (line breaks shown as \\n)
   HH:MM:SS * notice                          joins, leaves, renames, your own joins
 stderr has status lines ("wschat: ...") and errors ("! code: message"). Your own messages are not echoed.
+
+Identity: without --token, a random key kept in ~/.config/wschat/identity (or $XDG_CONFIG_HOME/wschat/identity,
+or the file $WSCHAT_IDENTITY_FILE names; set it empty for none) keeps your #tag the same on every connection.
 
 Exit status: 0 when you quit or input ends and everything you sent was confirmed; 1 when the server refuses
 the connection (e.g. a missing or invalid token) or messages stay unconfirmed; 2 for a bad command line.`;

@@ -13,12 +13,13 @@ import { formatJoined } from './format';
 import { renderEvent } from './render';
 import { loadDotEnv } from '../load-env';
 import { eventsUrlOf, sseQuery, SseLink } from './sse-link';
+import { Extras, identityFile, loadIdentityKey, parseExtraInput } from './extras';
 
 /**
- * The terminal chat client: `wschat ws://127.0.0.1:3000/ws --nick alice`. Lines typed on stdin are sent, what
+ * The terminal chat client: `npm run cli -- ws://127.0.0.1:3000/ws --nick alice`. Lines typed on stdin are sent, what
  * happens in the room is printed on stdout (one line per event), status and errors go to stderr. The protocol
  * state is the shared client session (code/client/session.ts, the web page's too); render.ts turns its events
- * into lines; reconnect.ts, args.ts and format.ts do the rest. This file only wires sockets, streams and timers.
+ * into lines; extras.ts adds /who, typing and the identity key; reconnect.ts, args.ts and format.ts do the rest. This file only wires sockets, streams and timers.
  */
 
 /** How long the join (and its history) may take before typed lines are sent anyway. */
@@ -74,8 +75,28 @@ function readBody(res: IncomingMessage): Promise<string> {
   });
 }
 
-function run(options: CliOptions): void {
+function run(options: CliOptions, env: NodeJS.ProcessEnv): void {
   const claims = (options.token === undefined ? undefined : readTokenClaims(options.token)) ?? {};
+  // With a token, the token is who you are; otherwise the key kept in a file keeps your tag across runs.
+  const keyFile = options.token === undefined ? identityFile(env) : undefined;
+  let key: string | undefined;
+  if (keyFile !== undefined) {
+    try {
+      const loaded = loadIdentityKey(keyFile);
+      key = loaded.key;
+      if (loaded.created)
+        status(`created your identity key in ${keyFile} (it keeps your #tag; keep it private)`);
+    } catch (error) {
+      status(
+        `cannot keep an identity key in ${keyFile} (${error instanceof Error ? error.message : String(error)}); your #tag will change`,
+      );
+    }
+  }
+  const extras = new Extras();
+  const received = (text: string) => {
+    for (const line of extras.received(text, Date.now())) process.stdout.write(`${line}\n`);
+    session.received(text);
+  };
   const reconnector = new Reconnector();
   /** The open WebSocket, or the --sse stream standing in for it. */
   let socket: WebSocket | SseLink | undefined;
@@ -172,14 +193,14 @@ function run(options: CliOptions): void {
     let opened = false;
     const link: SseLink = new SseLink(
       url,
-      sseQuery({ ...session.connectOptions(), token: options.token }),
+      sseQuery({ ...session.connectOptions(), token: options.token, key }),
       {
         open: () => {
           opened = true;
           status(`connected to ${url} (server-sent events)`);
           onOpened();
         },
-        message: (text) => session.received(text),
+        message: received,
         refused: (code, body) => {
           refusal = { status: code, reason: refusalReason(body, `HTTP ${code}`) };
         },
@@ -231,7 +252,7 @@ function run(options: CliOptions): void {
   function connect(): void {
     if (options.sse) return connectSse();
     reconnectTimer = undefined;
-    const protocols = connectProtocols({ ...session.connectOptions(), token: options.token });
+    const protocols = connectProtocols({ ...session.connectOptions(), token: options.token, key });
     let ws: WebSocket;
     try {
       ws = new WebSocket(options.url, protocols, {
@@ -265,7 +286,7 @@ function run(options: CliOptions): void {
       const text = Array.isArray(data)
         ? Buffer.concat(data).toString('utf8')
         : Buffer.from(data as ArrayBuffer).toString('utf8');
-      session.received(text);
+      received(text);
     });
     ws.on('error', (error) => {
       lastError = error.message;
@@ -314,7 +335,13 @@ function run(options: CliOptions): void {
 
   const input = readline.createInterface({ input: process.stdin, terminal: false, crlfDelay: Infinity });
   input.on('line', (line) => {
-    if (!draining && !closing) onInput(parseInputLine(line));
+    if (draining || closing) return;
+    const extra = parseExtraInput(line);
+    if (!extra) return onInput(parseInputLine(line));
+    const { send, err } = extras.command(extra);
+    if (err) process.stderr.write(`${err}\n`);
+    else if (send && socket && isOpen(socket)) socket.send(send);
+    else if (send) status('not connected; try again when connected');
   });
   input.on('close', () => {
     if (closing) return;
@@ -346,14 +373,14 @@ function main(argv: string[], env: NodeJS.ProcessEnv): void {
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     status(error.message);
-    process.stderr.write('Try "wschat --help".\n');
+    process.stderr.write('Try "npm run cli -- --help".\n');
     return exit(2);
   }
   if (parsed.kind === 'help') {
     process.stdout.write(`${USAGE}\n`);
     return exit(0);
   }
-  run(parsed.options);
+  run(parsed.options, env);
 }
 
 loadDotEnv();

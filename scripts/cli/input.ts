@@ -16,6 +16,8 @@ export const COMMAND_HELP = [
   '  /join ROOM    move to another room',
   '  /history [N]  show the last N messages of the room (at most 50)',
   '  /older        show the 50 messages before the oldest shown',
+  '  /who [more]   list who is in the room (a page at a time; "more" for the next page)',
+  '  /typing       tell the room you are typing',
   '  /quit         leave (like end of input)',
   '  /help         this list',
   '  //text        send "/text" as a message',

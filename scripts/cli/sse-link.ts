@@ -29,11 +29,12 @@ export function eventsUrlOf(raw: string): string {
 }
 
 /** The SSE query for the connect options a WebSocket would offer as sub-protocols (connectProtocols). */
-export function sseQuery(options: { room?: string; nick?: string; token?: string }): string {
+export function sseQuery(options: { room?: string; nick?: string; token?: string; key?: string }): string {
   const query = new URLSearchParams();
   if (options.room) query.set('room', options.room);
   if (options.nick) query.set('nick', options.nick);
   if (options.token) query.set('token', options.token);
+  if (options.key) query.set('key', options.key);
   return query.toString();
 }
 

@@ -18,7 +18,7 @@ export const DEFAULT_TTL_SECONDS = DEFAULT_TOKEN_TTL_SECONDS;
 export const TOKEN_USAGE = `Usage: npm run -s token -- --nick NAME [--room ROOM] [--ttl SECONDS]
 
 Prints a signed connect token for the chat, made with AUTH_SECRET from the environment (the same secret the
-functions have). Give it to a client: wschat <ws-url> --token <token>, or the web page's token field.
+functions have). Give it to a client: npm run cli -- <ws-url> --token <token>, or the web page's token field.
 
   --nick NAME      the nickname the token grants (required)
   --room ROOM      the room the token grants (default: DEFAULT_ROOM, else lobby)

@@ -31,7 +31,7 @@ export const SCF_TRUST_POLICY = {
 /**
  * Every COS action the function code calls (code/cos/object-store.ts), as CAM names them. DeleteObject is here
  * although the code only multi-deletes: COS checks each key of a multi-delete against cos:DeleteObject
- * (shared/docs/tencent-cloud-2026.md §4; the API: cloud.tencent.com/document/product/436/8289), so a policy without
+ * (the API: cloud.tencent.com/document/product/436/8289), so a policy without
  * it refuses every cleanup.
  * test/deploy/cam-policy.test.ts derives the list from the code and checks this constant and docs/deploy.md.
  */
@@ -460,7 +460,7 @@ export async function ensureTriggers(ctx: DeployContext, fn: FunctionSpec): Prom
     if (http && urlDescMatches(parseJson(field(http, 'TriggerDesc')))) {
       ctx.print(`    = ${fn.functionName}: function URL exists`);
     } else {
-      // UpdateTrigger does not cover http triggers (shared/docs/tencent-cloud-2026.md §6): delete, then create.
+      // UpdateTrigger does not cover http triggers (cloud.tencent.com/document/product/583/100227): delete, then create.
       if (http) {
         await call(ctx, 'scf', 'DeleteTrigger', {
           FunctionName: fn.functionName,

@@ -16,7 +16,7 @@ import {
 } from './context';
 import { DeployError } from './errors';
 import type { Network } from './functions';
-import { STACK_TAG, heartbeatSeconds, isObject, type JsonObject, type Stack } from './stack';
+import { STACK_TAG, heartbeatSeconds, isObject, webLimits, type JsonObject, type Stack } from './stack';
 
 /**
  * Phase 4 (and the gateway half of phase 5): the gateway on one CVM in the stack's VPC.
@@ -64,7 +64,12 @@ export function releaseArchive(root: string, stack: Stack, authRequired: boolean
   };
   walk(webDir);
   // Relative: the page and the socket share the gateway's origin, whatever its address or domain.
-  const config = { wsUrl: '/ws', heartbeatSeconds: heartbeatSeconds(stack), authRequired };
+  const config = {
+    wsUrl: '/ws',
+    heartbeatSeconds: heartbeatSeconds(stack),
+    authRequired,
+    limits: webLimits(stack),
+  };
   entries.push({ name: 'web/config.json', data: Buffer.from(`${JSON.stringify(config, null, 2)}\n`) });
   return tarGz(entries);
 }

@@ -1,5 +1,7 @@
 import path from 'path';
 import { parse } from 'yaml';
+import { clientLimits, type ClientLimits } from '../../code/chat/client-limits';
+import { loadLimits } from '../../code/config';
 import { DeployError } from './errors';
 
 /**
@@ -454,6 +456,11 @@ export function findCredential(value: Json): string | undefined {
       .map(findCredential)
       .find((v) => v !== undefined);
   return undefined;
+}
+
+/** The chat limits for the web page's config.json, as the transport function will enforce them. */
+export function webLimits(stack: Stack): ClientLimits {
+  return clientLimits(loadLimits(stack.functions.find((f) => f.key === 'transport')?.variables ?? {}));
 }
 
 /** Seconds between web client heartbeats: a third of the gateway's idle timeout, as in the local stack. */

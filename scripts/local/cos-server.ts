@@ -10,7 +10,7 @@ import { BodyTooLarge, readBody } from '../../code/util/read-body';
  * (PUT/GET/HEAD/DELETE object, GET bucket with prefix/marker/max-keys/delimiter, POST ?delete), path-style
  * (also S3's ListObjectsV2, so the AWS variant's @aws-sdk/client-s3 runs on it too: docs/aws.md)
  * (`/<bucket>/<key>`, which the real SDK sends when its Domain option is `host/{Bucket}`), COS-shaped XML errors,
- * and persistence to a data directory. Response shapes follow shared/docs/cos-sdk-local.md §5.
+ * and persistence to a data directory. Response shapes are what cos-nodejs-sdk-v5's parser accepts (its sdk/base.js).
  * Signatures are not checked, but a request without an Authorization header is refused, as COS would.
  *
  * Hostile or broken clients cost little: the operation, the Authorization header and the declared size are checked

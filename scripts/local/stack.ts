@@ -2,6 +2,8 @@ import { randomBytes } from 'crypto';
 import http from 'http';
 import type { AddressInfo } from 'net';
 import path from 'path';
+import { loadLimits } from '../../code/config';
+import { clientLimits } from '../../code/chat/client-limits';
 import { loadGatewayBase, type GatewayConfig } from '../../code/gateway/config';
 import { startGateway, type RunningGateway } from '../../code/gateway/gateway';
 import type { Hub } from '../../code/gateway/hub';
@@ -175,7 +177,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     onEvent: hooks.observe,
     pushHook: hooks.hook,
     publish: true,
-    webConfig: () => ({ wsUrl: '/ws', heartbeatSeconds, authRequired: Boolean(options.env?.AUTH_SECRET) }),
+    webConfig: () => ({
+      wsUrl: '/ws',
+      heartbeatSeconds,
+      authRequired: Boolean(options.env?.AUTH_SECRET),
+      // Read when the page asks, from the functions' environment (set below, before anything can ask).
+      limits: clientLimits(loadLimits(env)),
+    }),
   }).catch(async (error: unknown) => {
     await new Promise<void>((resolve) => cosServer.close(() => resolve()));
     throw error;

@@ -53,6 +53,37 @@ describe.each(implementations())('ConnectionRegistry: $name', (implementation) =
     expect(listed).toMatchObject({ id: alice.id, version: registry.versionOf(alice) });
   });
 
+  it('pages a room with memberPage: every member once, `next` on all pages but the last', async () => {
+    const registry = implementation.registry();
+    const people = ['p/1=', 'p+2', 'p3=', 'p4', 'p5'].map((id, n): Connection => ({
+      id,
+      room: 'paged',
+      nick: `n${n}`,
+      connectedAt: n,
+    }));
+    for (const person of people) await registry.add(person);
+    const seen: string[] = [];
+    let after: string | undefined;
+    let pages = 0;
+    do {
+      const page = await registry.memberPage('paged', { after, limit: 2 });
+      expect(page.members.length).toBeLessThanOrEqual(2);
+      seen.push(...page.members.map((m) => m.id));
+      after = page.next;
+      pages += 1;
+    } while (after !== undefined);
+    expect(seen.sort()).toEqual(people.map((p) => p.id).sort());
+    expect(pages).toBe(3);
+    expect(await registry.memberPage('nobody-here', { limit: 2 })).toEqual({ members: [] });
+  });
+
+  it("keeps a connection's tag in its record", async () => {
+    const registry = implementation.registry();
+    const tagged = { ...alice, tag: '0f0f' };
+    await registry.add(tagged);
+    expect(await registry.find(alice.id)).toEqual(tagged);
+  });
+
   it('moves a connection between rooms', async () => {
     const registry = implementation.registry();
     await registry.add(alice);

@@ -12,6 +12,7 @@ import {
   startWorld,
   type World,
 } from './harness';
+import { DEFAULT_CLIENT_LIMITS } from '../helpers/client-limits';
 
 /**
  * Runs the real `scripts/deploy-two-phase` against a fake of every Cloud API action it calls (fake-cloud-api.ts,
@@ -205,6 +206,7 @@ describe('npm run deploy on a fresh account', () => {
       wsUrl: '/ws',
       heartbeatSeconds: 200,
       authRequired: true,
+      limits: DEFAULT_CLIENT_LIMITS,
     });
     expect(gatewayEnv()).toEqual({
       GATEWAY_PORT: '8080',
@@ -229,6 +231,7 @@ describe('npm run deploy on a fresh account', () => {
       wsUrl: `ws://${ip}:8080/ws`,
       heartbeatSeconds: 200,
       authRequired: true,
+      limits: DEFAULT_CLIENT_LIMITS,
     });
     expect(run.stdout).toContain(`Web page     http://${ip}:8080/`);
     expect(run.stdout).toContain(`Push URL     ${PUSH_URL}`);

@@ -6,6 +6,7 @@ import path from 'path';
 import { gatewayVariables, releaseArchive } from '../../scripts/deploy/gateway';
 import { GATEWAY_FUNCTION_URL_VARS, loadStack } from '../../scripts/deploy/stack';
 import { ensureBundles, GATEWAY_BUNDLE, ROOT } from './harness';
+import { DEFAULT_CLIENT_LIMITS } from '../helpers/client-limits';
 
 /** The real gateway bundle starts with exactly the environment the deploy gives it (gateway.env) and serves the
  * release the deploy ships. */
@@ -78,6 +79,7 @@ describe('the deployed gateway environment', () => {
       wsUrl: '/ws',
       heartbeatSeconds: 200,
       authRequired: true,
+      limits: DEFAULT_CLIENT_LIMITS,
     });
     const page = await get(`http://127.0.0.1:${port}/`);
     expect(page.status).toBe(200);

@@ -90,6 +90,13 @@ export class MemoryRegistry implements ConnectionRegistry {
     this.maybeFail('members');
     yield [...this.room(room).entries()].map(([id, { lastSeen, version }]) => ({ id, lastSeen, version }));
   }
+  /** Pages in ID order, as the COS registry pages in key order. */
+  async memberPage(room: string, { after, limit }: { after?: string; limit: number }) {
+    this.maybeFail('members');
+    const ids = [...this.room(room).keys()].sort().filter((id) => after === undefined || id > after);
+    const members = ids.slice(0, limit).map((id) => ({ id, ...this.room(room).get(id)! }));
+    return ids.length > limit ? { members, next: members[members.length - 1]!.id } : { members };
+  }
   async *allMembers() {
     for (const [room, members] of this.rooms) {
       yield [...members.entries()].map(([id, { lastSeen, version }]) => ({ id, room, lastSeen, version }));

@@ -74,7 +74,8 @@ it('chats both ways with a WebSocket client, and leaves cleanly at end of input'
 
   child = spawn(process.execPath, [CLI, stack.wsUrl, '--sse', '--nick', 'Tess', '--room', 'cli-sse'], {
     cwd: ROOT,
-    env: { ...process.env, TZ: 'UTC' },
+    // No identity key file: the client must not write into the home of whoever runs the tests.
+    env: { ...process.env, TZ: 'UTC', WSCHAT_IDENTITY_FILE: '' },
   });
   const out = collect(child.stdout);
   const err = collect(child.stderr);

@@ -1,5 +1,6 @@
 import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'child_process';
-import { promises as fs } from 'fs';
+import { mkdtempSync, promises as fs, rmSync } from 'fs';
+import os from 'os';
 import path from 'path';
 import type { Readable } from 'stream';
 import WebSocket from 'ws';
@@ -122,10 +123,14 @@ interface Cli {
 }
 
 const children: ChildProcessWithoutNullStreams[] = [];
+const CONFIG_HOME = mkdtempSync(path.join(os.tmpdir(), 'wschat-cli-config-'));
+afterAll(() => rmSync(CONFIG_HOME, { recursive: true, force: true }));
 
 function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, TZ: 'UTC', ...extra };
-  for (const name of ['WSCHAT_URL', 'WSCHAT_TOKEN', 'AUTH_SECRET']) if (!(name in extra)) delete env[name];
+  // Identity keys go to a folder of this run, never the home of whoever runs the tests.
+  const env: NodeJS.ProcessEnv = { ...process.env, TZ: 'UTC', XDG_CONFIG_HOME: CONFIG_HOME, ...extra };
+  for (const name of ['WSCHAT_URL', 'WSCHAT_TOKEN', 'AUTH_SECRET', 'WSCHAT_IDENTITY_FILE'])
+    if (!(name in extra)) delete env[name];
   return env;
 }
 
@@ -506,8 +511,73 @@ describe('terminal client (built dist/tools/chat-cli.js)', () => {
     it('prints its usage with --help', async () => {
       const cli = startCli(['--help']);
       expect(await withTimeout(cli.exited, 'client exit')).toBe(0);
-      expect(cli.out.lines[0]).toMatch(/^Usage: wschat <ws-url>/);
+      expect(cli.out.lines[0]).toMatch(/^Usage: npm run cli -- <ws-url>/);
       expect(cli.out.matching(/\/nick NAME/).length).toBeGreaterThan(0);
+    });
+  });
+
+  describe('identity, /who and typing', () => {
+    it('keeps its #tag across runs with the key it keeps in a private file; another key, another tag', async () => {
+      const { wsUrl } = await stack();
+      const keyFile = path.join(CONFIG_HOME, 'tag-test', 'identity');
+      const first = startCli([wsUrl, '--nick', 'kim'], { WSCHAT_IDENTITY_FILE: keyFile });
+      const [, tag] = await first.out.waitFor(JOINED('kim'));
+      expect(first.err.matching(/created your identity key/)).toHaveLength(1);
+      expect((await fs.stat(keyFile)).mode & 0o777).toBe(0o600);
+      first.child.stdin.end();
+      expect(await withTimeout(first.exited, 'first run exit')).toBe(0);
+
+      const second = startCli([wsUrl, '--nick', 'kim'], { WSCHAT_IDENTITY_FILE: keyFile });
+      expect((await second.out.waitFor(JOINED('kim')))[1]).toBe(tag);
+      expect(second.err.matching(/created your identity key/)).toHaveLength(0);
+      second.child.stdin.end();
+      await withTimeout(second.exited, 'second run exit');
+
+      const other = startCli([wsUrl, '--nick', 'kim'], { WSCHAT_IDENTITY_FILE: `${keyFile}-other` });
+      expect((await other.out.waitFor(JOINED('kim')))[1]).not.toBe(tag);
+    });
+
+    it('/who lists the room’s members with their tags', async () => {
+      const { wsUrl } = await stack();
+      const bob = await Participant.join(wsUrl, { nick: 'bob', room: 'lobby' });
+      const cleo = await Participant.join(wsUrl, { nick: 'cleo', room: 'lobby' });
+      await Participant.join(wsUrl, { nick: 'elsewhere', room: 'other' });
+      const cli = startCli([wsUrl, '--nick', 'alice']);
+      const [, tag] = await cli.out.waitFor(JOINED('alice', 'lobby'));
+      cli.type('/who');
+      const [line] = await cli.out.waitFor(/^\d\d:\d\d:\d\d \* in lobby: (.*)$/);
+      const names = line!
+        .replace(/^.* in lobby: /, '')
+        .split(', ')
+        .sort();
+      expect(names).toEqual([`alice#${tag}`, `bob#${bob.tag}`, `cleo#${cleo.tag}`]);
+      expect(line).not.toMatch(/more/);
+      cli.type('/who more');
+      await cli.err.waitFor(/^! no more members/);
+      cli.type('/who everyone');
+      await cli.err.waitFor(/^! usage: \/who \[more\]$/);
+    });
+
+    it('shows others typing once per burst, and /typing tells the room', async () => {
+      const { wsUrl } = await stack();
+      const bob = await Participant.join(wsUrl, { nick: 'bob', room: 'lobby' });
+      const cli = startCli([wsUrl, '--nick', 'alice']);
+      const [, tag] = await cli.out.waitFor(JOINED('alice', 'lobby'));
+
+      cli.type('/typing');
+      expect(await bob.waitFor((e) => e.type === 'typing')).toMatchObject({
+        nick: 'alice',
+        tag,
+        room: 'lobby',
+      });
+
+      bob.send({ type: 'typing' });
+      await cli.out.waitFor(new RegExp(`^\\d\\d:\\d\\d:\\d\\d \\* bob#${bob.tag} is typing$`));
+      // Then the message itself; the notice was one line, and every line is still an event.
+      await bob.say('done typing', 'r-typed');
+      await cli.out.waitFor(/bob#[0-9a-f]{4}: done typing$/);
+      expect(cli.out.matching(/is typing/)).toHaveLength(1);
+      expect(cli.out.lines.every((l) => EVENT_LINE.test(l))).toBe(true);
     });
   });
 });

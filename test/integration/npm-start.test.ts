@@ -4,6 +4,7 @@ import path from 'path';
 import { mkdtempSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { connectClient, ofType } from '../helpers/ws-client';
+import { connectProtocols } from '../../code/chat/protocol';
 
 /** `npm start` as a user runs it: a child process on a free port, a real WebSocket, then Ctrl-C. */
 
@@ -67,8 +68,9 @@ it.each([
       expect(page.status).toBe(200);
       expect(await page.text()).toContain('<html');
 
-      const a = await connectClient(`ws://127.0.0.1:${port}/ws`);
-      const b = await connectClient(`ws://127.0.0.1:${port}/ws`);
+      // Protocol clients (JSON envelopes); plain ones read text, see plain-identity-members.test.ts.
+      const a = await connectClient(`ws://127.0.0.1:${port}/ws`, connectProtocols({}));
+      const b = await connectClient(`ws://127.0.0.1:${port}/ws`, connectProtocols({}));
       a.send('hello over npm start');
       expect(await b.next(ofType('message'))).toMatchObject({ text: 'hello over npm start' });
       await a.close();

@@ -2,6 +2,7 @@ import { createLogger, type Logger } from '../../chat/log';
 import { loadAwsConfig, type AwsConfig } from '../../config-aws';
 import { createS3Client, createS3ObjectStore } from '../../cos/s3-object-store';
 import { createAwsPushClient } from '../../push/aws-push-client';
+import { tagKeyFrom } from '../../chat/identity';
 import { assembleChat } from '../assemble';
 import type { Container } from '../container';
 import { containerOrLog, releaseEventLoop, stderrLog, type HandlerSpec } from '../shell';
@@ -17,7 +18,10 @@ export type AwsContainer = Container<AwsConfig>;
 export function createAwsContainer(config: AwsConfig, log: Logger = createLogger()): AwsContainer {
   const store = createS3ObjectStore(config.s3, createS3Client(config.s3, config.localCredentials));
   const push = createAwsPushClient(config.push, { localCredentials: config.localCredentials });
-  return { config, chat: assembleChat(store, push, config, log), log };
+  // No gateway secret on AWS: identity tags are keyed by AUTH_SECRET or PUBLISH_TOKEN when one is set.
+  const secret = config.authSecret ?? config.publishToken;
+  const tagKey = secret === undefined ? undefined : tagKeyFrom(secret);
+  return { config, chat: assembleChat(store, push, config, log, tagKey), log };
 }
 
 let container: AwsContainer | undefined;

@@ -2,7 +2,7 @@ import path from 'path';
 import { shown, writeAtomically, type DeployContext } from '../context';
 import { DeployError } from '../errors';
 import { findInstance } from '../gateway';
-import { heartbeatSeconds, pushUrlOf, type Stack } from '../stack';
+import { heartbeatSeconds, pushUrlOf, webLimits, type Stack } from '../stack';
 import type { Phase } from './phase';
 
 // Phase 6: the web client's config, and the public URLs.
@@ -31,7 +31,7 @@ export const webConfig: Phase = {
     return [
       "api cvm.DescribeInstances   (the gateway's public IP)",
       `write ${shown(ctx, webConfigFile(ctx))}: {"wsUrl":"ws://<public IP>:${stack.gateway.publicPort}/ws",` +
-        `"heartbeatSeconds":${heartbeatSeconds(stack)},"authRequired":<AUTH_SECRET set>}`,
+        `"heartbeatSeconds":${heartbeatSeconds(stack)},"authRequired":<AUTH_SECRET set>,"limits":{…}}`,
     ];
   },
   async run(ctx, stack) {
@@ -41,7 +41,7 @@ export const webConfig: Phase = {
     const file = webConfigFile(ctx);
     writeAtomically(
       file,
-      `${JSON.stringify({ wsUrl, heartbeatSeconds: heartbeatSeconds(stack), authRequired }, null, 2)}\n`,
+      `${JSON.stringify({ wsUrl, heartbeatSeconds: heartbeatSeconds(stack), authRequired, limits: webLimits(stack) }, null, 2)}\n`,
     );
     ctx.print(`    wrote ${shown(ctx, file)}`);
     ctx.print('');

@@ -71,6 +71,10 @@ describe('SSE pieces', () => {
     expect(queryProtocols(new URLSearchParams())).toEqual(['wschat.v1']);
     expect(typeof queryProtocols(new URLSearchParams('room=a,token.forged'))).toBe('string');
     expect(typeof queryProtocols(new URLSearchParams('token=a b'))).toBe('string');
+    // The identity key, as `key.<key>` (register checks its shape; a comma could forge another entry).
+    const key = 'k'.repeat(22);
+    expect(queryProtocols(new URLSearchParams(`key=${key}`))).toEqual(['wschat.v1', `key.${key}`]);
+    expect(queryProtocols(new URLSearchParams('key=a,room.other'))).toBe('key is malformed');
   });
 
   it('reads JSON, forms and plain text bodies as frames', () => {

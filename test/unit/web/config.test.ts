@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { ConfigError, chooseWsUrl, loadConfig } from '../../../web/config';
+import { DEFAULT_CLIENT_LIMITS } from '../../helpers/client-limits';
 
 /** Issue #15, finding 2: the page connects only to its own origin or to origins its config.json allows. */
 
@@ -116,5 +117,20 @@ describe('loadConfig', () => {
     );
     expect(allowed.wsUrl).toBe('wss://backup.example.com/ws');
     expect((await loadConfig({ ws: '/ws' }, PAGE, missing)).wsUrl).toBe('wss://chat.example.com/ws');
+  });
+
+  it('reads the limits config.json serves, keeping only positive whole numbers', async () => {
+    const served = await loadConfig({}, PAGE, config({ wsUrl: '/ws', limits: DEFAULT_CLIENT_LIMITS }));
+    expect(served.limits).toEqual(DEFAULT_CLIENT_LIMITS);
+    const odd = await loadConfig(
+      {},
+      PAGE,
+      config({
+        wsUrl: '/ws',
+        limits: { maxMessageBytes: '4096', maxNickLength: -1, historyPage: 2.5, membersPage: 7 },
+      }),
+    );
+    expect(odd.limits).toEqual({ membersPage: 7 });
+    expect((await loadConfig({}, PAGE, config({ wsUrl: '/ws' }))).limits).toEqual({});
   });
 });
