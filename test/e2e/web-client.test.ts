@@ -319,20 +319,21 @@ test('switching rooms shows the new room with its history and hides the old one'
 });
 
 test('server errors show in the page', async () => {
-  const limited = await extraStack({ MAX_MESSAGE_BYTES: '64' });
-  const writer = await chat(limited, { nick: 'Wordy', room: 'limits' });
+  // The page blocks an over-long message itself (config.json serves the limit; page-features.test.ts), so the
+  // refusal here is one only the server makes: a right-to-left override, which would make the text read reversed.
+  const writer = await chat(stack, { nick: 'Wordy', room: 'refusals' });
   await waitOnline(writer.page);
-  const long = 'This message is far longer than the sixty-four bytes that this server accepts.';
-  await send(writer.page, long);
-  const row = messageRow(writer.page, long);
+  const sneaky = 'open invoice\u202Efdp.exe';
+  await send(writer.page, sneaky);
+  const row = messageRow(writer.page, sneaky);
   await row.locator('[role="alert"]').waitFor();
   expect(await row.getAttribute('data-state')).toBe('failed');
   expect(await row.locator('.receipt').textContent()).toMatch(
-    /^Not sent: message is \d+ bytes; the limit is 64/,
+    /^Not sent: message contains bidi embedding or override characters/,
   );
 
-  await send(writer.page, 'short is fine');
-  await waitForAck(writer.page, 'short is fine');
+  await send(writer.page, 'plain text is fine');
+  await waitForAck(writer.page, 'plain text is fine');
 });
 
 test('with AUTH_SECRET, a token decides who connects; without one the page does not connect', async () => {
