@@ -3,6 +3,7 @@ import { postToRoom, RoomUnreadableError, type Posted } from './delivery';
 import { errorMessage } from './log';
 import { envelope, ProtocolError, type ChatMessage } from './protocol';
 import { tagOf } from './rules';
+import { touch } from './roster';
 import type { Senders } from './senders';
 
 /** A chat message from a connection: posted to the sender's room, then acknowledged to the sender. */
@@ -41,9 +42,9 @@ export async function sendMessage(
   // A message is also a sign of life: refresh last-seen when it is half-way to the TTL (or was pruned).
   const lastSeen = posted.roster.excluded?.lastSeen;
   if (lastSeen === undefined || lastSeen < ctx.clock() - ctx.settings.limits.connectionTtlMs / 2) {
-    await ctx.registry
-      .touch(sender)
-      .catch((error: unknown) => ctx.log.warn('touch_failed', { error: errorMessage(error) }));
+    await touch(ctx, sender).catch((error: unknown) =>
+      ctx.log.warn('touch_failed', { error: errorMessage(error) }),
+    );
   }
   await ctx.reply(
     sender.id,

@@ -17,7 +17,7 @@ export interface Container {
 export function createContainer(config: Config, log: Logger = createLogger()): Container {
   const store = createObjectStore(config.cos);
   const chat = createChatService({
-    registry: createCosRegistry(store),
+    registry: createCosRegistry(store, Date.now),
     history: createCosHistory(
       store,
       { limit: config.limits.historyLimit, maxAgeMs: config.limits.historyMaxAgeMs },
@@ -32,6 +32,8 @@ export function createContainer(config: Config, log: Logger = createLogger()): C
       authSecret: config.authSecret,
       pushConcurrency: config.push.concurrency,
       broadcastBudgetMs: config.push.budgetMs,
+      // A registry write lands within the COS timeout (retries included); a second more for clock skew.
+      rosterOverlapMs: config.cos.timeoutMs + 1000,
     },
     log,
   });

@@ -50,7 +50,7 @@ export function createBulkPutStore(
     put,
     get: (key) => base.get(key),
     list: (prefix, options) => base.list(prefix, options),
-    listAll: (prefix) => base.listAll(prefix),
+    listAll: (prefix, after) => base.listAll(prefix, after),
     deleteMany: (keys) => base.deleteMany(keys),
     get requestCount() {
       return base.requestCount + requests;

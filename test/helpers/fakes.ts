@@ -1,4 +1,4 @@
-import type { Connection, ConnectionRegistry, Member } from '../../code/registry/registry';
+import type { Connection, ConnectionRegistry, Member, RoomEvent } from '../../code/registry/registry';
 import type { HistoryStore } from '../../code/history/history';
 import type { PushClient, PushOutcome } from '../../code/push/push-client';
 import type { ChatMessage } from '../../code/chat/protocol';
@@ -22,8 +22,14 @@ export class MemoryRegistry implements ConnectionRegistry {
   readonly written = new Map<string, number>();
   /** room → id → membership */
   readonly rooms = new Map<string, Map<string, Membership>>();
-  failNext: Partial<Record<'add' | 'find' | 'update' | 'touch' | 'remove' | 'leave' | 'members', Error>> = {};
+  /** Every room's log, in writing order (which, with one clock, is key order). */
+  readonly log: Array<RoomEvent & { room: string }> = [];
+  failNext: Partial<
+    Record<'add' | 'find' | 'update' | 'touch' | 'remove' | 'leave' | 'members' | 'roomLog', Error>
+  > = {};
   finds = 0;
+  /** Listings of the room log, as the COS registry would send them (one request a call here). */
+  logReads = 0;
 
   constructor(private readonly clock: () => number = Date.now) {}
 
@@ -50,9 +56,18 @@ export class MemoryRegistry implements ConnectionRegistry {
     });
   }
 
+  private logEvent(room: string, kind: RoomEvent['kind'], connection: { id: string; nick?: string }) {
+    const at = this.clock();
+    const version = kind === 'join' ? `nick:${connection.nick}` : '';
+    // Like the COS key: time, kind, id, and unique per entry.
+    const key = `${room}/${String(at).padStart(15, '0')}${kind[0]}${connection.id}#${this.log.length}`;
+    this.log.push({ room, kind, id: connection.id, at, version, key });
+  }
+
   async add(connection: Connection) {
     this.maybeFail('add');
     this.write(connection);
+    this.logEvent(connection.room, 'join', connection);
   }
   async find(id: string) {
     this.maybeFail('find');
@@ -63,7 +78,11 @@ export class MemoryRegistry implements ConnectionRegistry {
   async update(connection: Connection, previousRoom: string) {
     this.maybeFail('update');
     this.write(connection);
-    if (previousRoom !== connection.room) this.room(previousRoom).delete(connection.id);
+    this.logEvent(connection.room, 'join', connection);
+    if (previousRoom !== connection.room) {
+      this.room(previousRoom).delete(connection.id);
+      this.logEvent(previousRoom, 'leave', connection);
+    }
   }
   async touch(connection: Connection) {
     this.maybeFail('touch');
@@ -74,7 +93,10 @@ export class MemoryRegistry implements ConnectionRegistry {
     for (const { id, room } of entries) {
       this.records.delete(id);
       this.written.delete(id);
-      if (room !== undefined) this.room(room).delete(id);
+      if (room !== undefined) {
+        this.room(room).delete(id);
+        this.logEvent(room, 'leave', { id });
+      }
     }
   }
   versionOf(connection: Connection): string {
@@ -87,6 +109,17 @@ export class MemoryRegistry implements ConnectionRegistry {
   async *members(room: string): AsyncIterable<Member[]> {
     this.maybeFail('members');
     yield [...this.room(room).entries()].map(([id, { lastSeen, version }]) => ({ id, lastSeen, version }));
+  }
+  async *roomLog(room: string, since: number): AsyncIterable<RoomEvent[]> {
+    this.maybeFail('roomLog');
+    this.logReads += 1;
+    yield this.log.filter((e) => e.room === room && e.at >= since).map(({ room: _room, ...event }) => event);
+  }
+  async trimRoomLogs(before: number) {
+    const kept = this.log.filter((e) => e.at >= before);
+    const trimmed = this.log.length - kept.length;
+    this.log.splice(0, this.log.length, ...kept);
+    return trimmed;
   }
   async *allMembers() {
     for (const [room, members] of this.rooms) {
