@@ -13,11 +13,11 @@ export interface Roster {
 }
 
 /**
- * How far behind the registry a roster may be. A message is posted to a roster caught up just now (one listing
- * of the room's log); counts in acks and presence may be a second old, so a crowd joining shares one listing.
+ * Rosters are caught up for every use (a message, a count, a presence line): one listing of the room's log, shared
+ * by the requests of one container that arrive while it is in flight. The cache allows older reads, but counts a
+ * second old were visibly wrong when people arrived together.
  */
 export const FRESH = 0;
-export const COUNT_MAX_AGE_MS = 1000;
 
 /**
  * The room through this container's roster cache (code/chat/roster-cache.ts), sorted into live and stale (not
@@ -44,7 +44,7 @@ export async function readRoster(
 }
 
 export async function countOnline(ctx: ChatContext, room: string): Promise<number> {
-  return (await readRoster(ctx, room, undefined, COUNT_MAX_AGE_MS)).online;
+  return (await readRoster(ctx, room)).online;
 }
 
 /** Marks the connection seen now (see ConnectionRegistry.touch), in the registry and in this container's roster. */
