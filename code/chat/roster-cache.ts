@@ -60,7 +60,7 @@ export interface RosterCache {
 }
 
 export function createRosterCache(
-  registry: ConnectionRegistry,
+  registry: Pick<ConnectionRegistry, 'members' | 'roomLog'>,
   clock: () => number,
   options: RosterCacheOptions,
 ): RosterCache {
