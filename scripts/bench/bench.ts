@@ -36,12 +36,13 @@ import {
 import type { MemoryPeak } from './runner-protocol';
 import { bundleSections, summarizeProfile, type CpuProfile, type ProfileSummary } from './profile';
 import { gatewayNodeMain, runGatewayBench, type GatewayBenchReport } from './gateway-bench';
+import * as rooms from './room-formation';
 import { check, cosTarget, formatBytes, formatMs, median, table, type Target } from './stats';
 
 /**
  * `npm run bench`: fan-out, memory, cold start, end to end and COS requests per broadcast, each compared with its
  * target. Writes bench-results/<timestamp>.json and bench-results/latest.json. See docs/benchmarks.md.
- *   --only fanout,memory,coldstart,e2e,cos   run some sections
+ *   --only fanout,memory,coldstart,e2e,cos,gateway,rooms   run some sections
  *   --profile                                 CPU profiles: the largest broadcast (child and stack), a cold start
  *                                             and the e2e stack thread; the fan-out then uses an unminified bundle
  * Env: BENCH_E2E_SECONDS (30), BENCH_E2E_FUNCTIONS (modules | bundles), BENCH_COLDSTART_RUNS (10),
@@ -50,7 +51,7 @@ import { check, cosTarget, formatBytes, formatMs, median, table, type Target } f
  * and the functions' PUSH_CONCURRENCY / PUSH_TIMEOUT_MS / PUSH_RETRIES / PUSH_BUDGET_MS / COS_TIMEOUT_MS.
  */
 
-const SECTIONS = ['fanout', 'memory', 'coldstart', 'e2e', 'cos', 'gateway'] as const;
+const SECTIONS = ['fanout', 'memory', 'coldstart', 'e2e', 'cos', 'gateway', 'rooms'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const PUSH_LATENCY_MS = 5;
@@ -85,6 +86,7 @@ interface BenchResults {
   durationS?: number;
   machine: Record<string, string | number>;
   gateway?: GatewayBenchReport;
+  rooms?: rooms.RoomFormationReport;
   settings: Record<string, string | number | boolean>;
   fanout?: {
     runs: TransportRun[];
@@ -840,9 +842,16 @@ async function main(): Promise<void> {
     printGateway(report);
   }
 
+  if (only.has('rooms')) {
+    log('\n[rooms] room formation: real clients joining one room (scripts/bench/room-formation.ts)…');
+    rooms.printRoomFormation((results.rooms = await rooms.runRoomFormation(__filename, log)), log);
+  }
   printFanout(results);
   printRest(results);
-  results.targets = targets(results);
+  results.targets = [
+    ...targets(results),
+    ...(results.rooms ? rooms.roomFormationTargets(results.rooms) : []),
+  ];
   results.durationS = Math.round((Date.now() - started) / 1000);
   log('\nTargets');
   log(
@@ -900,6 +909,8 @@ function printGateway(g: GatewayBenchReport): void {
 
 if (process.env.BENCH_GATEWAY_NODE === '1') {
   void gatewayNodeMain();
+} else if (process.env.BENCH_ROOM_CLIENTS === '1') {
+  rooms.roomClientsMain();
 } else if (isMainThread) {
   main().then(
     () => process.exit(0),
