@@ -55,9 +55,14 @@ export function createCosRegistry(store: ObjectStore, clock: () => number = Date
 
   return {
     async add(connection) {
-      // Record first: a member key without a record would be broadcast to but could not be cleaned up by ID.
-      await writeRecord(connection);
-      await Promise.all([writeMembership(connection), log(connection.room, 'join', connection)]);
+      // All three at once: a handshake waits one write, not two. If the record fails, register refuses the client
+      // and no cleanup will come for it; a membership written anyway costs one push answered 410 (then pruned),
+      // or the sweep removes it.
+      await Promise.all([
+        writeRecord(connection),
+        writeMembership(connection),
+        log(connection.room, 'join', connection),
+      ]);
     },
 
     async find(id) {

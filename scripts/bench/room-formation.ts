@@ -1,7 +1,9 @@
 import { fork, type ChildProcess } from 'child_process';
+import path from 'path';
 import { performance } from 'perf_hooks';
 import WebSocket from 'ws';
 import { connectProtocols } from '../../code/chat/protocol';
+import { FUNCTION_ENV_VARS } from '../../code/config';
 import { startLocalStack } from '../local/stack';
 import { check, formatMs, percentile, table, type Target } from './stats';
 
@@ -84,6 +86,16 @@ async function formOneRoom(
     host: '127.0.0.1',
     // Nobody idles out during a long formation; the gateway must hold every client.
     idleTimeoutMs: 600_000,
+    ...(process.env.BENCH_ROOM_FUNCTIONS === 'bundles'
+      ? { bundlesDir: path.join(path.dirname(bundle), '..', 'functions') }
+      : {}),
+    // The functions' settings as the bench was given them (PRESENCE_MAX_ONLINE, PUSH_CONCURRENCY, ...).
+    // (Not where COS and the gateway are: the stack decides that.)
+    env: Object.fromEntries(
+      FUNCTION_ENV_VARS.filter((name) => !/^(COS_|TENCENTCLOUD_|PUSH_URL|GATEWAY_SECRET)/.test(name)).map(
+        (name) => [name, process.env[name]],
+      ),
+    ),
     gatewayEnv: { GATEWAY_MAX_CONNECTIONS: String(members + 100), GATEWAY_LOG_LEVEL: 'warn' },
   });
   const child = fork(bundle, [], {
