@@ -16,6 +16,10 @@ export async function connect(ctx: ChatContext, request: ConnectRequest): Promis
   const { settings, log } = ctx;
   const options = readConnectOptions(request.protocols);
   let { room, nick } = options;
+  if (options.malformed !== undefined) {
+    log.warn('connect_refused', { connection: request.connectionId, reason: options.malformed });
+    return { ok: false, refusal: 'invalid', message: options.malformed };
+  }
   if (settings.authSecret !== undefined) {
     const check = verifyToken(settings.authSecret, options.token, ctx.clock());
     if (!check.ok) {

@@ -1,4 +1,5 @@
 import { isJsonObject, ownField } from '../util/json';
+import { decodeTextBase64Url, encodeTextBase64Url } from './base64url';
 
 /**
  * The chat protocol, version 1 (documented in docs/protocol.md). Client frames are JSON commands, or plain text,
@@ -189,22 +190,8 @@ export interface ConnectOptions {
   token?: string;
   /** The protocol to answer with: ours when offered, otherwise the client's first (see register). */
   protocol?: string;
-}
-
-// Browser-safe (the web client and the terminal client share this module): no Buffer.
-function fromBase64Url(value: string): string | undefined {
-  if (!/^[A-Za-z0-9_-]*$/.test(value)) return undefined;
-  try {
-    const binary = atob(value.replace(/-/g, '+').replace(/_/g, '/'));
-    return new TextDecoder('utf-8', { fatal: true }).decode(Uint8Array.from(binary, (c) => c.charCodeAt(0)));
-  } catch {
-    return undefined;
-  }
-}
-
-export function toBase64Url(value: string): string {
-  const binary = String.fromCharCode(...new TextEncoder().encode(value));
-  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  /** Why an entry could not be read (the connection is refused with it rather than admitted as a guest). */
+  malformed?: string;
 }
 
 /**
@@ -219,8 +206,10 @@ export function readConnectOptions(protocols: string[]): ConnectOptions {
     const name = dot === -1 ? protocol : protocol.slice(0, dot);
     const value = dot === -1 ? '' : protocol.slice(dot + 1);
     if (name === 'room') options.room = value;
-    else if (name === 'nick') options.nick = fromBase64Url(value) ?? '';
-    else if (name === 'token') options.token = value;
+    else if (name === 'nick') {
+      options.nick = decodeTextBase64Url(value);
+      if (options.nick === undefined) options.malformed = 'nick.<…> is not unpadded base64url of UTF-8 text';
+    } else if (name === 'token') options.token = value;
   }
   options.protocol = protocols.includes(SUBPROTOCOL) ? SUBPROTOCOL : protocols[0];
   return options;
@@ -229,7 +218,7 @@ export function readConnectOptions(protocols: string[]): ConnectOptions {
 export function connectProtocols(options: { room?: string; nick?: string; token?: string }): string[] {
   const protocols = [SUBPROTOCOL];
   if (options.room) protocols.push(`room.${options.room}`);
-  if (options.nick) protocols.push(`nick.${toBase64Url(options.nick)}`);
+  if (options.nick) protocols.push(`nick.${encodeTextBase64Url(options.nick)}`);
   if (options.token) protocols.push(`token.${options.token}`);
   return protocols;
 }

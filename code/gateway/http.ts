@@ -107,33 +107,7 @@ export function refuseUpgrade(
   setTimeout(() => socket.destroy(), 1000).unref();
 }
 
-export class BodyTooLarge extends Error {}
-
-/**
- * Reads a body of at most `limit` bytes. A declared Content-Length above it is refused before reading; a
- * chunked body is cut off at the limit. Rejects with BodyTooLarge, or with the socket's error.
- */
-export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const declared = Number(req.headers['content-length'] ?? NaN);
-    if (Number.isFinite(declared) && declared > limit) return reject(new BodyTooLarge());
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        req.off('data', onData);
-        req.pause();
-        return reject(new BodyTooLarge());
-      }
-      chunks.push(chunk);
-    };
-    req.on('data', onData);
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-    req.on('aborted', () => reject(new Error('request aborted')));
-  });
-}
+export { BodyTooLarge, readBody } from '../util/read-body';
 
 /** The caller's address: the socket's, or the last X-Forwarded-For hop when a trusted proxy sets it. */
 export function clientAddress(req: IncomingMessage, trustProxy: boolean): string {

@@ -17,6 +17,8 @@ import type { Metrics } from './metrics';
  * The heart of the gateway: the table of connections, the handshake (register decides), frames (transport, in
  * order per connection, within the limits), pushes into sockets, and cleanup on every close. Both listeners call
  * into it; it calls the functions only through the invoker, never the chat core.
+ * (Over 300 lines because handshake, frames, pushes and closes share the connection table and the draining
+ * state; what needs none of it lives beside it: admission, invocations, cleanups, connection.)
  */
 
 export type GatewayEvent =

@@ -1,3 +1,4 @@
+import type { LogFields, Logger } from '../util/log';
 import type { LogLevel } from './config';
 
 /**
@@ -6,13 +7,9 @@ import type { LogLevel } from './config';
  * quoted when they hold spaces; nothing a client sent is logged beyond sizes and reasons we wrote ourselves.
  */
 
-export type LogFields = Record<string, string | number | boolean | undefined>;
-
-export interface GatewayLog {
+/** The functions' Logger (code/util/log: JSON lines for CLS) with a debug level, written for people to read. */
+export interface GatewayLog extends Logger {
   debug(event: string, fields?: LogFields): void;
-  info(event: string, fields?: LogFields): void;
-  warn(event: string, fields?: LogFields): void;
-  error(event: string, fields?: LogFields): void;
   enabled(level: LogLevel): boolean;
 }
 

@@ -4,7 +4,8 @@ import { createCloudApi, readCredentials } from './cloud-api';
 import { type DeployContext, type DeployOptions } from './context';
 import { createBucketApi } from './cos-api';
 import { DeployError, errorMessage } from './errors';
-import { PHASES, removeStack } from './phases';
+import { PHASES } from './phases';
+import { removeStack } from './remove';
 import { loadStack } from './stack';
 
 /**

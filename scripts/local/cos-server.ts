@@ -3,6 +3,7 @@ import { promises as fs, readdirSync, readFileSync, mkdirSync, rmSync } from 'fs
 import type { IncomingMessage, ServerResponse } from 'http';
 import path from 'path';
 import { xmlEscape, xmlUnescape } from '../../code/cos/list-xml';
+import { BodyTooLarge, readBody } from '../../code/util/read-body';
 
 /**
  * A COS-compatible object store for local runs and tests: the subset of the COS XML API this project uses
@@ -275,27 +276,6 @@ export function createCosServer(options: {
     );
   }
 
-  /** The body, or undefined as soon as it passes `limit` bytes (for bodies sent without Content-Length). */
-  function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
-    return new Promise((resolve, reject) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      const onData = (chunk: Buffer) => {
-        size += chunk.length;
-        if (size > limit) {
-          req.off('data', onData);
-          chunks.length = 0;
-          resolve(undefined);
-          return;
-        }
-        chunks.push(chunk);
-      };
-      req.on('data', onData);
-      req.on('end', () => resolve(Buffer.concat(chunks)));
-      req.on('error', reject);
-    });
-  }
-
   /** What COS would answer to these listing parameters, if they are not valid. */
   function checkListQuery(query: URLSearchParams): Refusal | undefined {
     for (const name of ['prefix', 'marker', 'delimiter', 'max-keys', 'encoding-type']) {
@@ -438,8 +418,15 @@ export function createCosServer(options: {
       if (refusal) return sendError(res, ...refusal, pathname);
     }
     // Operations without a body never read one: their answer keeps `Connection: close` if a body was sent.
-    const body = limit === 0 ? Buffer.alloc(0) : await readBody(req, limit);
-    if (body === undefined) return sendError(res, ...tooLarge, pathname);
+    let body: Buffer = Buffer.alloc(0);
+    if (limit > 0) {
+      try {
+        body = await readBody(req, limit);
+      } catch (error) {
+        if (error instanceof BodyTooLarge) return sendError(res, ...tooLarge, pathname);
+        throw error;
+      }
+    }
     if (limit > 0) res.removeHeader('Connection');
     const fault = matchFault(operation);
     if (fault?.delayMs) await new Promise((resolve) => setTimeout(resolve, fault.delayMs));

@@ -358,6 +358,16 @@ describe('chat service', () => {
     expect(registry.memberIds('lobby')).toEqual(['a=', 'b=']);
   });
 
+  it('refuses a nick entry it cannot decode instead of admitting a guest', async () => {
+    const { chat, registry } = setup();
+    expect(await chat.connect({ connectionId: 'a=', protocols: ['wschat.v1', 'nick.YQ=='] })).toEqual({
+      ok: false,
+      refusal: 'invalid',
+      message: expect.stringContaining('base64url'),
+    });
+    expect(registry.records.size).toBe(0);
+  });
+
   it('refuses a connection it cannot store, so nobody is admitted unreachable', async () => {
     const { connect, registry } = setup();
     registry.failNext.add = new Error('COS down');

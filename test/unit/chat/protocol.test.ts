@@ -82,6 +82,15 @@ describe('connect options through Sec-WebSocket-Protocol', () => {
     });
   });
 
+  it('marks a nick that is not canonical base64url of UTF-8 as malformed instead of dropping it', () => {
+    for (const entry of ['nick.a+b', 'nick.YQ==', 'nick.YR', 'nick._w']) {
+      const options = readConnectOptions(['wschat.v1', entry]);
+      expect(options.nick).toBeUndefined();
+      expect(options.malformed).toMatch(/base64url/);
+    }
+    expect(readConnectOptions(['wschat.v1', 'nick.YQ']).malformed).toBeUndefined();
+  });
+
   it('answers with the client’s first protocol when it does not speak ours', () => {
     expect(readConnectOptions(['chat', 'binary']).protocol).toBe('chat');
     expect(readConnectOptions([]).protocol).toBeUndefined();
