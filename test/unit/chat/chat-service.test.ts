@@ -120,6 +120,20 @@ describe('chat service', () => {
     expect(registry.records.has('dead=')).toBe(true);
   });
 
+  it('sweeps room log entries once no roster can need them', async () => {
+    const { connect, registry, chat, advance } = setup();
+    await connect('a=');
+    await connect('b=', { room: 'dev' });
+    await chat.disconnect('b=');
+    expect((await chat.sweep()).trimmedLogEntries).toBe(0);
+    expect(registry.log).toHaveLength(3);
+    // Retention: at least ten minutes (TTL 15 min: full listings every minute, 6 s overlap).
+    advance(10 * 60_000 + 1);
+    await connect('c=');
+    expect((await chat.sweep()).trimmedLogEntries).toBe(3);
+    expect(registry.log.map((e) => e.id)).toEqual(['c=']);
+  });
+
   it('sweeps the records of pruned connections once they are past the TTL', async () => {
     const { connect, send, push, registry, chat, advance } = setup();
     await connect('a=');
