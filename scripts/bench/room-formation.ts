@@ -21,8 +21,10 @@ import { check, formatMs, percentile, table, type Target } from './stats';
 
 export interface RoomFormationRow {
   members: number;
-  /** Clients that had their join ack; less than `members` when the cap stopped the run. */
+  /** Clients that had their join ack; less than `members` when the cap stopped the run or handshakes failed. */
   joined: number;
+  /** Handshakes refused or failed (e.g. the gateway's handshake timeout while register was still running). */
+  failed: number;
   formationS: number;
   handshakeP50Ms: number;
   handshakeP99Ms: number;
@@ -129,6 +131,7 @@ async function formOneRoom(
     return {
       members,
       joined,
+      failed: formed.failed,
       formationS: formed.seconds,
       handshakeP50Ms: percentile(formed.handshakesMs, 50),
       handshakeP99Ms: percentile(formed.handshakesMs, 99),
@@ -263,7 +266,9 @@ export function printRoomFormation(report: RoomFormationReport, log: (line: stri
         'msg LIST',
       ],
       report.rows.map((r) => [
-        r.joined === r.members ? String(r.members) : `${r.joined} of ${r.members}`,
+        r.joined === r.members
+          ? String(r.members)
+          : `${r.joined} of ${r.members}${r.failed > 0 ? ` (${r.failed} failed)` : ''}`,
         `${r.formationS.toFixed(1)} s`,
         formatMs(r.handshakeP50Ms),
         formatMs(r.handshakeP99Ms),
