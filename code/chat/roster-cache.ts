@@ -34,8 +34,10 @@ export interface RosterCacheOptions {
 
 interface RoomState {
   members: Map<string, CachedMember>;
-  /** Log entries already applied (key → time): the overlap lists them again, and they must not undo a 410. */
+  /** Log entries already applied (key → time): the overlap lists them again. */
   applied: Map<string, number>;
+  /** Members dropped for a 410 or a prune (id → when): a join of theirs listed again must not bring them back. */
+  forgotten: Map<string, number>;
   /** Clock at the start of the last full listing, and of the last catch-up (full or from the log). */
   fullAt: number;
   caughtUpAt: number;
@@ -75,6 +77,8 @@ export function createRosterCache(
         state.members.delete(event.id);
         continue;
       }
+      const forgottenAt = state.forgotten.get(event.id);
+      if (forgottenAt !== undefined && event.at <= forgottenAt) continue;
       const known = state.members.get(event.id);
       state.members.set(event.id, {
         lastSeen: Math.max(known?.lastSeen ?? 0, event.at),
@@ -85,29 +89,43 @@ export function createRosterCache(
 
   async function catchUp(room: string, state: RoomState, full: boolean): Promise<void> {
     const started = clock();
-    let since = state.caughtUpAt - options.overlapMs;
     if (full) {
+      // The listing is the room as of now; a join whose writes were still in flight is in the next catch-up's
+      // window (it lists the log from `started` less the overlap), so the log need not be read as well.
       const members = new Map<string, CachedMember>();
       for await (const page of registry.members(room)) {
-        for (const m of page) members.set(m.id, { lastSeen: m.lastSeen, version: m.version });
+        for (const m of page) {
+          const forgottenAt = state.forgotten.get(m.id);
+          if (forgottenAt === undefined || m.lastSeen > forgottenAt) {
+            members.set(m.id, { lastSeen: m.lastSeen, version: m.version });
+          }
+        }
       }
       // Replaces the room only once it is read whole: a failed listing leaves the old state.
       state.members = members;
       state.applied = new Map();
-      since = started - options.overlapMs;
+      state.fullAt = started;
+    } else {
+      for await (const page of registry.roomLog(room, state.caughtUpAt - options.overlapMs))
+        apply(state, page);
     }
-    for await (const page of registry.roomLog(room, since)) apply(state, page);
     // Entries older than the next catch-up's window cannot be listed again.
     const oldest = started - options.overlapMs;
     for (const [key, at] of state.applied) if (at < oldest) state.applied.delete(key);
-    if (full) state.fullAt = started;
+    for (const [id, at] of state.forgotten) if (at < oldest) state.forgotten.delete(id);
     state.caughtUpAt = started;
   }
 
   function stateOf(room: string): RoomState {
     let state = rooms.get(room);
     if (state) rooms.delete(room);
-    state ??= { members: new Map(), applied: new Map(), fullAt: -Infinity, caughtUpAt: -Infinity };
+    state ??= {
+      members: new Map(),
+      applied: new Map(),
+      forgotten: new Map(),
+      fullAt: -Infinity,
+      caughtUpAt: -Infinity,
+    };
     rooms.set(room, state);
     if (rooms.size > options.maxRooms) rooms.delete(rooms.keys().next().value as string);
     return state;
@@ -142,11 +160,17 @@ export function createRosterCache(
     read,
     forget(room, ids) {
       const state = rooms.get(room);
-      if (state) for (const id of ids) state.members.delete(id);
+      if (!state) return;
+      const now = clock();
+      for (const id of ids) {
+        state.members.delete(id);
+        state.forgotten.set(id, now);
+      }
     },
     touched(room, id, at, version) {
-      const members = rooms.get(room)?.members;
-      members?.set(id, { lastSeen: Math.max(members.get(id)?.lastSeen ?? 0, at), version });
+      const state = rooms.get(room);
+      state?.forgotten.delete(id);
+      state?.members.set(id, { lastSeen: Math.max(state.members.get(id)?.lastSeen ?? 0, at), version });
     },
     get size() {
       return rooms.size;
