@@ -3,7 +3,7 @@ import type { ChatContext } from './context';
 import { fanOut } from './delivery';
 import { errorMessage } from './log';
 import { envelope } from './protocol';
-import { readRoster } from './roster';
+import { countMaxAge, readRoster } from './roster';
 import { tagOf } from './rules';
 
 export type PresenceEvent = 'join' | 'leave' | 'nick';
@@ -66,7 +66,7 @@ export function announce(
 /** One fan-out of `batch` (events of one room, in order); the room's online count after them. */
 async function tellRoom(ctx: ChatContext, room: string, batch: Pending[]): Promise<number | undefined> {
   try {
-    const roster = await readRoster(ctx, room);
+    const roster = await readRoster(ctx, room, undefined, countMaxAge(ctx, room));
     const online = new Set(roster.live.map((m) => m.id));
     const named = new Set<string>();
     for (const { connection, event } of batch) {

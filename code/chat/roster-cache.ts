@@ -57,6 +57,8 @@ export interface RosterCache {
    * the room, seen at `at`, with `version`.
    */
   touched(room: string, id: string, at: number, version: string): void;
+  /** How many members the cache last held for the room (no request); undefined for a room it does not hold. */
+  cachedCount(room: string): number | undefined;
   /** Rooms held now (for tests and the bench). */
   readonly size: number;
 }
@@ -172,6 +174,7 @@ export function createRosterCache(
       state?.forgotten.delete(id);
       state?.members.set(id, { lastSeen: Math.max(state.members.get(id)?.lastSeen ?? 0, at), version });
     },
+    cachedCount: (room) => rooms.get(room)?.members.size,
     get size() {
       return rooms.size;
     },

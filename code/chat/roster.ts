@@ -13,11 +13,24 @@ export interface Roster {
 }
 
 /**
- * Rosters are caught up for every use (a message, a count, a presence line): one listing of the room's log, shared
- * by the requests of one container that arrive while it is in flight. The cache allows older reads, but counts a
- * second old were visibly wrong when people arrived together.
+ * A message is posted to a roster caught up for it: one listing of the room's log, shared by the requests of one
+ * container that arrive while it is in flight.
  */
 export const FRESH = 0;
+/** Counts in a room too big for presence lines may be this old: a crowd joining it shares one listing a second. */
+export const BIG_ROOM_COUNT_MAX_AGE_MS = 1000;
+
+/**
+ * How old a roster may be for a count or a presence line. Caught up in rooms small enough for presence lines,
+ * where a count a second old is visibly wrong when people arrive together; a second old above that, where nobody
+ * sees a line per arrival and the count is one of hundreds.
+ */
+export function countMaxAge(ctx: ChatContext, room: string): number {
+  const cached = ctx.rosters.cachedCount(room);
+  return cached !== undefined && cached > ctx.settings.limits.presenceMaxOnline
+    ? BIG_ROOM_COUNT_MAX_AGE_MS
+    : FRESH;
+}
 
 /**
  * The room through this container's roster cache (code/chat/roster-cache.ts), sorted into live and stale (not
@@ -44,7 +57,7 @@ export async function readRoster(
 }
 
 export async function countOnline(ctx: ChatContext, room: string): Promise<number> {
-  return (await readRoster(ctx, room)).online;
+  return (await readRoster(ctx, room, undefined, countMaxAge(ctx, room))).online;
 }
 
 /** Marks the connection seen now (see ConnectionRegistry.touch), in the registry and in this container's roster. */

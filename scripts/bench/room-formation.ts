@@ -51,11 +51,17 @@ export interface RoomFormationReport {
 type ParentToClients =
   | { type: 'form'; wsUrl: string; room: string; members: number; concurrency: number; capMs: number }
   | { type: 'message'; timeoutMs: number }
+  /** Closes every client and forgets them (after the warm-up). */
+  | { type: 'reset' }
   | { type: 'close' };
 
 type ClientsToParent =
   | { type: 'formed'; handshakesMs: number[]; joinsMs: number[]; seconds: number; failed: number }
-  | { type: 'delivered'; seconds: number; reached: number };
+  | { type: 'delivered'; seconds: number; reached: number }
+  | { type: 'reset' };
+
+/** Clients that join (and leave) a room of their own before each measured formation. */
+const WARM_UP_CLIENTS = 100;
 
 const intEnv = (name: string, fallback: number) => {
   const raw = process.env[name];
@@ -109,6 +115,11 @@ async function formOneRoom(
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   try {
+    // A warm-up room first, so the figures are of a running stack, not of its first seconds (JIT, sockets).
+    const warm = Math.min(WARM_UP_CLIENTS, members);
+    await ask(child, { type: 'form', wsUrl: stack.wsUrl, room: 'warmup', members: warm, concurrency, capMs });
+    await ask(child, { type: 'reset' });
+    await stack.gateway.settled();
     stack.cos.resetStats();
     stack.gateway.resetPushStats();
     const formed = await ask(child, {
@@ -173,7 +184,10 @@ export function roomClientsMain(): void {
   process.on('message', (message: ParentToClients) => {
     if (message.type === 'form') void form(message).then(send);
     else if (message.type === 'message') void messageAll(message.timeoutMs).then(send);
-    else {
+    else if (message.type === 'reset') {
+      for (const socket of sockets.splice(0)) socket.close();
+      send({ type: 'reset' });
+    } else {
       for (const socket of sockets) socket.terminate();
       process.exit(0);
     }

@@ -211,6 +211,23 @@ describe('chat service', () => {
     expect(push.to('a=').at(-1)).toMatchObject({ type: 'presence', event: 'leave', online: 2 });
   });
 
+  it('catches up a big room for counts at most once a second; a small one every time', async () => {
+    const { arrive, registry, advance } = setup({ limits: { ...TEST_LIMITS, presenceMaxOnline: 2 } });
+    await arrive('a=');
+    await arrive('b=');
+    let reads = registry.logReads;
+    await arrive('c=');
+    expect(registry.logReads).toBe(reads + 1);
+    // Three now: above PRESENCE_MAX_ONLINE, arrivals within a second share one catch-up.
+    reads = registry.logReads;
+    await arrive('d=');
+    await arrive('e=');
+    expect(registry.logReads).toBe(reads);
+    advance(1000);
+    await arrive('f=');
+    expect(registry.logReads).toBe(reads + 1);
+  });
+
   it('moves a connection between rooms, announcing in both and sending the new room’s history', async () => {
     const { connect, send, push, registry } = setup();
     await connect('a=');
