@@ -18,6 +18,12 @@ import {
   type RoomLogKind,
 } from './keys';
 
+/** Waits for every write to end, then fails with the first failure, if any. */
+async function settleAll(writes: Array<Promise<void>>): Promise<void> {
+  const failed = (await Promise.allSettled(writes)).find((r) => r.status === 'rejected');
+  if (failed) throw failed.reason;
+}
+
 /** A damaged record reads as unknown; the next register or join writes a good one. */
 function parseRecord(id: string, body: string): Connection | undefined {
   const record = parseJsonObject(body);
@@ -55,14 +61,10 @@ export function createCosRegistry(store: ObjectStore, clock: () => number = Date
 
   return {
     async add(connection) {
-      // All three at once: a handshake waits one write, not two. If the record fails, register refuses the client
-      // and no cleanup will come for it; a membership written anyway costs one push answered 410 (then pruned),
-      // or the sweep removes it.
-      await Promise.all([
-        writeRecord(connection),
-        writeMembership(connection),
-        log(connection.room, 'join', connection),
-      ]);
+      // Record first: a member key without a record would be broadcast to but could not be cleaned up by ID.
+      await writeRecord(connection);
+      // Then both at once, settled before answering: a refused client leaves no write still on its way.
+      await settleAll([writeMembership(connection), log(connection.room, 'join', connection)]);
     },
 
     async find(id) {
@@ -73,7 +75,7 @@ export function createCosRegistry(store: ObjectStore, clock: () => number = Date
 
     async update(connection, previousRoom) {
       await writeRecord(connection);
-      await Promise.all([writeMembership(connection), log(connection.room, 'join', connection)]);
+      await settleAll([writeMembership(connection), log(connection.room, 'join', connection)]);
       if (previousRoom !== connection.room) {
         await store.deleteMany([memberKey(previousRoom, connection.id)]);
         await log(previousRoom, 'leave', connection);
