@@ -4,7 +4,7 @@ import { HISTORY_PAGE, sendHistory } from './history-paging';
 import { createMembersCommand } from './members';
 import { announce, joinAck } from './presence';
 import { envelope, ProtocolError, type ClientCommand } from './protocol';
-import { countOnline } from './roster';
+import { countOnline, touch } from './roster';
 import { checkText, normalizeNick, normalizeRoom } from './rules';
 import { sendMessage } from './send-message';
 import type { Senders } from './senders';
@@ -48,7 +48,7 @@ export function createCommandTable(ctx: ChatContext, senders: Senders): CommandT
 
     async ping(connectionId, { ref }) {
       const sender = await senders.recordOf(connectionId);
-      await registry.touch(sender);
+      await touch(ctx, sender);
       await ctx.reply(connectionId, envelope({ type: 'pong', ref, ts: ctx.clock() }));
     },
 
@@ -90,7 +90,11 @@ export function createCommandTable(ctx: ChatContext, senders: Senders): CommandT
       if (room !== sender.room) {
         await registry.update(moved, sender.room);
         senders.remember(moved);
+        ctx.rosters.forget(sender.room, [connectionId]);
         await announce(ctx, sender, 'leave');
+        online = await announce(ctx, moved, 'join');
+      } else if (senders.firstJoin(sender, ctx.clock())) {
+        // The handshake told nobody: a client's first join of the room it connected to is its arrival.
         online = await announce(ctx, moved, 'join');
       }
       await ctx.reply(connectionId, joinAck('join', moved, ref, online ?? (await countOnline(ctx, room))));

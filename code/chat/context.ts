@@ -5,6 +5,7 @@ import type { PushClient } from '../push/push-client';
 import { errorMessage, type Logger } from './log';
 import type { MessageIdSource } from './message-id';
 import type { RateLimiter } from './rate-limiter';
+import { createRosterCache, type RosterCache } from './roster-cache';
 
 export interface ChatSettings {
   limits: ChatLimits;
@@ -15,6 +16,12 @@ export interface ChatSettings {
   pushConcurrency: number;
   /** How long one invocation may spend on pushes; keep it below the function timeout. */
   broadcastBudgetMs: number;
+  /**
+   * How far back a roster catch-up re-reads the room log: longer than a registry write can take (the COS
+   * timeout) plus clock skew between containers; 6 s when unset (the default COS timeout plus a second).
+   * See roster-cache.ts.
+   */
+  rosterOverlapMs?: number;
 }
 
 /** The ports and settings of one chat service. */
@@ -37,6 +44,8 @@ export interface ChatDeps extends ChatPorts {
 export interface ChatContext extends ChatPorts {
   clock: () => number;
   messageIds: MessageIdSource;
+  /** The rooms this container serves, kept up to date from the registry's room logs. */
+  rosters: RosterCache;
   /**
    * Epoch ms (real time, not `clock`) after which no push starts, so the function returns before it times out.
    */
@@ -45,6 +54,18 @@ export interface ChatContext extends ChatPorts {
   reply(connectionId: string, frame: string): Promise<void>;
   /** Like `reply`, for error frames: even a failing push is only logged. */
   replyError(connectionId: string, frame: string): Promise<void>;
+}
+
+export function rosterOverlap(settings: ChatSettings): number {
+  return settings.rosterOverlapMs ?? 6000;
+}
+
+/** Rooms one container keeps rosters of; a room of 10,000 takes about 1 MB. */
+const MAX_CACHED_ROOMS = 200;
+
+/** A cached room is listed in full again this often: within a quarter of the TTL, so heartbeats show in time. */
+export function fullListingInterval(connectionTtlMs: number): number {
+  return Math.min(60_000, Math.floor(connectionTtlMs / 4));
 }
 
 export function createContext(deps: ChatDeps, clock: () => number, messageIds: MessageIdSource): ChatContext {
@@ -63,6 +84,11 @@ export function createContext(deps: ChatDeps, clock: () => number, messageIds: M
     log,
     clock,
     messageIds,
+    rosters: createRosterCache(deps.registry, clock, {
+      overlapMs: rosterOverlap(settings),
+      fullEveryMs: fullListingInterval(settings.limits.connectionTtlMs),
+      maxRooms: MAX_CACHED_ROOMS,
+    }),
     pushDeadline,
     reply,
     replyError: (connectionId, frame) =>

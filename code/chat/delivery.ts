@@ -3,7 +3,7 @@ import { mapBounded } from '../util/map-bounded';
 import type { ChatContext } from './context';
 import { errorMessage } from './log';
 import { envelope, type ChatMessage } from './protocol';
-import { readRoster, type Roster } from './roster';
+import { FRESH, readRoster, type Roster } from './roster';
 
 /** What one fan-out achieved. `online` counts the room, less the members the gateway reported gone. */
 export interface Delivery {
@@ -39,6 +39,10 @@ export async function fanOut(ctx: ChatContext, roster: Roster, frame: string): P
   // Recipients the gateway does not know are not online, whether or not they are pruned yet.
   result.online -= result.gone;
   if (prune.length > 0) {
+    ctx.rosters.forget(
+      roster.room,
+      prune.map(({ id }) => id),
+    );
     try {
       await ctx.registry.leave(prune);
     } catch (error) {
@@ -89,7 +93,7 @@ export async function postToRoom(
   );
   let roster: Roster;
   try {
-    roster = options.listed ?? (await readRoster(ctx, message.room, options.sender));
+    roster = options.listed ?? (await readRoster(ctx, message.room, options.sender, FRESH));
   } catch (error) {
     ctx.log.error('broadcast_failed', { room: message.room, error: errorMessage(error) });
     throw new RoomUnreadableError(message.room, await storing, error);

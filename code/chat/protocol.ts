@@ -122,9 +122,30 @@ export type ServerEnvelope =
   | { v: 1; type: 'typing'; room: string; nick: string; tag: string; ts: number }
   | { v: 1; type: 'error'; code: ErrorCode; message: string; ref?: string };
 
+/**
+ * Several presence events of one room in one frame (code/chat/presence.ts), each list in the order they happened.
+ * Kept out of ServerEnvelope for now: clients that know only join/leave/nick show an unknown event generically.
+ */
+export interface PresenceBatchEnvelope {
+  v: 1;
+  type: 'presence';
+  event: 'batch';
+  room: string;
+  joined: PresenceWho[];
+  left: PresenceWho[];
+  renamed: Array<PresenceWho & { previous: string }>;
+  online: number;
+  ts: number;
+}
+
+export interface PresenceWho {
+  nick: string;
+  tag: string;
+}
+
 type WithoutVersion<T> = T extends unknown ? Omit<T, 'v'> : never;
 
-export function envelope(body: WithoutVersion<ServerEnvelope>): string {
+export function envelope(body: WithoutVersion<ServerEnvelope | PresenceBatchEnvelope>): string {
   return JSON.stringify({ v: PROTOCOL_VERSION, ...body });
 }
 

@@ -1,36 +1,67 @@
-import type { Member } from '../registry/registry';
+import type { Connection, Member } from '../registry/registry';
 import type { ChatContext } from './context';
 
-/** A room as one listing saw it: who to push to, who to prune, and the sender's own entry if it was there. */
+/** A room as the roster cache saw it: who to push to, who to prune, and the sender's own entry if it was there. */
 export interface Roster {
   room: string;
   live: Member[];
   stale: Member[];
-  /** The sender's own membership, when the listing showed it. */
+  /** The sender's own membership, when the roster showed it. */
   excluded?: Member;
   /** Live members plus the sender. */
   online: number;
 }
 
 /**
- * Lists the room, every page, and sorts its members into live and stale (not seen within the TTL).
- * `sender`, if given, is counted as online but never pushed to.
+ * A message is posted to a roster caught up for it: one listing of the room's log, shared by the requests of one
+ * container that arrive while it is in flight.
  */
-export async function readRoster(ctx: ChatContext, room: string, sender?: string): Promise<Roster> {
+export const FRESH = 0;
+/** Counts in a room too big for presence lines may be this old: a crowd joining it shares one listing a second. */
+export const BIG_ROOM_COUNT_MAX_AGE_MS = 1000;
+
+/**
+ * How old a roster may be for a count or a presence line. Caught up in rooms small enough for presence lines,
+ * where a count a second old is visibly wrong when people arrive together; a second old above that, where nobody
+ * sees a line per arrival and the count is one of hundreds.
+ */
+export function countMaxAge(ctx: ChatContext, room: string): number {
+  const cached = ctx.rosters.cachedCount(room);
+  return cached !== undefined && cached > ctx.settings.limits.presenceMaxOnline
+    ? BIG_ROOM_COUNT_MAX_AGE_MS
+    : FRESH;
+}
+
+/**
+ * The room through this container's roster cache (code/chat/roster-cache.ts), sorted into live and stale (not
+ * seen within the TTL). `sender`, if given, is counted as online but never pushed to.
+ */
+export async function readRoster(
+  ctx: ChatContext,
+  room: string,
+  sender?: string,
+  maxAgeMs: number = FRESH,
+): Promise<Roster> {
+  const members = await ctx.rosters.read(room, maxAgeMs);
   const oldest = ctx.clock() - ctx.settings.limits.connectionTtlMs;
   const roster: Roster = { room, live: [], stale: [], online: 0 };
-  for await (const page of ctx.registry.members(room)) {
-    for (const member of page) {
-      if (member.id === sender) roster.excluded = member;
-      else if (member.lastSeen < oldest) roster.stale.push(member);
-      else roster.live.push(member);
-    }
+  for (const [id, { lastSeen, version }] of members) {
+    const member = { id, lastSeen, version };
+    if (id === sender) roster.excluded = member;
+    else if (lastSeen < oldest) roster.stale.push(member);
+    else roster.live.push(member);
   }
-  // The sender is online even when an eventually consistent listing does not show it yet.
+  // The sender is online even when the roster does not show it yet.
   roster.online = roster.live.length + (sender === undefined ? 0 : 1);
   return roster;
 }
 
 export async function countOnline(ctx: ChatContext, room: string): Promise<number> {
-  return (await readRoster(ctx, room)).online;
+  return (await readRoster(ctx, room, undefined, countMaxAge(ctx, room))).online;
+}
+
+/** Marks the connection seen now (see ConnectionRegistry.touch), in the registry and in this container's roster. */
+export async function touch(ctx: ChatContext, connection: Connection): Promise<void> {
+  await ctx.registry.touch(connection);
+  ctx.rosters.touched(connection.room, connection.id, ctx.clock(), ctx.registry.versionOf(connection));
 }

@@ -4,7 +4,7 @@ import { errorMessage } from './log';
 import { claimOnce, markUndelivered } from './idempotency';
 import { connectionTag } from './identity';
 import { envelope, ProtocolError } from './protocol';
-import { countOnline } from './roster';
+import { countOnline, touch } from './roster';
 import type { Senders } from './senders';
 
 export interface OutgoingText {
@@ -65,9 +65,9 @@ export async function sendMessage(
   // A message is also a sign of life: refresh last-seen when it is half-way to the TTL (or was pruned).
   const lastSeen = posted.roster.excluded?.lastSeen;
   if (lastSeen === undefined || lastSeen < ctx.clock() - ctx.settings.limits.connectionTtlMs / 2) {
-    await ctx.registry
-      .touch(sender)
-      .catch((error: unknown) => ctx.log.warn('touch_failed', { error: errorMessage(error) }));
+    await touch(ctx, sender).catch((error: unknown) =>
+      ctx.log.warn('touch_failed', { error: errorMessage(error) }),
+    );
   }
   const { delivered, failed, online, stored } = posted;
   await acknowledge(ctx, sender.id, { ref, id: message.id, duplicate, delivered, failed, online, stored });

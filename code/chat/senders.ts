@@ -7,6 +7,8 @@ import { guestNick } from './rules';
 
 /** Connections one warm container remembers; past this, the least recently used is forgotten. */
 const MAX_KNOWN_SENDERS = 10_000;
+/** A client sends its first `join` right after connecting; one much later is a catch-up, not an arrival. */
+const FIRST_JOIN_WINDOW_MS = 60_000;
 
 export interface Senders {
   /**
@@ -23,11 +25,18 @@ export interface Senders {
   identify(connectionId: string): Promise<{ sender: Connection; roster?: Roster }>;
   /** Records a connection's new nick or room in this container's memory. */
   remember(connection: Connection): Connection;
+  /**
+   * Whether this `join` of the room the connection is already in is its first, i.e. its arrival to announce:
+   * both our clients send one on every connect. Judged without a write: the connection is less than a minute
+   * old, and this container has not announced it already.
+   */
+  firstJoin(connection: Connection, now: number): boolean;
 }
 
 /** The sender cache of one chat service (one warm container). */
 export function createSenders(ctx: ChatContext): Senders {
   const known = new Map<string, Connection>();
+  const announced = new Set<string>();
 
   function remember(connection: Connection): Connection {
     known.delete(connection.id); // re-insert so Map order is least-recently-used first
@@ -74,5 +83,14 @@ export function createSenders(ctx: ChatContext): Senders {
     return { sender, roster: listed?.room === sender.room ? listed : undefined };
   }
 
-  return { recordOf, identify, remember };
+  function firstJoin(connection: Connection, now: number): boolean {
+    if (now - connection.connectedAt > FIRST_JOIN_WINDOW_MS) return false;
+    if (announced.has(connection.id)) return false;
+    announced.add(connection.id);
+    // Bounded like `known`: the oldest first (a Set iterates in insertion order).
+    if (announced.size > MAX_KNOWN_SENDERS) announced.delete(announced.values().next().value as string);
+    return true;
+  }
+
+  return { recordOf, identify, remember, firstJoin };
 }

@@ -1,17 +1,28 @@
 import { mapBounded } from '../util/map-bounded';
-import type { ChatContext } from './context';
+import { fullListingInterval, rosterOverlap, type ChatContext } from './context';
 
 export interface SweepReport {
   staleConnections: number;
   orphanRecords: number;
   expiredMessages: number;
+  /** Room log entries old enough that no roster will list them again. */
+  trimmedLogEntries: number;
+}
+
+/**
+ * Room log entries are kept this long. A roster catches up from its previous catch-up (less the overlap) and
+ * lists the room in full at least every fullListingInterval, so nobody needs an older entry; the margin is
+ * generous because keeping an entry costs nothing but one key in the sweep's listing.
+ */
+export function roomLogRetention(connectionTtlMs: number, overlapMs: number): number {
+  return Math.max(10 * 60_000, 2 * (fullListingInterval(connectionTtlMs) + overlapMs));
 }
 
 const SWEEP_CLOSE_CONCURRENCY = 16;
 
 /**
  * Removes what cleanup missed: members not seen within the TTL (the gateway does not promise a cleanup event
- * for idle timeouts or dropped networks), records left without a membership, and old history.
+ * for idle timeouts or dropped networks), records left without a membership, old history and old room log.
  */
 export async function sweep(ctx: ChatContext): Promise<SweepReport> {
   const { registry } = ctx;
@@ -36,11 +47,15 @@ export async function sweep(ctx: ChatContext): Promise<SweepReport> {
   const deadline = ctx.pushDeadline();
   await mapBounded(stale, SWEEP_CLOSE_CONCURRENCY, (s) => ctx.push.close(s.id, { deadline }));
   const expiredMessages = await ctx.history.trim();
+  const trimmedLogEntries = await registry.trimRoomLogs(
+    ctx.clock() - roomLogRetention(ctx.settings.limits.connectionTtlMs, rosterOverlap(ctx.settings)),
+  );
   const staleIds = new Set(stale.map((s) => s.id));
   const report = {
     staleConnections: stale.length,
     orphanRecords: orphans.filter((o) => !staleIds.has(o.id)).length,
     expiredMessages,
+    trimmedLogEntries,
   };
   ctx.log.info('sweep', { ...report });
   return report;

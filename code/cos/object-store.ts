@@ -34,8 +34,8 @@ export interface ObjectStore {
   /** The object's body, or undefined when there is no such object. */
   get(key: string): Promise<string | undefined>;
   list(prefix: string, options?: { marker?: string; maxKeys?: number }): Promise<ListPage>;
-  /** Every object under the prefix, a page at a time (a request each), in key order. */
-  listAll(prefix: string): AsyncIterable<ListedObject[]>;
+  /** Every object under the prefix (after `after`, if given), a page at a time (a request each), in key order. */
+  listAll(prefix: string, after?: string): AsyncIterable<ListedObject[]>;
   /** Deletes many keys (batched by 1000, COS's limit per request). Missing keys count as deleted. */
   deleteMany(keys: string[]): Promise<void>;
   /** How many HTTP requests this store has sent, for the per-broadcast budget. */
@@ -222,7 +222,7 @@ export function createObjectStore(settings: CosSettings, cos: COS = createCosCli
 
     list,
 
-    listAll: (prefix) => allPages(list, prefix),
+    listAll: (prefix, after) => allPages(list, prefix, after),
 
     deleteMany: (keys) =>
       inPages(keys, async (page) => {

@@ -6,12 +6,16 @@ import type { ListedObject, ListPage } from './object-store';
 /** COS and S3 both allow at most 1000 keys per list page and per multi-delete. */
 export const COS_PAGE_SIZE = 1000;
 
-/** Every object under the prefix, a page (a request) at a time, following each page's marker. */
+/**
+ * Every object under the prefix (only keys after `after`, when given), a page (a request) at a time, following
+ * each page's marker.
+ */
 export async function* allPages(
   list: (prefix: string, options: { marker?: string }) => Promise<ListPage>,
   prefix: string,
+  after?: string,
 ): AsyncIterable<ListedObject[]> {
-  let marker: string | undefined;
+  let marker: string | undefined = after;
   do {
     const page = await list(prefix, { marker });
     yield page.objects;

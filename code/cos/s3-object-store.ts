@@ -153,7 +153,7 @@ export function createS3ObjectStore(
 
     list,
 
-    listAll: (prefix) => allPages(list, prefix),
+    listAll: (prefix, after) => allPages(list, prefix, after),
 
     deleteMany: (keys) =>
       inPages(keys, async (page) => {

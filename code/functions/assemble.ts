@@ -18,8 +18,12 @@ export function assembleChat(
   push: PushClient,
   config: ChatConfig,
   log: Logger,
-  /** The identity tags' key (code/chat/identity.ts); without one a tag is an unkeyed hash of the client's key. */
-  tagKey?: string,
+  options: {
+    /** The identity tags' key (code/chat/identity.ts); without one a tag is an unkeyed hash of the client's key. */
+    tagKey?: string;
+    /** Longer than a store write can take plus clock skew (code/chat/roster-cache.ts). */
+    rosterOverlapMs: number;
+  },
 ): ChatService {
   return createChatService({
     registry: createCosRegistry(store),
@@ -35,7 +39,8 @@ export function assembleChat(
       limits: config.limits,
       defaultRoom: config.defaultRoom,
       authSecret: config.authSecret,
-      tagKey,
+      tagKey: options.tagKey,
+      rosterOverlapMs: options.rosterOverlapMs,
       pushConcurrency: config.push.concurrency,
       broadcastBudgetMs: config.push.budgetMs,
     },

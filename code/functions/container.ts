@@ -16,13 +16,11 @@ export interface Container<C extends ChatConfig = Config> {
 export function createContainer(config: Config, log: Logger = createLogger()): Container {
   // Identity tags are keyed by a secret every function has; see code/chat/identity.ts.
   const tagKey = tagKeyFrom(config.push.secret);
-  const chat = assembleChat(
-    createObjectStore(config.cos),
-    createHttpPushClient(config.push),
-    config,
-    log,
+  const chat = assembleChat(createObjectStore(config.cos), createHttpPushClient(config.push), config, log, {
     tagKey,
-  );
+    // A registry write lands within the COS timeout (retries included); a second more for clock skew.
+    rosterOverlapMs: config.cos.timeoutMs + 1000,
+  });
   return { config, chat, log };
 }
 

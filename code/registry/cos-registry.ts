@@ -1,16 +1,28 @@
 import { createHash } from 'crypto';
 import type { ObjectStore } from '../cos/object-store';
 import { ownField, ownString, parseJsonObject } from '../util/json';
-import type { Connection, ConnectionRegistry, Member } from './registry';
+import type { Connection, ConnectionRegistry, Member, RoomEvent } from './registry';
 import {
   ALL_CONNECTIONS_PREFIX,
+  ALL_ROOM_LOGS_PREFIX,
   ALL_ROOMS_PREFIX,
   connectionKey,
   decodeConnectionId,
   memberKey,
   parseMemberKey,
+  parseRoomLogKey,
+  roomLogKey,
+  roomLogMarker,
+  roomLogPrefix,
   roomPrefix,
+  type RoomLogKind,
 } from './keys';
+
+/** Waits for every write to end, then fails with the first failure, if any. */
+async function settleAll(writes: Array<Promise<void>>): Promise<void> {
+  const failed = (await Promise.allSettled(writes)).find((r) => r.status === 'rejected');
+  if (failed) throw failed.reason;
+}
 
 /** A damaged record reads as unknown; the next register or join writes a good one. */
 function parseRecord(id: string, body: string): Connection | undefined {
@@ -32,9 +44,10 @@ function parseRecord(id: string, body: string): Connection | undefined {
 /**
  * Two small objects per connection: `conn/<id>` holds the record (room, nick) so that transport and cleanup,
  * which only get the ID, can find the room; `room/<room>/<id>` makes the room's roster a prefix listing, so a
- * broadcast costs requests in proportion to the room, never the whole bucket.
+ * full roster costs requests in proportion to the room, never the whole bucket. Joins and leaves are also logged
+ * under `rlog/<room>/`, keyed by time (keys.ts), so a cached roster catches up with one listing from a marker.
  */
-export function createCosRegistry(store: ObjectStore): ConnectionRegistry {
+export function createCosRegistry(store: ObjectStore, clock: () => number = Date.now): ConnectionRegistry {
   function writeRecord(connection: Connection): Promise<void> {
     return store.put(connectionKey(connection.id), JSON.stringify(connection));
   }
@@ -47,11 +60,18 @@ export function createCosRegistry(store: ObjectStore): ConnectionRegistry {
     return store.put(memberKey(connection.room, connection.id), membershipBody(connection));
   }
 
+  // A join's log body is the membership body: its ETag is then the member's version.
+  function log(room: string, kind: RoomLogKind, connection: { id: string; nick?: string }): Promise<void> {
+    const body = kind === 'join' ? JSON.stringify({ nick: connection.nick }) : '{}';
+    return store.put(roomLogKey(room, clock(), kind, connection.id), body);
+  }
+
   return {
     async add(connection) {
       // Record first: a member key without a record would be broadcast to but could not be cleaned up by ID.
       await writeRecord(connection);
-      await writeMembership(connection);
+      // Then both at once, settled before answering: a refused client leaves no write still on its way.
+      await settleAll([writeMembership(connection), log(connection.room, 'join', connection)]);
     },
 
     async find(id) {
@@ -62,8 +82,11 @@ export function createCosRegistry(store: ObjectStore): ConnectionRegistry {
 
     async update(connection, previousRoom) {
       await writeRecord(connection);
-      await writeMembership(connection);
-      if (previousRoom !== connection.room) await store.deleteMany([memberKey(previousRoom, connection.id)]);
+      await settleAll([writeMembership(connection), log(connection.room, 'join', connection)]);
+      if (previousRoom !== connection.room) {
+        await store.deleteMany([memberKey(previousRoom, connection.id)]);
+        await log(previousRoom, 'leave', connection);
+      }
     },
 
     async touch(connection) {
@@ -77,6 +100,9 @@ export function createCosRegistry(store: ObjectStore): ConnectionRegistry {
         if (room !== undefined) keys.push(memberKey(room, id));
       }
       if (keys.length > 0) await store.deleteMany(keys);
+      await Promise.all(
+        entries.map(({ id, room }) => (room === undefined ? undefined : log(room, 'leave', { id }))),
+      );
     },
 
     // COS's ETag of a simple PUT is the MD5 of the body, and the membership body holds the nick.
@@ -107,6 +133,30 @@ export function createCosRegistry(store: ObjectStore): ConnectionRegistry {
       });
       const next = page.nextMarker === undefined ? undefined : parseMemberKey(page.nextMarker)?.id;
       return next === undefined ? { members } : { members, next };
+    },
+
+    async *roomLog(room, since) {
+      for await (const objects of store.listAll(roomLogPrefix(room), roomLogMarker(room, since))) {
+        yield objects.flatMap((o): RoomEvent[] => {
+          const parsed = parseRoomLogKey(o.key);
+          return parsed
+            ? [{ kind: parsed.kind, id: parsed.id, at: parsed.at, version: o.etag, key: o.key }]
+            : [];
+        });
+      }
+    },
+
+    async trimRoomLogs(before) {
+      const old: string[] = [];
+      for await (const objects of store.listAll(ALL_ROOM_LOGS_PREFIX)) {
+        for (const o of objects) {
+          const parsed = parseRoomLogKey(o.key);
+          // Unreadable keys under the log prefix are nobody's: they go too.
+          if (!parsed || parsed.at < before) old.push(o.key);
+        }
+      }
+      await store.deleteMany(old);
+      return old.length;
     },
 
     async *allMembers() {

@@ -35,6 +35,7 @@ import {
 } from './fanout';
 import { bundleSections, summarizeProfile, type CpuProfile } from './profile';
 import { gatewayNodeMain, runGatewayBench } from './gateway-bench';
+import * as rooms from './room-formation';
 import { cosTarget, formatMs, median, table } from './stats';
 import {
   log,
@@ -52,7 +53,7 @@ import { catchUpTargets, runCatchUp } from './catch-up';
 /**
  * `npm run bench`: fan-out, memory, cold start, end to end and COS requests per broadcast, each compared with its
  * target. Writes bench-results/<timestamp>.json and bench-results/latest.json. See docs/benchmarks.md.
- *   --only fanout,memory,coldstart,e2e,cos,gateway,fanout-aws,catchup   run some sections
+ *   --only fanout,memory,coldstart,e2e,cos,gateway,fanout-aws,catchup,rooms   run some sections
  *   --profile                                 CPU profiles: the largest broadcast (child and stack), a cold start
  *                                             and the e2e stack thread; the fan-out then uses an unminified bundle
  * Env: BENCH_E2E_SECONDS (30), BENCH_E2E_FUNCTIONS (modules | bundles), BENCH_COLDSTART_RUNS (10),
@@ -61,7 +62,17 @@ import { catchUpTargets, runCatchUp } from './catch-up';
  * and the functions' PUSH_CONCURRENCY / PUSH_TIMEOUT_MS / PUSH_RETRIES / PUSH_BUDGET_MS / COS_TIMEOUT_MS.
  */
 
-const SECTIONS = ['fanout', 'memory', 'coldstart', 'e2e', 'cos', 'gateway', 'fanout-aws', 'catchup'] as const;
+const SECTIONS = [
+  'fanout',
+  'memory',
+  'coldstart',
+  'e2e',
+  'cos',
+  'gateway',
+  'fanout-aws',
+  'catchup',
+  'rooms',
+] as const;
 type Section = (typeof SECTIONS)[number];
 
 /** Fan-out pairs measured again because of other load, at most, over the whole run. */
@@ -520,10 +531,18 @@ async function main(): Promise<void> {
     results.catchup = await runCatchUp(log);
   }
 
+  if (only.has('rooms')) {
+    log('\n[rooms] room formation: real clients joining one room (scripts/bench/room-formation.ts)…');
+    rooms.printRoomFormation((results.rooms = await rooms.runRoomFormation(__filename, log)), log);
+  }
   printFanout(results);
   printFanoutAws(results.fanoutAws, log);
   printRest(results);
-  results.targets = [...targets(results), ...catchUpTargets(results.catchup)];
+  results.targets = [
+    ...targets(results),
+    ...catchUpTargets(results.catchup),
+    ...(results.rooms ? rooms.roomFormationTargets(results.rooms) : []),
+  ];
   results.durationS = Math.round((Date.now() - started) / 1000);
   log('\nTargets');
   log(
@@ -544,6 +563,8 @@ async function main(): Promise<void> {
 
 if (process.env.BENCH_GATEWAY_NODE === '1') {
   void gatewayNodeMain();
+} else if (process.env.BENCH_ROOM_CLIENTS === '1') {
+  rooms.roomClientsMain();
 } else if (isMainThread) {
   main().then(
     () => process.exit(0),

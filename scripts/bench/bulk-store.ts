@@ -51,7 +51,7 @@ export function createBulkPutStore(
     putNew: (key, body) => base.putNew(key, body),
     get: (key) => base.get(key),
     list: (prefix, options) => base.list(prefix, options),
-    listAll: (prefix) => base.listAll(prefix),
+    listAll: (prefix, after) => base.listAll(prefix, after),
     deleteMany: (keys) => base.deleteMany(keys),
     get requestCount() {
       return base.requestCount + requests;

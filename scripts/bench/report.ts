@@ -1,6 +1,7 @@
 import type { CatchUpReport } from './catch-up';
 // The bench report: the tables printed after a run, and the targets they are checked against.
 import type { BaselineRun, CeilingRun, TransportRun } from './fanout';
+import type { RoomFormationReport } from './room-formation';
 import type { ColdStartReport } from './coldstart';
 import type { E2eReport } from './e2e';
 import type { GatewayBenchReport } from './gateway-bench';
@@ -46,6 +47,7 @@ export interface BenchResults {
   machine: Record<string, string | number>;
   gateway?: GatewayBenchReport;
   fanoutAws?: PlatformFanoutRow[];
+  rooms?: RoomFormationReport;
   settings: Record<string, string | number | boolean>;
   fanout?: {
     runs: TransportRun[];

@@ -130,4 +130,47 @@ describe.each(implementations())('ConnectionRegistry: $name', (implementation) =
     expect(records.map((r) => r.id).sort()).toEqual([alice.id, bob.id].sort());
     for (const record of records) expect(record.lastSeen).toEqual(expect.any(Number));
   });
+  it('logs joins, renames, moves and leaves in each room, oldest first, from a time on', async () => {
+    const registry = implementation.registry();
+    const start = Date.now();
+    await registry.add(alice);
+    await registry.add(bob);
+    await registry.update({ ...alice, nick: 'alicia' }, 'lobby');
+    await registry.update({ ...bob, room: 'dev' }, 'lobby');
+    await registry.remove([{ id: alice.id, room: 'lobby' }]);
+    const lobby = await collect(registry.roomLog('lobby', start - 1000));
+    // In order for each connection (entries of different connections in the same millisecond may sort by ID).
+    const of = (id: string) => lobby.filter((e) => e.id === id);
+    expect(of(alice.id).map((e) => e.kind)).toEqual(['join', 'join', 'leave']);
+    expect(of(bob.id).map((e) => e.kind)).toEqual(['join', 'leave']);
+    expect(lobby.map((e) => e.at)).toEqual([...lobby.map((e) => e.at)].sort((x, y) => x - y));
+    // A join carries the version the member has with that nick; every entry has its own key.
+    expect(of(alice.id)[0]!.version).toBe(registry.versionOf(alice));
+    expect(of(alice.id)[1]!.version).toBe(registry.versionOf({ ...alice, nick: 'alicia' }));
+    expect(new Set(lobby.map((e) => e.key)).size).toBe(lobby.length);
+    for (const event of lobby) {
+      expect(event.at).toBeGreaterThanOrEqual(start - 1000);
+      expect(event.at).toBeLessThanOrEqual(Date.now());
+    }
+    expect((await collect(registry.roomLog('dev', start - 1000))).map((e) => [e.kind, e.id])).toEqual([
+      ['join', bob.id],
+    ]);
+    // From a later time on, only what was written since.
+    expect(await collect(registry.roomLog('lobby', Date.now() + 1000))).toEqual([]);
+    // A pruned member (leave) is not logged: its roster learns that on its own.
+    await registry.leave([{ id: bob.id, room: 'dev' }]);
+    expect(await collect(registry.roomLog('dev', start - 1000))).toHaveLength(1);
+  });
+
+  it('trims log entries written before a time, in every room', async () => {
+    const registry = implementation.registry();
+    await registry.add(alice);
+    await registry.add({ ...bob, room: 'dev' });
+    expect(await registry.trimRoomLogs(Date.now() - 60_000)).toBe(0);
+    expect(await registry.trimRoomLogs(Date.now() + 1000)).toBe(2);
+    expect(await collect(registry.roomLog('lobby', 0))).toEqual([]);
+    expect(await collect(registry.roomLog('dev', 0))).toEqual([]);
+    // Memberships are not log entries.
+    expect(await ids(registry.members('lobby'))).toEqual([alice.id]);
+  });
 });

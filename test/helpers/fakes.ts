@@ -1,5 +1,5 @@
 import { StoreError } from '../../code/util/store-error';
-import type { Connection, ConnectionRegistry, Member } from '../../code/registry/registry';
+import type { Connection, ConnectionRegistry, Member, RoomEvent } from '../../code/registry/registry';
 import type { HistoryPage, HistoryStore, PageRequest } from '../../code/history/history';
 import { choosePage, retentionDropping } from '../../code/history/paging';
 import type { PushClient, PushOutcome } from '../../code/push/push-client';
@@ -24,8 +24,14 @@ export class MemoryRegistry implements ConnectionRegistry {
   readonly written = new Map<string, number>();
   /** room → id → membership */
   readonly rooms = new Map<string, Map<string, Membership>>();
-  failNext: Partial<Record<'add' | 'find' | 'update' | 'touch' | 'remove' | 'leave' | 'members', Error>> = {};
+  /** Every room's log, in writing order (which, with one clock, is key order). */
+  readonly log: Array<RoomEvent & { room: string }> = [];
+  failNext: Partial<
+    Record<'add' | 'find' | 'update' | 'touch' | 'remove' | 'leave' | 'members' | 'roomLog', Error>
+  > = {};
   finds = 0;
+  /** Listings of the room log, as the COS registry would send them (one request a call here). */
+  logReads = 0;
 
   constructor(private readonly clock: () => number = Date.now) {}
 
@@ -52,9 +58,18 @@ export class MemoryRegistry implements ConnectionRegistry {
     });
   }
 
+  private logEvent(room: string, kind: RoomEvent['kind'], connection: { id: string; nick?: string }) {
+    const at = this.clock();
+    const version = kind === 'join' ? `nick:${connection.nick}` : '';
+    // Like the COS key: time, kind, id, and unique per entry.
+    const key = `${room}/${String(at).padStart(15, '0')}${kind[0]}${connection.id}#${this.log.length}`;
+    this.log.push({ room, kind, id: connection.id, at, version, key });
+  }
+
   async add(connection: Connection) {
     this.maybeFail('add');
     this.write(connection);
+    this.logEvent(connection.room, 'join', connection);
   }
   async find(id: string) {
     this.maybeFail('find');
@@ -65,7 +80,11 @@ export class MemoryRegistry implements ConnectionRegistry {
   async update(connection: Connection, previousRoom: string) {
     this.maybeFail('update');
     this.write(connection);
-    if (previousRoom !== connection.room) this.room(previousRoom).delete(connection.id);
+    this.logEvent(connection.room, 'join', connection);
+    if (previousRoom !== connection.room) {
+      this.room(previousRoom).delete(connection.id);
+      this.logEvent(previousRoom, 'leave', connection);
+    }
   }
   async touch(connection: Connection) {
     this.maybeFail('touch');
@@ -76,7 +95,10 @@ export class MemoryRegistry implements ConnectionRegistry {
     for (const { id, room } of entries) {
       this.records.delete(id);
       this.written.delete(id);
-      if (room !== undefined) this.room(room).delete(id);
+      if (room !== undefined) {
+        this.room(room).delete(id);
+        this.logEvent(room, 'leave', { id });
+      }
     }
   }
   versionOf(connection: Connection): string {
@@ -96,6 +118,17 @@ export class MemoryRegistry implements ConnectionRegistry {
     const ids = [...this.room(room).keys()].sort().filter((id) => after === undefined || id > after);
     const members = ids.slice(0, limit).map((id) => ({ id, ...this.room(room).get(id)! }));
     return ids.length > limit ? { members, next: members[members.length - 1]!.id } : { members };
+  }
+  async *roomLog(room: string, since: number): AsyncIterable<RoomEvent[]> {
+    this.maybeFail('roomLog');
+    this.logReads += 1;
+    yield this.log.filter((e) => e.room === room && e.at >= since).map(({ room: _room, ...event }) => event);
+  }
+  async trimRoomLogs(before: number) {
+    const kept = this.log.filter((e) => e.at >= before);
+    const trimmed = this.log.length - kept.length;
+    this.log.splice(0, this.log.length, ...kept);
+    return trimmed;
   }
   async *allMembers() {
     for (const [room, members] of this.rooms) {

@@ -68,10 +68,17 @@ describe('chat features on the local stack', () => {
   });
 
   it('announces presence with counts, and shows a nickname change to others', async () => {
-    const a = await join({ room: 'presence', nick: 'anna' });
-    const b = await join({ room: 'presence', nick: 'ben' });
+    // As our clients do: connect, then join the room connected to; the room hears of the arrival then.
+    const arrive = async (nick: string) => {
+      const client = await join({ room: 'presence', nick });
+      client.send({ type: 'join', room: 'presence', ref: 'arrive' });
+      await client.next(ofType('ack', { for: 'join' }));
+      return client;
+    };
+    const a = await arrive('anna');
+    const b = await arrive('ben');
     expect(await a.next(ofType('presence', { event: 'join' }))).toMatchObject({ nick: 'ben', online: 2 });
-    const c = await join({ room: 'presence', nick: 'cleo' });
+    const c = await arrive('cleo');
     expect(await a.next(ofType('presence', { event: 'join' }))).toMatchObject({ nick: 'cleo', online: 3 });
     b.send({ type: 'nick', nick: 'benjamin' });
     expect(await b.next(ofType('ack', { for: 'nick' }))).toMatchObject({ nick: 'benjamin', online: 3 });

@@ -62,7 +62,8 @@ describe('COS registry with the real SDK', () => {
     await registry.remove([{ id: 'a+b/c=', room: 'r' }]);
     expect(await registry.find('a+b/c=')).toBeUndefined();
     expect(await all(registry.members('r'))).toEqual([]);
-    expect(local.cos.keys(BUCKET)).toEqual([]);
+    // Only the room's log is left (the join and the leaves), for the sweep to trim once nobody needs it.
+    expect(local.cos.keys(BUCKET).filter((k) => !k.startsWith('app/rlog/r/'))).toEqual([]);
   });
 
   it('keeps the data across a restart of the store', async () => {

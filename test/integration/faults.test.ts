@@ -108,7 +108,9 @@ describe('faults', () => {
     expect(await a.next(ofType('error'))).toMatchObject({ code: 'invalid_room' });
     expect(a.socket.readyState).toBe(WebSocket.OPEN);
     expect(
-      stack.cos.keys(stack.bucket).every((k) => /^wschat\/(conn|room\/lobby|hist\/[a-z0-9_-]+)\//.test(k)),
+      stack.cos
+        .keys(stack.bucket)
+        .every((k) => /^wschat\/(conn|room\/lobby|rlog\/lobby|hist\/[a-z0-9_-]+)\//.test(k)),
     ).toBe(true);
   });
 

@@ -34,7 +34,7 @@ describe('loadConfig', () => {
     expect(config.push).toMatchObject({ concurrency: 48, retries: 2 });
     expect(config.defaultRoom).toBe('lobby');
     expect(config.authSecret).toBeUndefined();
-    expect(config.limits.presenceMaxOnline).toBe(1000);
+    expect(config.limits.presenceMaxOnline).toBe(100);
     expect(loadConfig({ ...base, PRESENCE_MAX_ONLINE: '0' }).limits.presenceMaxOnline).toBe(0);
   });
 

@@ -21,7 +21,8 @@ export function createAwsContainer(config: AwsConfig, log: Logger = createLogger
   // No gateway secret on AWS: identity tags are keyed by AUTH_SECRET or PUBLISH_TOKEN when one is set.
   const secret = config.authSecret ?? config.publishToken;
   const tagKey = secret === undefined ? undefined : tagKeyFrom(secret);
-  return { config, chat: assembleChat(store, push, config, log, tagKey), log };
+  const rosterOverlapMs = config.s3.timeoutMs + 1000;
+  return { config, chat: assembleChat(store, push, config, log, { tagKey, rosterOverlapMs }), log };
 }
 
 let container: AwsContainer | undefined;

@@ -89,6 +89,8 @@ describe('server-sent events', () => {
   it('sends presence to the stream and cleans up when it closes', async () => {
     const bob = await ws('Bob', 'leave');
     const reader = await sse('room=leave&nick=Cleo');
+    // The room hears of a client at its first join, which our clients send on every connect (as the page does).
+    expect((await send(reader.credential, { type: 'join', room: 'leave', ref: 'j' })).status).toBe(200);
     await bob.next(ofType('presence', { event: 'join', nick: 'Cleo' }));
     const id = connectionOf(reader);
     expect(stack.gateway.connectionIds()).toContain(id);

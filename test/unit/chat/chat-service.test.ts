@@ -35,7 +35,13 @@ function setup(overrides: Partial<ChatDeps['settings']> = {}) {
   const connect = (id: string, options: { room?: string; nick?: string; token?: string } = {}) =>
     chat.connect({ connectionId: id, protocols: connectProtocols(options) });
   const send = (id: string, data: string) => chat.receive({ connectionId: id, frameType: 'text', data });
+  /** What our clients do: connect, then join the room they connected to (their arrival is announced then). */
+  const arrive = async (id: string, options: { room?: string; nick?: string } = {}) => {
+    await connect(id, options);
+    await send(id, JSON.stringify({ type: 'join', room: options.room ?? 'lobby' }));
+  };
   return {
+    arrive,
     chat,
     registry,
     history,
@@ -114,6 +120,20 @@ describe('chat service', () => {
     expect(registry.records.has('dead=')).toBe(true);
   });
 
+  it('sweeps room log entries once no roster can need them', async () => {
+    const { connect, registry, chat, advance } = setup();
+    await connect('a=');
+    await connect('b=', { room: 'dev' });
+    await chat.disconnect('b=');
+    expect((await chat.sweep()).trimmedLogEntries).toBe(0);
+    expect(registry.log).toHaveLength(3);
+    // Retention: at least ten minutes (TTL 15 min: full listings every minute, 6 s overlap).
+    advance(10 * 60_000 + 1);
+    await connect('c=');
+    expect((await chat.sweep()).trimmedLogEntries).toBe(3);
+    expect(registry.log.map((e) => e.id)).toEqual(['c=']);
+  });
+
   it('sweeps the records of pruned connections once they are past the TTL', async () => {
     const { connect, send, push, registry, chat, advance } = setup();
     await connect('a=');
@@ -130,12 +150,15 @@ describe('chat service', () => {
   });
 
   it('brings a pruned but living connection back into its own room with its own nick', async () => {
-    const { connect, send, push, registry } = setup();
+    const { connect, push, registry, otherContainer, advance } = setup();
     await connect('a=', { room: 'dev', nick: 'alice' });
     await connect('b=', { room: 'dev' });
+    // Pruned a while after it joined (as the sweep prunes), so its join is no longer in the room log's overlap.
+    advance(60_000);
     await registry.leave([{ id: 'a=', room: 'dev' }]);
     push.clear();
-    await send('a=', 'back');
+    // A container whose roster never had it (one that had it sends to it, and its next heartbeat restores it).
+    await otherContainer().receive({ connectionId: 'a=', frameType: 'text', data: 'back' });
     expect(push.to('b=')).toEqual([expect.objectContaining({ text: 'back', from: 'alice', room: 'dev' })]);
     expect(registry.memberIds('dev')).toEqual(['a=', 'b=']);
   });
@@ -153,9 +176,10 @@ describe('chat service', () => {
   });
 
   it('announces joins, leaves and nick changes with the online count', async () => {
-    const { connect, send, push, chat } = setup();
-    await connect('a=', { nick: 'alice' });
-    await connect('b=', { nick: 'bob' });
+    const { arrive, send, push, chat } = setup();
+    await arrive('a=', { nick: 'alice' });
+    push.clear();
+    await arrive('b=', { nick: 'bob' });
     expect(push.to('a=')).toEqual([
       expect.objectContaining({ type: 'presence', event: 'join', nick: 'bob', online: 2 }),
     ]);
@@ -167,21 +191,41 @@ describe('chat service', () => {
   });
 
   it('keeps presence lines to rooms up to PRESENCE_MAX_ONLINE; larger rooms still get the count', async () => {
-    const { connect, send, push, chat } = setup({ limits: { ...TEST_LIMITS, presenceMaxOnline: 2 } });
-    await connect('a=', { nick: 'alice' });
-    await connect('b=', { nick: 'bob' });
+    const { arrive, send, push, chat } = setup({
+      limits: { ...TEST_LIMITS, presenceMaxOnline: 2 },
+    });
+    await arrive('a=', { nick: 'alice' });
+    push.clear();
+    await arrive('b=', { nick: 'bob' });
     expect(push.to('a=')).toEqual([expect.objectContaining({ type: 'presence', event: 'join', online: 2 })]);
     push.clear();
-    await connect('c=', { nick: 'carol' });
+    await arrive('c=', { nick: 'carol' });
     await send('c=', '{"type":"nick","nick":"caroline"}');
     expect(push.to('a=')).toEqual([]);
     expect(push.to('b=')).toEqual([]);
-    expect(push.to('c=')).toEqual([expect.objectContaining({ type: 'ack', for: 'nick', online: 3 })]);
+    expect(push.to('c=').at(-1)).toMatchObject({ type: 'ack', for: 'nick', online: 3 });
     await send('c=', 'hello');
     expect(push.to('a=')).toEqual([expect.objectContaining({ type: 'message', text: 'hello', online: 3 })]);
     // Back at the limit, the room hears about people leaving again.
     await chat.disconnect('c=');
     expect(push.to('a=').at(-1)).toMatchObject({ type: 'presence', event: 'leave', online: 2 });
+  });
+
+  it('catches up a big room for counts at most once a second; a small one every time', async () => {
+    const { arrive, registry, advance } = setup({ limits: { ...TEST_LIMITS, presenceMaxOnline: 2 } });
+    await arrive('a=');
+    await arrive('b=');
+    let reads = registry.logReads;
+    await arrive('c=');
+    expect(registry.logReads).toBe(reads + 1);
+    // Three now: above PRESENCE_MAX_ONLINE, arrivals within a second share one catch-up.
+    reads = registry.logReads;
+    await arrive('d=');
+    await arrive('e=');
+    expect(registry.logReads).toBe(reads);
+    advance(1000);
+    await arrive('f=');
+    expect(registry.logReads).toBe(reads + 1);
   });
 
   it('moves a connection between rooms, announcing in both and sending the new room’s history', async () => {

@@ -1,0 +1,340 @@
+import { fork, type ChildProcess } from 'child_process';
+import path from 'path';
+import { performance } from 'perf_hooks';
+import WebSocket from 'ws';
+import { connectProtocols } from '../../code/chat/protocol';
+import { FUNCTION_ENV_VARS } from '../../code/config';
+import { startLocalStack } from '../local/stack';
+import { check, formatMs, percentile, table, type Target } from './stats';
+
+/**
+ * The "room formation" section of `npm run bench`: N real WebSocket clients join one room through the local stack
+ * (gateway, in-process functions, local COS server), each as our clients do (handshake, then `join`), then one of
+ * them sends a message that must reach all the others. Measured: the time to form the room, handshake and join
+ * latency, pushes and COS requests per join, and the message's time to reach everyone with its COS requests.
+ *
+ * The clients run in a child process (this same bundle, BENCH_ROOM_CLIENTS=1): 10,000 client sockets and 10,000
+ * gateway sockets would not fit one process's file limit, and the stack gets a core of its own.
+ * Env: BENCH_ROOM_SIZES (100,1000,10000), BENCH_ROOM_CONNECT_CONCURRENCY (50 handshakes in flight),
+ * BENCH_ROOM_CAP_SECONDS (300: a formation still running then is reported as not finished).
+ */
+
+export interface RoomFormationRow {
+  members: number;
+  /** Clients that had their join ack; less than `members` when the cap stopped the run or handshakes failed. */
+  joined: number;
+  /**
+   * Handshakes refused or failed (e.g. the gateway's handshake timeout while register was still running); each
+   * client tries up to three times, as a client reconnecting would.
+   */
+  failed: number;
+  formationS: number;
+  handshakeP50Ms: number;
+  handshakeP99Ms: number;
+  joinP50Ms: number;
+  joinP99Ms: number;
+  pushesPerJoin: number;
+  cosPerJoin: number;
+  listsPerJoin: number;
+  /** Time until one message reached all the other members (NaN when it did not). */
+  messageS: number;
+  messageReached: number;
+  messageCos: number;
+  messageLists: number;
+}
+
+export interface RoomFormationReport {
+  connectConcurrency: number;
+  rows: RoomFormationRow[];
+}
+
+type ParentToClients =
+  | { type: 'form'; wsUrl: string; room: string; members: number; concurrency: number; capMs: number }
+  | { type: 'message'; timeoutMs: number }
+  /** Closes every client and forgets them (after the warm-up). */
+  | { type: 'reset' }
+  | { type: 'close' };
+
+type ClientsToParent =
+  | { type: 'formed'; handshakesMs: number[]; joinsMs: number[]; seconds: number; failed: number }
+  | { type: 'delivered'; seconds: number; reached: number }
+  | { type: 'reset' };
+
+/** Clients that join (and leave) a room of their own before each measured formation. */
+const WARM_UP_CLIENTS = 100;
+
+const intEnv = (name: string, fallback: number) => {
+  const raw = process.env[name];
+  const value = raw === undefined || raw === '' ? fallback : Number(raw);
+  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer`);
+  return value;
+};
+
+/** Runs the section: one fresh local stack per room size. `bundle` is the file this code was built into. */
+export async function runRoomFormation(
+  bundle: string,
+  log: (line: string) => void,
+): Promise<RoomFormationReport> {
+  const sizes = (process.env.BENCH_ROOM_SIZES ?? '100,1000,10000').split(',').map(Number);
+  const concurrency = intEnv('BENCH_ROOM_CONNECT_CONCURRENCY', 50);
+  const capMs = intEnv('BENCH_ROOM_CAP_SECONDS', 300) * 1000;
+  const rows: RoomFormationRow[] = [];
+  for (const members of sizes) {
+    log(`  ${members} clients joining one room…`);
+    rows.push(await formOneRoom(bundle, members, concurrency, capMs));
+  }
+  return { connectConcurrency: concurrency, rows };
+}
+
+async function formOneRoom(
+  bundle: string,
+  members: number,
+  concurrency: number,
+  capMs: number,
+): Promise<RoomFormationRow> {
+  const stack = await startLocalStack({
+    port: 0,
+    host: '127.0.0.1',
+    // Nobody idles out during a long formation; the gateway must hold every client.
+    idleTimeoutMs: 600_000,
+    ...(process.env.BENCH_ROOM_FUNCTIONS === 'bundles'
+      ? { bundlesDir: path.join(path.dirname(bundle), '..', 'functions') }
+      : {}),
+    // The functions' settings as the bench was given them (PRESENCE_MAX_ONLINE, PUSH_CONCURRENCY, ...).
+    // (Not where COS and the gateway are: the stack decides that.)
+    env: Object.fromEntries(
+      FUNCTION_ENV_VARS.filter((name) => !/^(COS_|TENCENTCLOUD_|PUSH_URL|GATEWAY_SECRET)/.test(name)).map(
+        (name) => [name, process.env[name]],
+      ),
+    ),
+    gatewayEnv: { GATEWAY_MAX_CONNECTIONS: String(members + 100), GATEWAY_LOG_LEVEL: 'warn' },
+  });
+  const child = fork(bundle, [], {
+    env: { ...process.env, BENCH_ROOM_CLIENTS: '1' },
+    execArgv: [],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  try {
+    // A warm-up room first, so the figures are of a running stack, not of its first seconds (JIT, sockets).
+    const warm = Math.min(WARM_UP_CLIENTS, members);
+    await ask(child, { type: 'form', wsUrl: stack.wsUrl, room: 'warmup', members: warm, concurrency, capMs });
+    await ask(child, { type: 'reset' });
+    await stack.gateway.settled();
+    stack.cos.resetStats();
+    stack.gateway.resetPushStats();
+    const formed = await ask(child, {
+      type: 'form',
+      wsUrl: stack.wsUrl,
+      room: 'crowd',
+      members,
+      concurrency,
+      capMs,
+    });
+    if (formed.type !== 'formed') throw new Error('room clients answered out of turn');
+    await stack.gateway.settled();
+    const joined = formed.joinsMs.length;
+    const cos = stack.cos.stats();
+    const cosTotal = Object.values(cos).reduce((a, b) => a + b, 0);
+    const pushes = stack.gateway.pushStats().requests;
+    stack.cos.resetStats();
+    stack.gateway.resetPushStats();
+    const delivered = joined >= 2 ? await ask(child, { type: 'message', timeoutMs: 60_000 }) : undefined;
+    await stack.gateway.settled();
+    const messageCos = stack.cos.stats();
+    return {
+      members,
+      joined,
+      failed: formed.failed,
+      formationS: formed.seconds,
+      handshakeP50Ms: percentile(formed.handshakesMs, 50),
+      handshakeP99Ms: percentile(formed.handshakesMs, 99),
+      joinP50Ms: percentile(formed.joinsMs, 50),
+      joinP99Ms: percentile(formed.joinsMs, 99),
+      pushesPerJoin: pushes / Math.max(1, joined),
+      cosPerJoin: cosTotal / Math.max(1, joined),
+      listsPerJoin: cos.list / Math.max(1, joined),
+      messageS: delivered?.type === 'delivered' && delivered.reached === joined - 1 ? delivered.seconds : NaN,
+      messageReached: delivered?.type === 'delivered' ? delivered.reached : 0,
+      messageCos: delivered ? Object.values(messageCos).reduce((a, b) => a + b, 0) : NaN,
+      messageLists: delivered ? messageCos.list : NaN,
+    };
+  } finally {
+    child.send({ type: 'close' } satisfies ParentToClients);
+    await new Promise((resolve) => child.once('exit', resolve));
+    await stack.close();
+  }
+}
+
+function ask(child: ChildProcess, message: ParentToClients): Promise<ClientsToParent> {
+  return new Promise((resolve, reject) => {
+    const onExit = (code: number | null) => reject(new Error(`room clients exited (${code})`));
+    child.once('exit', onExit);
+    child.once('message', (answer: ClientsToParent) => {
+      child.off('exit', onExit);
+      resolve(answer);
+    });
+    child.send(message);
+  });
+}
+
+/** The child process: the clients themselves. */
+export function roomClientsMain(): void {
+  const sockets: WebSocket[] = [];
+  const send = (message: ClientsToParent) => process.send?.(message);
+  process.on('message', (message: ParentToClients) => {
+    if (message.type === 'form') void form(message).then(send);
+    else if (message.type === 'message') void messageAll(message.timeoutMs).then(send);
+    else if (message.type === 'reset') {
+      for (const socket of sockets.splice(0)) socket.close();
+      send({ type: 'reset' });
+    } else {
+      for (const socket of sockets) socket.terminate();
+      process.exit(0);
+    }
+  });
+
+  async function form(
+    order: Extract<ParentToClients, { type: 'form' }>,
+  ): Promise<Extract<ClientsToParent, { type: 'formed' }>> {
+    const started = performance.now();
+    const handshakesMs: number[] = [];
+    const joinsMs: number[] = [];
+    let failed = 0;
+    let next = 0;
+    const one = (index: number, attempt = 1): Promise<void> =>
+      new Promise<void>((resolve) => {
+        const t0 = performance.now();
+        const socket = new WebSocket(order.wsUrl, connectProtocols({ room: order.room, nick: `m${index}` }));
+        socket.once('open', () => {
+          sockets.push(socket);
+          handshakesMs.push(performance.now() - t0);
+          const t1 = performance.now();
+          socket.send(JSON.stringify({ type: 'join', room: order.room, ref: 'j' }));
+          const onFrame = (data: WebSocket.RawData) => {
+            const text = data.toString();
+            if (!text.includes('"for":"join"')) return;
+            joinsMs.push(performance.now() - t1);
+            socket.off('message', onFrame);
+            resolve();
+          };
+          socket.on('message', onFrame);
+        });
+        socket.once('error', () => {
+          failed += 1;
+          // As our clients do: connect again (here at once, at most twice more).
+          if (attempt < 3) void one(index, attempt + 1).then(resolve);
+          else resolve();
+        });
+      });
+    const deadline = started + order.capMs;
+    const worker = async () => {
+      while (next < order.members && performance.now() < deadline) await one(next++);
+    };
+    await Promise.all(Array.from({ length: Math.min(order.concurrency, order.members) }, worker));
+    return { type: 'formed', handshakesMs, joinsMs, seconds: (performance.now() - started) / 1000, failed };
+  }
+
+  async function messageAll(timeoutMs: number): Promise<Extract<ClientsToParent, { type: 'delivered' }>> {
+    const text = `formed-${Date.now()}`;
+    const [sender, ...others] = sockets.filter((socket) => socket.readyState === WebSocket.OPEN);
+    const started = performance.now();
+    let reached = 0;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      if (others.length === 0) resolve();
+      for (const socket of others) {
+        const onFrame = (data: WebSocket.RawData) => {
+          if (!data.toString().includes(text)) return;
+          socket.off('message', onFrame);
+          reached += 1;
+          if (reached === others.length) {
+            clearTimeout(timer);
+            resolve();
+          }
+        };
+        socket.on('message', onFrame);
+      }
+      sender?.send(text);
+    });
+    return { type: 'delivered', seconds: (performance.now() - started) / 1000, reached };
+  }
+}
+
+/** The section's table, and its targets (issue 14). */
+export function printRoomFormation(report: RoomFormationReport, log: (line: string) => void): void {
+  const n = (x: number, digits = 2) => (Number.isNaN(x) ? '-' : x.toFixed(digits));
+  log(
+    `\nRoom formation (real clients: handshake then join; ${report.connectConcurrency} handshakes in flight)`,
+  );
+  log(
+    table(
+      [
+        'members',
+        'formed in',
+        'handshake p50',
+        'p99',
+        'join p50',
+        'p99',
+        'pushes/join',
+        'COS/join',
+        'LIST/join',
+        'message to all',
+        'msg COS',
+        'msg LIST',
+      ],
+      report.rows.map((r) => [
+        r.joined === r.members
+          ? String(r.members)
+          : `${r.joined} of ${r.members}${r.failed > 0 ? ` (${r.failed} failed)` : ''}`,
+        `${r.formationS.toFixed(1)} s`,
+        formatMs(r.handshakeP50Ms),
+        formatMs(r.handshakeP99Ms),
+        formatMs(r.joinP50Ms),
+        formatMs(r.joinP99Ms),
+        n(r.pushesPerJoin),
+        n(r.cosPerJoin),
+        n(r.listsPerJoin, 3),
+        Number.isNaN(r.messageS) ? `${r.messageReached} reached` : `${(r.messageS * 1000).toFixed(0)} ms`,
+        n(r.messageCos, 0),
+        n(r.messageLists, 0),
+      ]),
+    ),
+  );
+}
+
+export function roomFormationTargets(report: RoomFormationReport): Target[] {
+  const goals: Record<number, { formS: number; messageS: number }> = {
+    1000: { formS: 5, messageS: 1 },
+    10000: { formS: 60, messageS: 5 },
+  };
+  return report.rows.flatMap((r): Target[] => {
+    const goal = goals[r.members];
+    const formed = r.joined === r.members ? r.formationS : NaN;
+    const rows: Target[] = [
+      {
+        name: `room of ${r.members}: handshake p99`,
+        value: formatMs(r.handshakeP99Ms),
+        goal: '≤ 50 ms',
+        verdict: check(r.handshakeP99Ms, '<=', 50),
+      },
+    ];
+    if (!goal) return rows;
+    return [
+      {
+        name: `room of ${r.members}: formed`,
+        value: Number.isNaN(formed) ? `${r.joined} joined` : `${formed.toFixed(1)} s`,
+        goal: `≤ ${goal.formS} s`,
+        verdict: Number.isNaN(formed) ? 'MISS' : check(formed, '<=', goal.formS),
+      },
+      ...rows,
+      {
+        name: `room of ${r.members}: one message to all`,
+        value: Number.isNaN(r.messageS)
+          ? `${r.messageReached} reached`
+          : `${(r.messageS * 1000).toFixed(0)} ms`,
+        goal: `≤ ${goal.messageS} s`,
+        verdict: Number.isNaN(r.messageS) ? 'MISS' : check(r.messageS, '<=', goal.messageS),
+      },
+    ];
+  });
+}
