@@ -116,6 +116,8 @@ export class ClientSession {
   private cancelSyncTimer?: () => void;
   private probeRef: string | undefined;
   private joinForbidden: boolean;
+  /** The server refused our join (access control on, a room other than the token's): sync by history. */
+  private joinRefused = false;
   private buffered: ChatMessage[] = [];
   private readonly outbox: Outbox;
   private olderRef: string | undefined;
@@ -277,7 +279,10 @@ export class ClientSession {
     this.syncPages = [];
     this.syncGap = false;
     const since = this.syncSince === undefined ? {} : { since: this.syncSince };
-    const command = this.joinForbidden
+    // A token holder joins the token's room when it knows it: the server allows that one, and a first join is
+    // what announces the arrival to the room (the handshake tells nobody).
+    const byHistory = this.joinRefused || (this.joinForbidden && this.room === undefined);
+    const command = byHistory
       ? { type: 'history', ...since, limit: PAGE }
       : { type: 'join', room: this.room, ...since };
     this.ports.send(JSON.stringify({ ...command, ref: this.syncRef }));
@@ -481,9 +486,10 @@ export class ClientSession {
 
   private onError(error: Extract<ClientEnvelope, { type: 'error' }>): void {
     const ref = error.ref;
-    if (ref !== undefined && ref === this.syncRef && error.code === 'forbidden' && !this.joinForbidden) {
+    if (ref !== undefined && ref === this.syncRef && error.code === 'forbidden' && !this.joinRefused) {
       // Access control is on: the token fixes the room. Catch up by history instead, without a word.
       this.joinForbidden = true;
+      this.joinRefused = true;
       this.startSync();
       return;
     }

@@ -86,7 +86,8 @@ describe('plain-text clients, identity tags, members and typing on the local sta
       expect(await reader.waitFor(/^alice: said before/)).toBe('alice: said before the plain client came');
       alice.send('hi');
       expect(await reader.waitFor(/^alice: hi$/)).toBe('alice: hi');
-      await join({ nick: 'bob' });
+      // A protocol client's arrival is announced on its first join (docs/protocol.md, "Rooms of any size").
+      await identify({ room: 'lobby', nick: 'bob' });
       expect(await reader.waitFor(/^\* bob joined/)).toMatch(/^\* bob joined \(\d+ online\)$/);
 
       // It talks too: its text reaches protocol clients as a message, and it is sent no ack.

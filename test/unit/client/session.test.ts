@@ -325,6 +325,19 @@ describe('client session: reconnect cases', () => {
     expect(of('reconnect')).toEqual([{ type: 'reconnect', reason: 'the server forgot this connection' }]);
   });
 
+  it('a token holder that knows its room joins it (its arrival is announced on a first join)', () => {
+    const { session, receive, sent } = harness({ room: 'vip', nick: undefined, tokenHolder: true });
+    session.opened();
+    const sync = sent.at(-1)!;
+    expect(sync).toMatchObject({ type: 'join', room: 'vip' });
+    // Refused anyway (a room other than the token's): history, and no second join.
+    receive({ type: 'error', code: 'forbidden', message: 'no', ref: sync.ref });
+    expect(sent.at(-1)).toMatchObject({ type: 'history' });
+    session.closed();
+    session.opened();
+    expect(sent.at(-1)).toMatchObject({ type: 'history' });
+  });
+
   it('a server that forbids join (no token known) is caught up by history without an error', () => {
     const { session, receive, sent, of } = harness();
     session.opened();
