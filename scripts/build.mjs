@@ -9,7 +9,19 @@
 //
 // `node scripts/build.mjs --only <tool>` builds one of dist/tools (what `npm run cli` and `npm run token` need), and
 // not even that when the bundle is newer than every file it was built from (listed in <tool>.inputs.json).
-import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'fs';
+// `node scripts/build.mjs --profile-transport <file>` writes an unminified transport bundle there, for
+// `npm run bench -- --profile` (so that profiles name functions). Every esbuild setting lives in this file.
+import {
+  chmodSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'fs';
 import path from 'path';
 import { fileURLToPath } from 'url';
 
@@ -24,6 +36,7 @@ const TOOLS = {
   load: 'scripts/load/load.ts',
   token: 'scripts/token.ts',
   deploy: 'scripts/deploy/deploy.ts',
+  'bench-runner': 'scripts/bench/runner.ts',
 };
 
 function toolOptions(name, entry) {
@@ -78,6 +91,31 @@ async function buildTool(name, entry) {
   writeFileSync(path.join(dist, 'tools', `${name}.inputs.json`), JSON.stringify(inputs));
 }
 
+// Libraries the COS SDK loads but never uses for the calls this project makes: every file in scripts/bundle-stubs
+// replaces the module of its name (each stub says why).
+const stubs = path.join(root, 'scripts/bundle-stubs');
+const FUNCTION_ALIASES = Object.fromEntries(
+  readdirSync(stubs)
+    .filter((file) => file.endsWith('.js'))
+    .map((file) => [file.slice(0, -3), path.join(stubs, file)]),
+);
+
+/** An SCF function's bundle: self-contained (SCF's runtime ships no libraries), node20, minified unless asked. */
+function functionOptions(name, outfile, { minify = true } = {}) {
+  return {
+    entryPoints: [path.join(root, 'code/functions', `${name}.ts`)],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    target: 'node20', // SCF runtime Nodejs20.19 (docs/deploy.md says why that one)
+    format: 'cjs',
+    minify,
+    alias: FUNCTION_ALIASES,
+    legalComments: 'none',
+    logLevel: 'warning',
+  };
+}
+
 // Loaded on demand: starting esbuild costs more than the up-to-date check it would follow.
 const build = async (options) => (await import('esbuild')).build(options);
 
@@ -86,17 +124,16 @@ if (only !== -1) {
   await buildOne(process.argv[only + 1]);
   process.exit(0);
 }
+const profileTransport = process.argv.indexOf('--profile-transport');
+if (profileTransport !== -1) {
+  await build(
+    functionOptions('transport', path.resolve(process.argv[profileTransport + 1]), { minify: false }),
+  );
+  process.exit(0);
+}
 
 // dist/web is not emptied: a deploy writes dist/web/config.json there, which a rebuild must keep.
 rmSync(path.join(dist, 'functions'), { recursive: true, force: true });
-
-// Libraries the COS SDK loads but never uses for the calls this project makes (each stub says why).
-const stub = (name) => path.join(root, 'scripts/bundle-stubs', `${name}.js`);
-const FUNCTION_ALIASES = {
-  'http-signature': stub('http-signature'),
-  'tough-cookie': stub('tough-cookie'),
-  'mime-types': stub('mime-types'),
-};
 
 const started = Date.now();
 await Promise.all([
@@ -113,21 +150,7 @@ await Promise.all([
     legalComments: 'none',
     logLevel: 'warning',
   }),
-  ...FUNCTIONS.map((name) =>
-    build({
-      entryPoints: [path.join(root, 'code/functions', `${name}.ts`)],
-      outfile: path.join(dist, 'functions', name, 'index.js'),
-      bundle: true,
-      platform: 'node',
-      target: 'node20', // SCF runtime Nodejs20.19 (docs/deploy.md says why that one)
-      format: 'cjs',
-      minify: true,
-      alias: FUNCTION_ALIASES,
-      legalComments: 'none',
-      metafile: false,
-      logLevel: 'warning',
-    }),
-  ),
+  ...FUNCTIONS.map((name) => build(functionOptions(name, path.join(dist, 'functions', name, 'index.js')))),
   ...AWS_FUNCTIONS.map((name) =>
     build({
       entryPoints: [path.join(root, 'code/functions/aws', `${name}.ts`)],

@@ -1,14 +1,5 @@
-import { buildSync } from 'esbuild';
-import {
-  cpSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'fs';
+import { spawnSync } from 'child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import os from 'os';
 import path from 'path';
 import { isMainThread, workerData } from 'worker_threads';
@@ -118,46 +109,24 @@ function machine(): Record<string, string | number> {
   };
 }
 
-/** The child runner, built here so that it is exactly what runner.ts says (build.mjs does not know it). */
-function buildRunner(root: string): string {
-  const outfile = path.join(root, 'dist', 'tools', 'bench-runner.js');
-  buildSync({
-    entryPoints: [path.join(root, 'scripts', 'bench', 'runner.ts')],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    target: 'node16',
-    format: 'cjs',
-    packages: 'external',
-    logLevel: 'warning',
-  });
-  return outfile;
+/** The child runner: dist/tools/bench-runner.js, which `npm run bench` builds first (scripts/build.mjs). */
+function runnerBundle(root: string): string {
+  const file = path.join(root, 'dist', 'tools', 'bench-runner.js');
+  if (!existsSync(file)) throw new Error(`${file} is missing: run npm run bench, which builds it`);
+  return file;
 }
 
-/**
- * An unminified transport bundle for --profile, so that profiles name functions and modules. Same stubs as
- * build.mjs (every file in scripts/bundle-stubs replaces the module of its name).
- */
+/** An unminified transport bundle for --profile, so that profiles name functions and modules (build.mjs). */
 function buildProfileBundle(root: string, dir: string): string {
   const outfile = path.join(dir, 'transport.js');
-  const stubs = path.join(root, 'scripts', 'bundle-stubs');
-  const alias = existsSync(stubs)
-    ? Object.fromEntries(
-        readdirSync(stubs)
-          .filter((f) => f.endsWith('.js'))
-          .map((f) => [f.slice(0, -3), path.join(stubs, f)]),
-      )
-    : {};
-  buildSync({
-    entryPoints: [path.join(root, 'code', 'functions', 'transport.ts')],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    target: 'node16',
-    format: 'cjs',
-    alias,
-    logLevel: 'warning',
-  });
+  const built = spawnSync(
+    process.execPath,
+    [path.join(root, 'scripts', 'build.mjs'), '--profile-transport', outfile],
+    {
+      stdio: 'inherit',
+    },
+  );
+  if (built.status !== 0) throw new Error('scripts/build.mjs --profile-transport failed');
   return outfile;
 }
 
@@ -401,7 +370,7 @@ async function main(): Promise<void> {
   const root = path.resolve(__dirname, '..', '..');
   const started = Date.now();
   const stamp = new Date(started).toISOString().replace(/[:.]/g, '-');
-  const runner = buildRunner(root);
+  const runner = runnerBundle(root);
   // Other people rebuild dist/ while we run (build.mjs empties dist/functions first): measure a private copy.
   const snapshot = mkdtempSync(path.join(os.tmpdir(), 'wschat-bench-'));
   const functionsDir = path.join(snapshot, 'functions');
