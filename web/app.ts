@@ -1,4 +1,4 @@
-import { connectProtocols, type ChatMessage } from '../code/chat/protocol';
+import { connectProtocols, IDENTITY_KEY, newIdentityKey, type ChatMessage } from '../code/chat/protocol';
 import type { PresenceFrame } from '../code/client/envelope';
 import { ClientSession, type SendUpdate, type SessionEvent } from '../code/client/session';
 import {
@@ -31,6 +31,7 @@ const KEYS = {
   room: 'wschat.room',
   rooms: 'wschat.rooms',
   own: 'wschat.own',
+  identity: 'wschat.identity',
 };
 const MAX_RECENT_ROOMS = 8;
 const MAX_OWN_KEYS = 100;
@@ -104,6 +105,7 @@ class ChatApp {
   private readonly session: ClientSession;
   /** This tab's prefix of message ids (cids): what carries it is ours, whatever our nick or tag was then. */
   private readonly clientId: string;
+  private readonly identityKey: string;
   private nick: string | undefined;
   private room: string;
   private tag: string | undefined;
@@ -126,6 +128,10 @@ class ChatApp {
     this.ownKeys = new Set(tabStorage.getList(KEYS.own));
     // Per page load: a tab duplicated from this one (which copies sessionStorage) is another person.
     this.clientId = Math.random().toString(36).slice(2, 10);
+    // The identity key keeps this person's #tag across reconnects and reloads; per tab, as the nick is.
+    const key = tabStorage.get(KEYS.identity);
+    this.identityKey = key !== undefined && IDENTITY_KEY.test(key) ? key : newIdentityKey();
+    tabStorage.set(KEYS.identity, this.identityKey);
     const stored = storage.get(KEYS.nick);
     this.nick = stored !== undefined && checkNick(stored).ok ? stored : undefined;
     this.room = DEFAULT_ROOM;
@@ -145,6 +151,12 @@ class ChatApp {
     this.session = this.createSession();
     this.wire();
     this.render();
+  }
+
+  /** What this tab offers at connect: its token, or its room, nick and identity key. */
+  private protocols(): string[] {
+    if (this.token) return connectProtocols({ token: this.token });
+    return connectProtocols({ ...this.session.connectOptions(), key: this.identityKey });
   }
 
   private createSession(): ClientSession {
@@ -200,7 +212,7 @@ class ChatApp {
     this.eventsUrl = eventsUrlFor(config.wsUrl);
     this.maxMessageBytes = config.maxMessageBytes;
     this.connection = new Connection(config.wsUrl, this.eventsUrl, config.heartbeatSeconds * 1000, {
-      protocols: () => connectProtocols(this.token ? { token: this.token } : this.session.connectOptions()),
+      protocols: () => this.protocols(),
       connecting: () => this.onConnecting(),
       open: () => this.session.opened(),
       frame: (value) => this.session.receivedParsed(value),
@@ -269,7 +281,7 @@ class ChatApp {
     this.askingWhy = true;
     const controller = new AbortController();
     try {
-      const protocols = connectProtocols(this.token ? { token: this.token } : this.session.connectOptions());
+      const protocols = this.protocols();
       const query = sseQuery(protocols).toString();
       const response = await fetch(`${this.eventsUrl}${query ? `?${query}` : ''}`, {
         signal: controller.signal,

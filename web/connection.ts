@@ -1,3 +1,4 @@
+import { decodeTextBase64Url } from '../code/chat/base64url';
 import { backoffDelay } from './util';
 
 /**
@@ -55,13 +56,11 @@ export function sseQuery(protocols: readonly string[]): URLSearchParams {
   for (const entry of protocols) {
     const dot = entry.indexOf('.');
     const [name, value] = [entry.slice(0, dot), entry.slice(dot + 1)];
-    if (name === 'room' || name === 'token') query.set(name, value);
+    if (name === 'room' || name === 'token' || name === 'key') query.set(name, value);
     else if (name === 'nick') {
       // The gateway base64url-encodes the nick again for register: it travels plain here.
-      const bytes = Uint8Array.from(atob(value.replace(/-/g, '+').replace(/_/g, '/')), (c) =>
-        c.charCodeAt(0),
-      );
-      query.set('nick', new TextDecoder().decode(bytes));
+      const nick = decodeTextBase64Url(value);
+      if (nick !== undefined) query.set('nick', nick);
     }
   }
   return query;

@@ -1,5 +1,5 @@
 import { isJsonObject, ownField } from '../util/json';
-import { decodeTextBase64Url, encodeTextBase64Url } from './base64url';
+import { decodeTextBase64Url, encodeBase64Url, encodeTextBase64Url } from './base64url';
 
 /**
  * The chat protocol, version 1 (documented in docs/protocol.md). Client frames are JSON commands, or plain text,
@@ -282,11 +282,7 @@ export const IDENTITY_KEY = /^[A-Za-z0-9_-]{22,128}$/;
  * every connect: 24 random bytes as base64url. Browser-safe: Web Crypto, which Node 20 has too.
  */
 export function newIdentityKey(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(24));
-  return btoa(String.fromCharCode(...bytes))
-    .replace(/\+/g, '-')
-    .replace(/\//g, '_')
-    .replace(/=+$/, '');
+  return encodeBase64Url(crypto.getRandomValues(new Uint8Array(24)));
 }
 
 export function connectProtocols(options: {

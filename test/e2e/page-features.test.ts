@@ -167,11 +167,20 @@ test('two tabs of one browser are two people: each sees the other’s messages o
   expect(await side(secondPage, 'from the second tab')).toBe(true);
   expect(await side(secondPage, 'from the first tab')).toBe(false);
 
-  // A reload keeps the tab's identity: its earlier message is still its own.
+  // Two people, two tags (each tab has its own identity key), though they picked the same name.
+  const tagOf = async (page: Page) => (await page.locator('#me-tag').textContent())?.replace(/^#/, '') ?? '';
+  const firstTag = await tagOf(first.page);
+  const secondTag = await tagOf(secondPage);
+  expect(firstTag).toMatch(/^[0-9a-f]{4}$/);
+  expect(secondTag).toMatch(/^[0-9a-f]{4}$/);
+
+  // A reload keeps the tab's identity: its earlier message is still its own, and its tag is the same.
   await secondPage.reload();
   await waitOnline(secondPage);
   await waitForMessage(secondPage, 'from the second tab');
   expect(await side(secondPage, 'from the second tab')).toBe(true);
   expect(await side(secondPage, 'from the first tab')).toBe(false);
+  expect(await tagOf(secondPage)).toBe(secondTag);
+  expect(secondTag).not.toBe(firstTag);
   expect(second.problems).toEqual([]);
 });
