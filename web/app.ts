@@ -10,7 +10,7 @@ import {
   type PageParams,
 } from './config';
 import { Connection, sseQuery, type CloseInfo } from './connection';
-import { MessageList, type MessageRow } from './view';
+import { avatar, MessageList, type MessageRow } from './view';
 import {
   checkNick,
   checkRoom,
@@ -69,7 +69,12 @@ const dom = {
   inviteRoom: byId('invite-room', HTMLElement),
   inviteCopy: byId('invite-copy', HTMLButtonElement),
   roomLabel: byId('room-label', HTMLSpanElement),
-  online: byId('online', HTMLParagraphElement),
+  online: byId('online', HTMLButtonElement),
+  members: byId('members', HTMLElement),
+  membersClose: byId('members-close', HTMLButtonElement),
+  memberList: byId('member-list', HTMLUListElement),
+  membersNote: byId('members-note', HTMLParagraphElement),
+  membersMore: byId('members-more', HTMLButtonElement),
   onlineText: byId('online-text', HTMLSpanElement),
   status: byId('status', HTMLDivElement),
   statusText: byId('status-text', HTMLSpanElement),
@@ -119,6 +124,8 @@ class ChatApp {
   private stopped = false;
   /** The server wants a token and the page has none: nothing to edit, nothing to send. */
   private inviteOnly = false;
+  /** The cursor of the member list's next page, while there is one. */
+  private membersNext: string | undefined;
 
   constructor(private readonly params: PageParams) {
     this.token = params.token;
@@ -341,6 +348,8 @@ class ChatApp {
       case 'notice':
         this.list.addNotice(`${event.text[0]!.toUpperCase()}${event.text.slice(1)}.`, 'info');
         return;
+      case 'members':
+        return this.onMembers(event);
       case 'history':
         return;
     }
@@ -352,6 +361,7 @@ class ChatApp {
       this.list.clear();
       this.rows.clear();
       this.closeMenu();
+      this.closeMembers();
       dom.input.focus();
     }
     this.room = event.room;
@@ -464,7 +474,68 @@ class ChatApp {
     }
   }
 
+  // ---- the member list --------------------------------------------------------------------------------
+
+  /** One page at a time (the server allows a page per 2 s): "More" asks for the next, nothing loads by itself. */
+  private openMembers(): void {
+    dom.members.hidden = false;
+    dom.online.setAttribute('aria-expanded', 'true');
+    dom.memberList.replaceChildren();
+    this.membersNext = undefined;
+    dom.membersMore.hidden = true;
+    this.askMembers(undefined);
+  }
+
+  private closeMembers(): void {
+    dom.members.hidden = true;
+    dom.online.setAttribute('aria-expanded', 'false');
+  }
+
+  private askMembers(after: string | undefined): void {
+    const asked = this.session.requestMembers(after);
+    dom.membersMore.disabled = true;
+    this.setMembersNote(asked ? 'Loading…' : 'Not connected: the list shows once the chat is online.');
+  }
+
+  private onMembers(event: Extract<SessionEvent, { type: 'members' }>): void {
+    if (dom.members.hidden || event.room !== this.room) return;
+    dom.memberList.append(
+      ...event.members.map((member) => {
+        const li = document.createElement('li');
+        const nick = document.createElement('span');
+        nick.className = 'nick';
+        nick.textContent = member.nick;
+        const tag = document.createElement('span');
+        tag.className = 'tag';
+        tag.textContent = `#${member.tag}`;
+        const self = member.tag === this.tag ? document.createElement('span') : undefined;
+        if (self) {
+          self.className = 'tag';
+          self.textContent = '(you)';
+        }
+        li.append(avatar(member.nick), nick, tag, ...(self ? [self] : []));
+        return li;
+      }),
+    );
+    this.membersNext = event.next;
+    dom.membersMore.hidden = event.next === undefined;
+    dom.membersMore.disabled = false;
+    const empty = dom.memberList.childElementCount === 0;
+    this.setMembersNote(empty ? 'Nobody is listed in this room.' : undefined);
+  }
+
+  private setMembersNote(text: string | undefined): void {
+    dom.membersNote.textContent = text ?? '';
+    dom.membersNote.hidden = text === undefined;
+  }
+
   private onError(error: Extract<SessionEvent, { type: 'error' }>): void {
+    if (error.about === 'members') {
+      dom.membersMore.disabled = false;
+      dom.membersMore.hidden = this.membersNext === undefined;
+      this.setMembersNote(`${this.errorTitle(error.code)}: ${error.message}`);
+      return;
+    }
     if (error.about === 'nick') {
       this.renaming = false;
       dom.nickSave.disabled = false;
@@ -680,6 +751,15 @@ class ChatApp {
       if (open) dom.nickInput.focus();
     });
     dom.scrim.addEventListener('click', () => this.closeMenu());
+    dom.online.addEventListener('click', () => {
+      if (dom.members.hidden) this.openMembers();
+      else this.closeMembers();
+    });
+    dom.membersClose.addEventListener('click', () => {
+      this.closeMembers();
+      dom.online.focus();
+    });
+    dom.membersMore.addEventListener('click', () => this.askMembers(this.membersNext));
     dom.inviteCopy.addEventListener('click', () => {
       const url = new URL(window.location.href);
       url.search = '';
@@ -692,6 +772,10 @@ class ChatApp {
       );
     });
     document.addEventListener('keydown', (event) => {
+      if (event.key === 'Escape' && !dom.members.hidden) {
+        this.closeMembers();
+        dom.online.focus();
+      }
       if (event.key === 'Escape' && dom.app.classList.contains('menu-open')) {
         this.closeMenu();
         dom.menuButton.focus();

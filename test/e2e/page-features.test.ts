@@ -175,3 +175,34 @@ test('two tabs of one browser are two people: each sees the other’s messages o
   expect(await side(secondPage, 'from the first tab')).toBe(false);
   expect(second.problems).toEqual([]);
 });
+
+test('"N online" opens the member list: every name with its tag', async () => {
+  const first = await chat(stack, { nick: 'Mira', room: 'members' });
+  await waitOnline(first.page);
+  const second = await chat(stack, { nick: 'Noor', room: 'members' });
+  await waitOnline(second.page);
+  await waitForOnlineCount(first.page, 2);
+  const tagOf = async (page: Page) => ((await page.locator('#me-tag').textContent()) ?? '').trim();
+  const [firstTag, secondTag] = [await tagOf(first.page), await tagOf(second.page)];
+  expect(firstTag).toMatch(/^#\S+$/);
+  expect(secondTag).toMatch(/^#\S+$/);
+
+  await first.page.locator('#online').click();
+  const panel = first.page.locator('#members');
+  await panel.waitFor();
+  await first.page.locator('#member-list li').nth(1).waitFor({ timeout: 10_000 });
+  const rows = await first.page
+    .locator('#member-list li')
+    .evaluateAll((items) =>
+      items.map((li) => `${li.querySelector('.nick')?.textContent} ${li.querySelector('.tag')?.textContent}`),
+    );
+  expect(rows.sort()).toEqual([`Noor ${secondTag}`, `Mira ${firstTag}`].sort());
+  expect(await first.page.locator('#online').getAttribute('aria-expanded')).toBe('true');
+  // Two people fit one page: no "More".
+  expect(await first.page.locator('#members-more').isHidden()).toBe(true);
+
+  await first.page.setViewportSize({ width: 1280, height: 800 });
+  await first.page.screenshot({ path: `${screenshotDir}/page-members-desktop.png` });
+  await first.page.keyboard.press('Escape');
+  expect(await panel.isHidden()).toBe(true);
+});
