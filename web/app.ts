@@ -84,6 +84,10 @@ const dom = {
   messages: byId('messages', HTMLOListElement),
   jump: byId('jump', HTMLButtonElement),
   composer: byId('composer', HTMLFormElement),
+  watchBar: byId('watch-bar', HTMLDivElement),
+  watchRoom: byId('watch-room', HTMLElement),
+  pickName: byId('pick-name', HTMLButtonElement),
+  welcomeWatch: byId('welcome-watch', HTMLButtonElement),
   input: byId('message-input', HTMLTextAreaElement),
   send: byId('send', HTMLButtonElement),
   composerLimit: byId('composer-limit', HTMLParagraphElement),
@@ -124,6 +128,13 @@ class ChatApp {
   private stopped = false;
   /** The server wants a token and the page has none: nothing to edit, nothing to send. */
   private inviteOnly = false;
+  /**
+   * No name chosen yet: the page still connects (the server admits it as a guest) and shows the room live, but
+   * the composer waits until a name is picked. The guest name is never remembered.
+   */
+  private watching = false;
+  /** The name a watcher picked is on its way to the server (a refusal sends them back to watching). */
+  private picking = false;
   /** The cursor of the member list's next page, while there is one. */
   private membersNext: string | undefined;
 
@@ -213,15 +224,31 @@ class ChatApp {
       frame: (value) => this.session.receivedParsed(value),
       closed: (info) => this.onClosed(info),
     });
-    if (this.nick === undefined && this.token === undefined) this.askForNick();
-    else this.connection.start();
+    if (this.nick === undefined && this.token === undefined) this.setWatching(true);
+    this.connection.start();
+  }
+
+  private setWatching(watching: boolean): void {
+    this.watching = watching;
+    dom.app.classList.toggle('watching', watching);
+    dom.watchBar.hidden = !watching;
+    dom.input.disabled = watching;
   }
 
   private askForNick(): void {
-    this.setStatus('offline', 'Not joined yet');
     dom.welcomeRoom.value = this.room;
     dom.welcome.showModal();
     dom.welcomeNick.focus();
+  }
+
+  /** A watcher picked a name: the open connection takes it (`nick`), so what is shown stays. */
+  private pickName(nick: string, room: string): void {
+    this.nick = nick;
+    this.picking = this.session.isConnected;
+    this.session.setNick(nick);
+    this.setWatching(false);
+    if (room !== this.room) this.switchRoom(room);
+    this.render();
   }
 
   // ---- connection events ------------------------------------------------------------------------------
@@ -370,13 +397,16 @@ class ChatApp {
     this.rememberOwn(event.tag, event.nick);
     if (this.token === undefined) {
       storage.set(KEYS.room, this.room);
-      storage.set(KEYS.nick, this.nick);
+      if (!this.watching) storage.set(KEYS.nick, this.nick);
     }
     this.rememberRoom(this.room);
     this.render();
   }
 
   private onRenamed(nick: string, tag: string): void {
+    // A watcher renamed from the sidebar has picked a name too.
+    if (this.watching) this.setWatching(false);
+    this.picking = false;
     const previous = this.nick;
     this.nick = nick;
     this.tag = tag;
@@ -536,6 +566,16 @@ class ChatApp {
       this.setMembersNote(`${this.errorTitle(error.code)}: ${error.message}`);
       return;
     }
+    if (error.about === 'nick' && this.picking) {
+      // The name picked to stop watching was refused: back to watching, and ask again with the reason.
+      this.picking = false;
+      this.nick = this.session.identity.nick;
+      this.setWatching(true);
+      this.render();
+      this.askForNick();
+      showFieldError(dom.welcomeError, dom.welcomeNick, error.message);
+      return;
+    }
     if (error.about === 'nick') {
       this.renaming = false;
       dom.nickSave.disabled = false;
@@ -575,6 +615,7 @@ class ChatApp {
       return;
     }
     // Not connected: the next connection introduces us under the new name.
+    this.setWatching(false);
     this.nick = checked.value;
     this.session.setNick(checked.value);
     storage.set(KEYS.nick, checked.value);
@@ -705,6 +746,7 @@ class ChatApp {
     // Invitations with tokens are issued by a backend; a plain link only makes sense for open chats.
     dom.invite.hidden = locked || navigator.clipboard === undefined;
     dom.inviteRoom.textContent = `#${this.room}`;
+    dom.watchRoom.textContent = `#${this.room}`;
     const rooms = locked ? [this.room] : storage.getList(KEYS.rooms);
     if (!rooms.includes(this.room)) rooms.unshift(this.room);
     dom.roomList.replaceChildren(
@@ -821,7 +863,8 @@ class ChatApp {
       dom.input.focus();
     });
 
-    dom.welcome.addEventListener('cancel', (event) => event.preventDefault());
+    dom.pickName.addEventListener('click', () => this.askForNick());
+    dom.welcomeWatch.addEventListener('click', () => dom.welcome.close());
     dom.welcomeForm.addEventListener('submit', (event) => {
       event.preventDefault();
       const nick = checkNick(dom.welcomeNick.value);
@@ -829,15 +872,8 @@ class ChatApp {
       if (!nick.ok) return showFieldError(dom.welcomeError, dom.welcomeNick, nick.reason);
       if (!room.ok) return showFieldError(dom.welcomeError, dom.welcomeRoom, room.reason);
       showFieldError(dom.welcomeError, dom.welcomeNick, undefined);
-      this.nick = nick.value;
-      this.room = room.value;
-      this.session.setNick(nick.value);
-      this.session.join(room.value);
-      storage.set(KEYS.nick, nick.value);
-      storage.set(KEYS.room, room.value);
       dom.welcome.close();
-      this.render();
-      this.connection?.start();
+      this.pickName(nick.value, room.value);
       dom.input.focus();
     });
 
