@@ -10,7 +10,7 @@ import {
   type PageParams,
 } from './config';
 import { Connection, sseQuery, type CloseInfo } from './connection';
-import { MessageList, type MessageRow } from './view';
+import { avatar, MessageList, type MessageRow } from './view';
 import {
   checkNick,
   checkRoom,
@@ -70,7 +70,12 @@ const dom = {
   inviteRoom: byId('invite-room', HTMLElement),
   inviteCopy: byId('invite-copy', HTMLButtonElement),
   roomLabel: byId('room-label', HTMLSpanElement),
-  online: byId('online', HTMLParagraphElement),
+  online: byId('online', HTMLButtonElement),
+  members: byId('members', HTMLElement),
+  membersClose: byId('members-close', HTMLButtonElement),
+  memberList: byId('member-list', HTMLUListElement),
+  membersNote: byId('members-note', HTMLParagraphElement),
+  membersMore: byId('members-more', HTMLButtonElement),
   onlineText: byId('online-text', HTMLSpanElement),
   status: byId('status', HTMLDivElement),
   statusText: byId('status-text', HTMLSpanElement),
@@ -80,6 +85,10 @@ const dom = {
   messages: byId('messages', HTMLOListElement),
   jump: byId('jump', HTMLButtonElement),
   composer: byId('composer', HTMLFormElement),
+  watchBar: byId('watch-bar', HTMLDivElement),
+  watchRoom: byId('watch-room', HTMLElement),
+  pickName: byId('pick-name', HTMLButtonElement),
+  welcomeWatch: byId('welcome-watch', HTMLButtonElement),
   input: byId('message-input', HTMLTextAreaElement),
   send: byId('send', HTMLButtonElement),
   composerLimit: byId('composer-limit', HTMLParagraphElement),
@@ -121,6 +130,15 @@ class ChatApp {
   private stopped = false;
   /** The server wants a token and the page has none: nothing to edit, nothing to send. */
   private inviteOnly = false;
+  /**
+   * No name chosen yet: the page still connects (the server admits it as a guest) and shows the room live, but
+   * the composer waits until a name is picked. The guest name is never remembered.
+   */
+  private watching = false;
+  /** The name a watcher picked is on its way to the server (a refusal sends them back to watching). */
+  private picking = false;
+  /** The cursor of the member list's next page, while there is one. */
+  private membersNext: string | undefined;
 
   constructor(private readonly params: PageParams) {
     this.token = params.token;
@@ -218,15 +236,31 @@ class ChatApp {
       frame: (value) => this.session.receivedParsed(value),
       closed: (info) => this.onClosed(info),
     });
-    if (this.nick === undefined && this.token === undefined) this.askForNick();
-    else this.connection.start();
+    if (this.nick === undefined && this.token === undefined) this.setWatching(true);
+    this.connection.start();
+  }
+
+  private setWatching(watching: boolean): void {
+    this.watching = watching;
+    dom.app.classList.toggle('watching', watching);
+    dom.watchBar.hidden = !watching;
+    dom.input.disabled = watching;
   }
 
   private askForNick(): void {
-    this.setStatus('offline', 'Not joined yet');
     dom.welcomeRoom.value = this.room;
     dom.welcome.showModal();
     dom.welcomeNick.focus();
+  }
+
+  /** A watcher picked a name: the open connection takes it (`nick`), so what is shown stays. */
+  private pickName(nick: string, room: string): void {
+    this.nick = nick;
+    this.picking = this.session.isConnected;
+    this.session.setNick(nick);
+    this.setWatching(false);
+    if (room !== this.room) this.switchRoom(room);
+    this.render();
   }
 
   // ---- connection events ------------------------------------------------------------------------------
@@ -353,6 +387,8 @@ class ChatApp {
       case 'notice':
         this.list.addNotice(`${event.text[0]!.toUpperCase()}${event.text.slice(1)}.`, 'info');
         return;
+      case 'members':
+        return this.onMembers(event);
       case 'history':
         return;
     }
@@ -364,6 +400,7 @@ class ChatApp {
       this.list.clear();
       this.rows.clear();
       this.closeMenu();
+      this.closeMembers();
       dom.input.focus();
     }
     this.room = event.room;
@@ -372,13 +409,16 @@ class ChatApp {
     this.rememberOwn(event.tag, event.nick);
     if (this.token === undefined) {
       storage.set(KEYS.room, this.room);
-      storage.set(KEYS.nick, this.nick);
+      if (!this.watching) storage.set(KEYS.nick, this.nick);
     }
     this.rememberRoom(this.room);
     this.render();
   }
 
   private onRenamed(nick: string, tag: string): void {
+    // A watcher renamed from the sidebar has picked a name too.
+    if (this.watching) this.setWatching(false);
+    this.picking = false;
     const previous = this.nick;
     this.nick = nick;
     this.tag = tag;
@@ -476,7 +516,78 @@ class ChatApp {
     }
   }
 
+  // ---- the member list --------------------------------------------------------------------------------
+
+  /** One page at a time (the server allows a page per 2 s): "More" asks for the next, nothing loads by itself. */
+  private openMembers(): void {
+    dom.members.hidden = false;
+    dom.online.setAttribute('aria-expanded', 'true');
+    dom.memberList.replaceChildren();
+    this.membersNext = undefined;
+    dom.membersMore.hidden = true;
+    this.askMembers(undefined);
+  }
+
+  private closeMembers(): void {
+    dom.members.hidden = true;
+    dom.online.setAttribute('aria-expanded', 'false');
+  }
+
+  private askMembers(after: string | undefined): void {
+    const asked = this.session.requestMembers(after);
+    dom.membersMore.disabled = true;
+    this.setMembersNote(asked ? 'Loading…' : 'Not connected: the list shows once the chat is online.');
+  }
+
+  private onMembers(event: Extract<SessionEvent, { type: 'members' }>): void {
+    if (dom.members.hidden || event.room !== this.room) return;
+    dom.memberList.append(
+      ...event.members.map((member) => {
+        const li = document.createElement('li');
+        const nick = document.createElement('span');
+        nick.className = 'nick';
+        nick.textContent = member.nick;
+        const tag = document.createElement('span');
+        tag.className = 'tag';
+        tag.textContent = `#${member.tag}`;
+        const self = member.tag === this.tag ? document.createElement('span') : undefined;
+        if (self) {
+          self.className = 'tag';
+          self.textContent = '(you)';
+        }
+        li.append(avatar(member.nick), nick, tag, ...(self ? [self] : []));
+        return li;
+      }),
+    );
+    this.membersNext = event.next;
+    dom.membersMore.hidden = event.next === undefined;
+    dom.membersMore.disabled = false;
+    const empty = dom.memberList.childElementCount === 0;
+    this.setMembersNote(empty ? 'Nobody is listed in this room.' : undefined);
+  }
+
+  private setMembersNote(text: string | undefined): void {
+    dom.membersNote.textContent = text ?? '';
+    dom.membersNote.hidden = text === undefined;
+  }
+
   private onError(error: Extract<SessionEvent, { type: 'error' }>): void {
+    if (error.about === 'members') {
+      dom.membersMore.disabled = false;
+      dom.membersMore.hidden = this.membersNext === undefined;
+      this.setMembersNote(`${this.errorTitle(error.code)}: ${error.message}`);
+      return;
+    }
+    if (error.about === 'nick' && this.picking) {
+      // The name picked to stop watching was refused: back to watching, and ask again with the reason.
+      this.picking = false;
+      this.nick = this.session.identity.nick;
+      this.setWatching(true);
+      this.render();
+      this.askForNick();
+      showFieldError(dom.welcomeError, dom.welcomeNick, error.message);
+      return;
+    }
     if (error.about === 'nick') {
       this.renaming = false;
       dom.nickSave.disabled = false;
@@ -516,6 +627,7 @@ class ChatApp {
       return;
     }
     // Not connected: the next connection introduces us under the new name.
+    this.setWatching(false);
     this.nick = checked.value;
     this.session.setNick(checked.value);
     storage.set(KEYS.nick, checked.value);
@@ -646,6 +758,7 @@ class ChatApp {
     // Invitations with tokens are issued by a backend; a plain link only makes sense for open chats.
     dom.invite.hidden = locked || navigator.clipboard === undefined;
     dom.inviteRoom.textContent = `#${this.room}`;
+    dom.watchRoom.textContent = `#${this.room}`;
     const rooms = locked ? [this.room] : storage.getList(KEYS.rooms);
     if (!rooms.includes(this.room)) rooms.unshift(this.room);
     dom.roomList.replaceChildren(
@@ -692,6 +805,15 @@ class ChatApp {
       if (open) dom.nickInput.focus();
     });
     dom.scrim.addEventListener('click', () => this.closeMenu());
+    dom.online.addEventListener('click', () => {
+      if (dom.members.hidden) this.openMembers();
+      else this.closeMembers();
+    });
+    dom.membersClose.addEventListener('click', () => {
+      this.closeMembers();
+      dom.online.focus();
+    });
+    dom.membersMore.addEventListener('click', () => this.askMembers(this.membersNext));
     dom.inviteCopy.addEventListener('click', () => {
       const url = new URL(window.location.href);
       url.search = '';
@@ -704,6 +826,10 @@ class ChatApp {
       );
     });
     document.addEventListener('keydown', (event) => {
+      if (event.key === 'Escape' && !dom.members.hidden) {
+        this.closeMembers();
+        dom.online.focus();
+      }
       if (event.key === 'Escape' && dom.app.classList.contains('menu-open')) {
         this.closeMenu();
         dom.menuButton.focus();
@@ -749,7 +875,8 @@ class ChatApp {
       dom.input.focus();
     });
 
-    dom.welcome.addEventListener('cancel', (event) => event.preventDefault());
+    dom.pickName.addEventListener('click', () => this.askForNick());
+    dom.welcomeWatch.addEventListener('click', () => dom.welcome.close());
     dom.welcomeForm.addEventListener('submit', (event) => {
       event.preventDefault();
       const nick = checkNick(dom.welcomeNick.value);
@@ -757,15 +884,8 @@ class ChatApp {
       if (!nick.ok) return showFieldError(dom.welcomeError, dom.welcomeNick, nick.reason);
       if (!room.ok) return showFieldError(dom.welcomeError, dom.welcomeRoom, room.reason);
       showFieldError(dom.welcomeError, dom.welcomeNick, undefined);
-      this.nick = nick.value;
-      this.room = room.value;
-      this.session.setNick(nick.value);
-      this.session.join(room.value);
-      storage.set(KEYS.nick, nick.value);
-      storage.set(KEYS.room, room.value);
       dom.welcome.close();
-      this.render();
-      this.connection?.start();
+      this.pickName(nick.value, room.value);
       dom.input.focus();
     });
 

@@ -87,6 +87,13 @@ export function readEnvelope(parsed: unknown): ClientEnvelope | undefined {
         : undefined;
     case 'pong':
       return e as unknown as ClientEnvelope;
+    case 'members':
+      return str(e, 'room') &&
+        optStr(e, 'next') &&
+        Array.isArray(e.members) &&
+        e.members.every((m) => isObj(m) && str(m, 'nick') && str(m, 'tag'))
+        ? (e as unknown as ClientEnvelope)
+        : undefined;
     case 'error':
       return str(e, 'code') && str(e, 'message') ? (e as unknown as ClientEnvelope) : undefined;
     default:

@@ -1,4 +1,4 @@
-import type { ChatMessage, ClientCommand } from '../chat/protocol';
+import type { ChatMessage, ClientCommand, MemberEntry } from '../chat/protocol';
 import { Outbox } from './outbox';
 import { readEnvelope, type ClientEnvelope, type PresenceFrame } from './envelope';
 import { messageIdTimePrefix } from '../chat/message-id';
@@ -84,7 +84,14 @@ export type SessionEvent =
   | { type: 'online'; count: number }
   /** An answer to an explicit `history` request (the terminal's /history): shown even if seen before. */
   | { type: 'history'; room: string; messages: ChatMessage[]; more: boolean }
-  | { type: 'error'; about: 'nick' | 'join' | 'history' | 'other'; code: string; message: string }
+  /** A page of the room's members, answering requestMembers; `next` asks for the following page. */
+  | { type: 'members'; room: string; members: MemberEntry[]; next?: string }
+  | {
+      type: 'error';
+      about: 'nick' | 'join' | 'history' | 'members' | 'other';
+      code: string;
+      message: string;
+    }
   /** Drop this connection and open another (the server forgot us under access control; a ping went unanswered). */
   | { type: 'reconnect'; reason: string }
   | { type: 'notice'; text: string };
@@ -123,6 +130,7 @@ export class ClientSession {
   private olderRef: string | undefined;
   private awaitingPong = false;
   private clockRef: string | undefined;
+  private membersRef: string | undefined;
 
   constructor(
     private readonly options: SessionOptions,
@@ -215,6 +223,19 @@ export class ClientSession {
     return true;
   }
 
+  /**
+   * Asks for one page of the room's members (the first, or the one after `after`); answered with a `members`
+   * event. Sent directly, not queued: a member list is only worth having while connected.
+   */
+  requestMembers(after?: string): boolean {
+    if (this.phase !== 'ready') return false;
+    this.membersRef = this.nextRef('m');
+    this.ports.send(
+      JSON.stringify({ type: 'members', ...(after === undefined ? {} : { after }), ref: this.membersRef }),
+    );
+    return true;
+  }
+
   // ---- connection events -------------------------------------------------------------------------------
 
   opened(): void {
@@ -233,7 +254,7 @@ export class ClientSession {
   closed(): void {
     if (this.phase === 'offline') return;
     this.phase = 'offline';
-    this.syncRef = this.probeRef = this.olderRef = this.clockRef = undefined;
+    this.syncRef = this.probeRef = this.olderRef = this.clockRef = this.membersRef = undefined;
     this.cancelSyncTimer?.();
     this.awaitingPong = false;
     this.buffered = [];
@@ -370,6 +391,16 @@ export class ClientSession {
         return this.onIdentityAck(e);
       case 'history':
         return this.onHistory(e);
+      case 'members':
+        if (e.ref === undefined || e.ref !== this.membersRef || e.room !== this.room) return;
+        this.membersRef = undefined;
+        this.ports.emit({
+          type: 'members',
+          room: e.room,
+          members: e.members,
+          ...(e.next === undefined ? {} : { next: e.next }),
+        });
+        return;
       case 'error':
         return this.onError(e);
     }
@@ -501,6 +532,11 @@ export class ClientSession {
     if (ref !== undefined && ref === this.olderRef) {
       this.olderRef = undefined;
       this.ports.emit({ type: 'error', about: 'history', code: error.code, message: error.message });
+      return;
+    }
+    if (ref !== undefined && ref === this.membersRef) {
+      this.membersRef = undefined;
+      this.ports.emit({ type: 'error', about: 'members', code: error.code, message: error.message });
       return;
     }
     // Frames refused before they are parsed (rate_limited, too_large) come back without a ref: they belong to

@@ -50,8 +50,10 @@ export interface ChatPage {
 }
 
 /**
- * Opens the chat in its own browser context (its own localStorage, so its own nickname). With `nick`, it
- * goes through the welcome dialog as a person would; `query` is appended to the URL (room, token, ws).
+ * Opens the chat in its own browser context (its own localStorage, so its own nickname). With `nick` (and
+ * `room`), it is a returning visitor: the page remembers that name and room, and connects with them. Without,
+ * it is a first-time visitor, watching as a guest until a name is picked (see pickName). `query` is appended to
+ * the URL (room, token, ws).
  */
 export async function openChat(
   browser: Browser,
@@ -67,6 +69,17 @@ export async function openChat(
 ): Promise<ChatPage> {
   const context = await browser.newContext({ viewport: { width: 1100, height: 760 }, ...options.context });
   await options.prepare?.(context);
+  if (options.nick !== undefined) {
+    // Only when nothing is remembered yet: a reload or another tab keeps what the page has stored since.
+    await context.addInitScript(
+      ({ nick, room }) => {
+        if (localStorage.getItem('wschat.nick') !== null) return;
+        localStorage.setItem('wschat.nick', nick);
+        if (room !== undefined) localStorage.setItem('wschat.room', room);
+      },
+      { nick: options.nick, room: options.room },
+    );
+  }
   const page = await context.newPage();
   const problems: string[] = [];
   const dialogs: string[] = [];
@@ -76,12 +89,15 @@ export async function openChat(
     void dialog.dismiss().catch(() => undefined);
   });
   await page.goto(`${stack.url}${options.query ? `?${options.query}` : ''}`);
-  if (options.nick !== undefined) {
-    await page.locator('#welcome-nick').fill(options.nick);
-    if (options.room !== undefined) await page.locator('#welcome-room').fill(options.room);
-    await page.locator('#welcome-nick').press('Enter');
-  }
   return { page, context, problems, dialogs };
+}
+
+/** A watching visitor picks a name (and room) through the "pick a name" prompt, as a person would. */
+export async function pickName(page: Page, nick: string, room?: string): Promise<void> {
+  await page.locator('#pick-name').click();
+  await page.locator('#welcome-nick').fill(nick);
+  if (room !== undefined) await page.locator('#welcome-room').fill(room);
+  await page.locator('#welcome-nick').press('Enter');
 }
 
 export async function waitOnline(page: Page, timeout = 10_000): Promise<void> {

@@ -7,6 +7,7 @@ import {
   messageRow,
   messageTexts,
   openChat,
+  pickName,
   screenshotDir,
   send,
   waitForAck,
@@ -183,4 +184,74 @@ test('two tabs of one browser are two people: each sees the other’s messages o
   expect(await tagOf(secondPage)).toBe(secondTag);
   expect(secondTag).not.toBe(firstTag);
   expect(second.problems).toEqual([]);
+});
+
+test('"N online" opens the member list: every name with its tag', async () => {
+  const first = await chat(stack, { nick: 'Mira', room: 'members' });
+  await waitOnline(first.page);
+  const second = await chat(stack, { nick: 'Noor', room: 'members' });
+  await waitOnline(second.page);
+  await waitForOnlineCount(first.page, 2);
+  const tagOf = async (page: Page) => ((await page.locator('#me-tag').textContent()) ?? '').trim();
+  const [firstTag, secondTag] = [await tagOf(first.page), await tagOf(second.page)];
+  expect(firstTag).toMatch(/^#\S+$/);
+  expect(secondTag).toMatch(/^#\S+$/);
+
+  await first.page.locator('#online').click();
+  const panel = first.page.locator('#members');
+  await panel.waitFor();
+  await first.page.locator('#member-list li').nth(1).waitFor({ timeout: 10_000 });
+  const rows = await first.page
+    .locator('#member-list li')
+    .evaluateAll((items) =>
+      items.map((li) => `${li.querySelector('.nick')?.textContent} ${li.querySelector('.tag')?.textContent}`),
+    );
+  expect(rows.sort()).toEqual([`Noor ${secondTag}`, `Mira ${firstTag}`].sort());
+  expect(await first.page.locator('#online').getAttribute('aria-expanded')).toBe('true');
+  // Two people fit one page: no "More".
+  expect(await first.page.locator('#members-more').isHidden()).toBe(true);
+
+  await first.page.setViewportSize({ width: 1280, height: 800 });
+  await first.page.screenshot({ path: `${screenshotDir}/page-members-desktop.png` });
+  await first.page.keyboard.press('Escape');
+  expect(await panel.isHidden()).toBe(true);
+});
+
+test('a first-time visitor watches the room live before picking a name, then chats without losing it', async () => {
+  const poster = await chat(stack, { nick: 'Pia', room: 'watch' });
+  await waitOnline(poster.page);
+  await send(poster.page, 'said before the visitor came');
+  await waitForAck(poster.page, 'said before the visitor came');
+
+  // No remembered name: the page connects at once as a guest and shows the room.
+  const visitor = await chat(stack, {
+    query: 'room=watch',
+    context: { viewport: { width: 390, height: 844 } },
+  });
+  await waitOnline(visitor.page);
+  await waitForMessage(visitor.page, 'said before the visitor came');
+  await send(poster.page, 'said while the visitor watched');
+  await waitForMessage(visitor.page, 'said while the visitor watched');
+  expect(await visitor.page.locator('#welcome').isVisible()).toBe(false);
+  expect(await visitor.page.locator('#pick-name').isVisible()).toBe(true);
+  expect(await visitor.page.locator('#message-input').isVisible()).toBe(false);
+  expect(await visitor.page.locator('#message-input').isDisabled()).toBe(true);
+  // The guest name the server gave is not remembered as the visitor's own.
+  expect(await visitor.page.evaluate(() => localStorage.getItem('wschat.nick'))).toBeNull();
+  await visitor.page.screenshot({ path: `${screenshotDir}/page-watching-phone.png` });
+
+  await pickName(visitor.page, 'Vera');
+  await send(visitor.page, 'hello from Vera');
+  expect(await waitForAck(visitor.page, 'hello from Vera')).toMatch(/^✓/);
+  await waitForMessage(poster.page, 'hello from Vera');
+  expect(await messageRow(poster.page, 'hello from Vera').getAttribute('data-from')).toBe('Vera');
+  // What was shown while watching is still there, in order, before the visitor's own message.
+  expect(await messageTexts(visitor.page)).toEqual([
+    'said before the visitor came',
+    'said while the visitor watched',
+    'hello from Vera',
+  ]);
+  expect(await visitor.page.locator('#watch-bar').isHidden()).toBe(true);
+  expect(await visitor.page.evaluate(() => localStorage.getItem('wschat.nick'))).toBe('Vera');
+  await visitor.page.screenshot({ path: `${screenshotDir}/page-named-phone.png` });
 });

@@ -3,7 +3,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { WebSocketServer } from 'ws';
 import { startLocalStack, type LocalStack } from '../../scripts/local/stack';
 import { issueToken } from '../../code/chat/token';
-import { assertPrerequisites, launchBrowser, textOf, waitOnline, webDir } from './chat-page';
+import { assertPrerequisites, launchBrowser, pickName, textOf, waitOnline, webDir } from './chat-page';
 
 /**
  * Issue #15, finding 2: the page follows `?ws=` only to its own origin or to an origin its config.json lists in
@@ -89,8 +89,7 @@ test('a ?ws= on an origin that config.json allows is followed; others still are 
   const otherOrigin = new URL(other.wsUrl).origin;
   const config = { wsUrl: home.wsUrl, authRequired: false, allowedWsOrigins: [otherOrigin] };
   const allowed = await open(`ws=${encodeURIComponent(other.wsUrl)}&room=elsewhere`, config);
-  await allowed.locator('#welcome-nick').fill('Traveller');
-  await allowed.locator('#welcome-nick').press('Enter');
+  await pickName(allowed, 'Traveller');
   await waitOnline(allowed);
   expect(other.gateway.connectionIds()).toHaveLength(1);
 

@@ -484,3 +484,33 @@ describe('client session: presence and rooms', () => {
     expect(sent.at(-1)).toMatchObject({ type: 'join', room: 'dev' });
   });
 });
+
+describe('client session: members', () => {
+  it('asks for member pages only while ready, and hands the face each page with its cursor', () => {
+    const { session, connect, receive, last, of } = harness();
+    expect(session.requestMembers()).toBe(false);
+    connect();
+    expect(session.requestMembers()).toBe(true);
+    const first = last('members');
+    expect(first).toEqual({ type: 'members', ref: first.ref });
+    const page = [
+      { nick: 'alice', tag: 'aaaa' },
+      { nick: 'bob', tag: 'bbbb' },
+    ];
+    receive({ type: 'members', ref: 'someone-else', room: 'lobby', members: [] }); // not ours: ignored
+    receive({ type: 'members', ref: first.ref, room: 'lobby', members: page, next: 'c1' });
+    expect(of('members')).toEqual([{ type: 'members', room: 'lobby', members: page, next: 'c1' }]);
+    session.requestMembers('c1');
+    const second = last('members');
+    expect(second).toEqual({ type: 'members', after: 'c1', ref: second.ref });
+    receive({ type: 'members', ref: second.ref, room: 'lobby', members: [{ nick: 'x', tag: 1 }] }); // malformed
+    expect(of('members')).toHaveLength(1);
+    receive({ type: 'error', ref: second.ref, code: 'rate_limited', message: 'slow down' });
+    expect(of('error').at(-1)).toEqual({
+      type: 'error',
+      about: 'members',
+      code: 'rate_limited',
+      message: 'slow down',
+    });
+  });
+});
