@@ -108,19 +108,25 @@ export const FUNCTION_ENV_VARS = [
 
 export { ConfigError };
 
+export type CosKeys = Pick<CosSettings, 'secretId' | 'secretKey' | 'sessionToken'>;
+
 /**
- * The COS keys in `env`. An SCF execution role injects temporary keys under the TENCENTCLOUD_* names; explicit keys
- * are for other hosts. Exported because the object store calls it again before every request: temporary keys may be
- * replaced inside a warm container, so they must not be read once per container (code/cos/object-store.ts).
+ * The COS keys in the environment now, or undefined. An SCF execution role injects temporary keys under the
+ * TENCENTCLOUD_* names; explicit keys are for other hosts. The object store calls this before every request:
+ * temporary keys may be replaced inside a warm container, so they must not be read once per container.
  */
-export function credentials(
-  env: Env,
-  local: boolean,
-): Pick<CosSettings, 'secretId' | 'secretKey' | 'sessionToken'> {
+export function environmentKeys(env: Env): CosKeys | undefined {
   const secretId = read(env, 'TENCENTCLOUD_SECRETID') ?? read(env, 'COS_SECRET_ID');
   const secretKey = read(env, 'TENCENTCLOUD_SECRETKEY') ?? read(env, 'COS_SECRET_KEY');
-  const sessionToken = read(env, 'TENCENTCLOUD_SESSIONTOKEN');
-  if (secretId && secretKey) return { secretId, secretKey, sessionToken };
+  if (!secretId || !secretKey) return undefined;
+  return { secretId, secretKey, sessionToken: read(env, 'TENCENTCLOUD_SESSIONTOKEN') };
+}
+
+/** The COS keys a container starts with: the environment's, placeholders for the local store, or a clear error. */
+export function credentials(env: Env, local: boolean): CosKeys {
+  const keys = environmentKeys(env);
+  if (keys) return keys;
+  const secretId = read(env, 'TENCENTCLOUD_SECRETID') ?? read(env, 'COS_SECRET_ID');
   // The local store checks no signature, but the SDK refuses to sign without keys.
   if (local) return { secretId: 'local', secretKey: 'local' };
   const missing = secretId ? 'TENCENTCLOUD_SECRETKEY' : 'TENCENTCLOUD_SECRETID';

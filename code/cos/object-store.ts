@@ -1,5 +1,5 @@
 import COS from 'cos-nodejs-sdk-v5';
-import { credentials, type CosSettings } from '../config';
+import { environmentKeys, type CosSettings } from '../config';
 import { StoreError } from '../util/store-error';
 import { ListXmlError, parseListBucketResult, type ListBucketResult } from './list-xml';
 
@@ -98,12 +98,7 @@ export function createCosClient(settings: CosSettings, env: NodeJS.ProcessEnv = 
     Timeout: settings.timeoutMs,
     KeepAlive: true,
     getAuthorization(request, callback) {
-      let keys: Pick<CosSettings, 'secretId' | 'secretKey' | 'sessionToken'>;
-      try {
-        keys = credentials(env, false);
-      } catch {
-        keys = settings;
-      }
+      const keys = environmentKeys(env) ?? settings;
       const Authorization = COS.getAuthorization({
         SecretId: keys.secretId,
         SecretKey: keys.secretKey,
