@@ -1,3 +1,4 @@
+import { createLru } from '../util/lru';
 /**
  * Token bucket per connection, kept in the memory of one warm container. SCF may run several containers of the
  * transport function at once and each keeps its own buckets, so across containers this is a best-effort limit:
@@ -11,7 +12,7 @@ export interface RateLimiter {
 const MAX_TRACKED = 10_000;
 
 export function createRateLimiter(ratePerSecond: number, burst: number): RateLimiter {
-  const buckets = new Map<string, { tokens: number; at: number }>();
+  const buckets = createLru<string, { tokens: number; at: number }>(MAX_TRACKED);
   return {
     take(connectionId, now) {
       const bucket = buckets.get(connectionId) ?? { tokens: burst, at: now };
@@ -19,9 +20,7 @@ export function createRateLimiter(ratePerSecond: number, burst: number): RateLim
       bucket.at = now;
       const allowed = bucket.tokens >= 1;
       if (allowed) bucket.tokens -= 1;
-      buckets.delete(connectionId); // re-insert so Map order is least-recently-used first
       buckets.set(connectionId, bucket);
-      if (buckets.size > MAX_TRACKED) buckets.delete(buckets.keys().next().value as string);
       return allowed;
     },
   };

@@ -1,3 +1,4 @@
+import { createLru } from '../util/lru';
 import type { ConnectionRegistry, RoomEvent } from '../registry/registry';
 
 /**
@@ -68,8 +69,7 @@ export function createRosterCache(
   clock: () => number,
   options: RosterCacheOptions,
 ): RosterCache {
-  // Map order is least-recently-read first.
-  const rooms = new Map<string, RoomState>();
+  const rooms = createLru<string, RoomState>(options.maxRooms);
 
   function apply(state: RoomState, events: RoomEvent[]): void {
     for (const event of events) {
@@ -119,9 +119,7 @@ export function createRosterCache(
   }
 
   function stateOf(room: string): RoomState {
-    let state = rooms.get(room);
-    if (state) rooms.delete(room);
-    state ??= {
+    const state = rooms.get(room) ?? {
       members: new Map(),
       applied: new Map(),
       forgotten: new Map(),
@@ -129,7 +127,6 @@ export function createRosterCache(
       caughtUpAt: -Infinity,
     };
     rooms.set(room, state);
-    if (rooms.size > options.maxRooms) rooms.delete(rooms.keys().next().value as string);
     return state;
   }
 

@@ -1,3 +1,4 @@
+import { createLru } from '../util/lru';
 import type { Connection } from '../registry/registry';
 import type { ChatContext } from './context';
 import { joinAck } from './presence';
@@ -35,13 +36,11 @@ export interface Senders {
 
 /** The sender cache of one chat service (one warm container). */
 export function createSenders(ctx: ChatContext): Senders {
-  const known = new Map<string, Connection>();
-  const announced = new Set<string>();
+  const known = createLru<string, Connection>(MAX_KNOWN_SENDERS);
+  const announced = createLru<string, true>(MAX_KNOWN_SENDERS);
 
   function remember(connection: Connection): Connection {
-    known.delete(connection.id); // re-insert so Map order is least-recently-used first
     known.set(connection.id, connection);
-    if (known.size > MAX_KNOWN_SENDERS) known.delete(known.keys().next().value as string);
     return connection;
   }
 
@@ -85,10 +84,8 @@ export function createSenders(ctx: ChatContext): Senders {
 
   function firstJoin(connection: Connection, now: number): boolean {
     if (now - connection.connectedAt > FIRST_JOIN_WINDOW_MS) return false;
-    if (announced.has(connection.id)) return false;
-    announced.add(connection.id);
-    // Bounded like `known`: the oldest first (a Set iterates in insertion order).
-    if (announced.size > MAX_KNOWN_SENDERS) announced.delete(announced.values().next().value as string);
+    if (announced.get(connection.id)) return false;
+    announced.set(connection.id, true);
     return true;
   }
 

@@ -1,8 +1,10 @@
+import { createHash } from 'crypto';
 import type { ObjectStore } from '../cos/object-store';
 import { COS_PAGE_SIZE } from '../cos/paging';
 import type { ChatMessage } from '../chat/protocol';
 import type { ClaimedMessage, HistoryStore } from './history';
 import { choosePage, retentionDropping } from './paging';
+import { createLru } from '../util/lru';
 import { mapBounded } from '../util/map-bounded';
 import { createLogger, type Logger } from '../util/log';
 
@@ -14,6 +16,14 @@ import { createLogger, type Logger } from '../util/log';
 
 const MAX_TIME = 9_999_999_999_999; // ms; 13 digits until the year 2286
 const READ_CONCURRENCY = 16;
+/**
+ * Message bodies a warm container keeps, by key and ETag: a crowd joining an active room would otherwise read the
+ * same page of messages once per person (a LIST and up to a page of GETs each). A message object is written once
+ * and never changed, and the ETag (the body's MD5) would show it if one were, so a kept body is never stale.
+ * Bounded in entries and in size per entry (a message at the default 4 KiB limit fits): at most 16 MiB.
+ */
+const BODY_CACHE_ENTRIES = 1000;
+const BODY_CACHE_MAX_CHARS = 16 * 1024;
 
 function historyPrefix(room: string): string {
   return `hist/${room}/`;
@@ -95,16 +105,38 @@ function parseClaim(body: string): ClaimedMessage | undefined {
   return parsed.ok ? { message: parsed.message, undelivered: undelivered === true } : undefined;
 }
 
+function md5(body: string): string {
+  return createHash('md5').update(body).digest('hex');
+}
+
+/** See BODY_CACHE_ENTRIES. */
+function createBodyCache() {
+  const entries = createLru<string, { etag: string; body: string }>(BODY_CACHE_ENTRIES);
+  return {
+    get(key: string, etag: string): string | undefined {
+      const entry = entries.get(key);
+      return entry?.etag === etag ? entry.body : undefined;
+    },
+    set(key: string, etag: string, body: string): void {
+      if (body.length <= BODY_CACHE_MAX_CHARS) entries.set(key, { etag, body });
+    },
+  };
+}
+
 export function createCosHistory(
   store: ObjectStore,
   retention: { limit: number; maxAgeMs: number },
   clock: () => number = Date.now,
   log: Logger = createLogger(),
 ): HistoryStore {
+  const bodies = createBodyCache();
   return {
     async append(message) {
       if (retention.limit === 0) return;
-      await store.put(historyKey(message), JSON.stringify(message));
+      const key = historyKey(message);
+      const body = JSON.stringify(message);
+      await store.put(key, body);
+      bodies.set(key, md5(body), body);
     },
 
     async recent(room, { since, before, limit }) {
@@ -118,13 +150,13 @@ export function createCosHistory(
       const page = await store.list(historyPrefix(room), {
         maxKeys: Math.min(COS_PAGE_SIZE, cursor === undefined ? wanted + 1 : retention.limit + 1),
       });
-      const retained: Array<{ id: string; key: string }> = [];
+      const retained: Array<{ id: string; key: string; etag: string }> = [];
       let agedOut = false;
       for (const object of page.objects) {
         const parsed = parseHistoryKey(object.key);
         if (!parsed) continue;
         if (object.lastModified < oldest) agedOut = true;
-        else retained.push({ id: parsed.id, key: object.key });
+        else retained.push({ id: parsed.id, key: object.key, etag: object.etag });
       }
       const kept = cursor === undefined ? retained : retained.slice(0, retention.limit);
       const dropping = retentionDropping({
@@ -136,9 +168,15 @@ export function createCosHistory(
       });
       const choice = choosePage(kept, { since, before, limit: wanted }, dropping);
       const keys = choice.chosen.map((entry) => entry.key);
-      const bodies = await mapBounded(keys, READ_CONCURRENCY, (key) => store.get(key));
+      const read = await mapBounded(choice.chosen, READ_CONCURRENCY, async ({ key, etag }) => {
+        const kept = bodies.get(key, etag);
+        if (kept !== undefined) return kept;
+        const body = await store.get(key);
+        if (body !== undefined && md5(body) === etag) bodies.set(key, etag, body);
+        return body;
+      });
       // One unreadable object must not cost the room its history: skip it, and say which and why.
-      const messages = bodies.flatMap((body, index): ChatMessage[] => {
+      const messages = read.flatMap((body, index): ChatMessage[] => {
         if (body === undefined) return [];
         const key = keys[index]!;
         const result = parseHistoryObject(key, body);

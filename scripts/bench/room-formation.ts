@@ -25,6 +25,7 @@ import { check, formatMs, percentile, table, type Target } from './stats';
  * - "paced": BENCH_ROOM_PACED_CLIENTS (1000) more people arriving at BENCH_ROOM_PACED_PER_SECOND (200: the pace of
  *   1,000 in 5 s) into the formed room, each on its own schedule, as a real crowd arrives.
  * - "alone": one handshake at a time into the formed room.
+ * The room has BENCH_ROOM_HISTORY (50) messages before the crowd arrives, so each join reads a full first page.
  * Env: BENCH_ROOM_SIZES (100,1000,10000), BENCH_ROOM_CONNECT_CONCURRENCY (50 handshakes in flight),
  * BENCH_ROOM_CAP_SECONDS (300: a formation still running then is reported as not finished).
  */
@@ -64,6 +65,8 @@ export interface RoomFormationRow {
 export interface RoomFormationReport {
   connectConcurrency: number;
   functions: 'bundles' | 'modules';
+  /** Messages in the room's history before the crowd arrives. */
+  history: number;
   pacedClients: number;
   pacedPerSecond: number;
   rows: RoomFormationRow[];
@@ -74,6 +77,8 @@ type ParentToClients =
   | { type: 'message'; timeoutMs: number }
   /** Closes every client and forgets them (after the warm-up). */
   | { type: 'reset' }
+  /** One client posts `count` messages to the room and leaves: the history a crowd joining a live room finds. */
+  | { type: 'seed'; wsUrl: string; room: string; count: number }
   /** One handshake at a time into the formed room, each closed after it opens: latency without a queue. */
   | { type: 'probe'; wsUrl: string; room: string; count: number }
   /** `count` arrivals at `perSecond`, each on its own schedule (open loop); closed once all are in. */
@@ -85,10 +90,13 @@ type ClientsToParent =
   | { type: 'delivered'; seconds: number; reached: number }
   | { type: 'probed'; handshakesMs: number[] }
   | { type: 'paced'; handshakesMs: number[]; failed: number }
-  | { type: 'reset' };
+  | { type: 'reset' }
+  | { type: 'seeded'; stored: number };
 
 /** Clients that join (and leave) a room of their own before each measured formation. */
 const WARM_UP_CLIENTS = 100;
+/** Messages posted per seeding connection (see `seed`). */
+const SEED_PER_CONNECTION = 15;
 /** Handshakes made one at a time into each formed room. */
 const PROBES = 100;
 
@@ -112,14 +120,17 @@ export async function runRoomFormation(
     count: intEnv('BENCH_ROOM_PACED_CLIENTS', 1000),
     perSecond: intEnv('BENCH_ROOM_PACED_PER_SECOND', 200),
   };
+  // HISTORY_PAGE: a joiner's first page is full, as it is in a room that has been talking for a while.
+  const history = intEnv('BENCH_ROOM_HISTORY', 50);
   const rows: RoomFormationRow[] = [];
   for (const members of sizes) {
     log(`  ${members} clients joining one room…`);
-    rows.push(await formOneRoom(bundle, { members, concurrency, capMs, functions, paced }));
+    rows.push(await formOneRoom(bundle, { members, concurrency, capMs, functions, paced, history }));
   }
   return {
     connectConcurrency: concurrency,
     functions,
+    history,
     pacedClients: paced.count,
     pacedPerSecond: paced.perSecond,
     rows,
@@ -134,9 +145,10 @@ async function formOneRoom(
     capMs: number;
     functions: RoomFormationReport['functions'];
     paced: { count: number; perSecond: number };
+    history: number;
   },
 ): Promise<RoomFormationRow> {
-  const { members, concurrency, capMs, paced } = options;
+  const { members, concurrency, capMs, paced, history } = options;
   const stack = await startLocalStack({
     port: 0,
     host: '127.0.0.1',
@@ -164,6 +176,9 @@ async function formOneRoom(
     const warm = Math.min(WARM_UP_CLIENTS, members);
     await ask(child, { type: 'form', wsUrl: stack.wsUrl, room: 'warmup', members: warm, concurrency, capMs });
     await ask(child, { type: 'reset' });
+    const seeded = await ask(child, { type: 'seed', wsUrl: stack.wsUrl, room: 'crowd', count: history });
+    if (seeded.type !== 'seeded' || seeded.stored !== history)
+      throw new Error(`seeding the room's history: ${JSON.stringify(seeded)}`);
     await stack.gateway.settled();
     stack.cos.resetStats();
     stack.gateway.resetPushStats();
@@ -247,6 +262,7 @@ export function roomClientsMain(): void {
     else if (message.type === 'message') void messageAll(message.timeoutMs).then(send);
     else if (message.type === 'probe') void probe(message).then(send);
     else if (message.type === 'paced') void arrive(message).then(send);
+    else if (message.type === 'seed') void seed(message).then(send);
     else if (message.type === 'reset') {
       for (const socket of sockets.splice(0)) socket.close();
       send({ type: 'reset' });
@@ -312,6 +328,37 @@ export function roomClientsMain(): void {
       socket.terminate();
     }
     return { type: 'probed', handshakesMs };
+  }
+
+  async function seed(
+    order: Extract<ParentToClients, { type: 'seed' }>,
+  ): Promise<Extract<ClientsToParent, { type: 'seeded' }>> {
+    let stored = 0;
+    // A few posts per connection, within the per-connection burst (RATE_LIMIT_BURST, 20 by default).
+    for (let first = 0; first < order.count; first += SEED_PER_CONNECTION) {
+      const socket = new WebSocket(order.wsUrl, connectProtocols({ room: order.room, nick: 'host' }));
+      await new Promise((resolve, reject) => {
+        socket.once('open', resolve);
+        socket.once('error', reject);
+      });
+      for (let i = first; i < Math.min(order.count, first + SEED_PER_CONNECTION); i += 1) {
+        const ref = `s${i}`;
+        const answered = new Promise<void>((resolve) => {
+          const onFrame = (data: WebSocket.RawData) => {
+            const frame = JSON.parse(data.toString()) as { type?: string; ref?: string; stored?: boolean };
+            if (frame.ref !== ref) return;
+            socket.off('message', onFrame);
+            if (frame.type === 'ack' && frame.stored !== false) stored += 1;
+            resolve();
+          };
+          socket.on('message', onFrame);
+        });
+        socket.send(JSON.stringify({ type: 'message', text: `before the crowd ${i}`, ref }));
+        await answered;
+      }
+      socket.close();
+    }
+    return { type: 'seeded', stored };
   }
 
   async function arrive(
@@ -381,7 +428,7 @@ export function printRoomFormation(report: RoomFormationReport, log: (line: stri
   log(
     `\nRoom formation (real clients: handshake then join; ${report.connectConcurrency} handshakes in flight; ` +
       `functions as ${report.functions === 'bundles' ? 'bundles, each in its own process' : 'modules in the gateway process'}; ` +
-      `paced: ${report.pacedClients} more arriving at ${report.pacedPerSecond}/s)`,
+      `${report.history} messages of history; paced: ${report.pacedClients} more arriving at ${report.pacedPerSecond}/s)`,
   );
   log(
     table(
