@@ -514,3 +514,94 @@ describe('client session: members', () => {
     });
   });
 });
+
+describe('client session: unread counts', () => {
+  it('asks only while ready, with each room’s last seen id or null, and hands the face the answer to it', () => {
+    const { session, connect, receive, last, of } = harness();
+    expect(session.requestUnread([{ room: 'dev', since: '0mwr00000001x' }])).toBe(false);
+    connect();
+    expect(session.requestUnread([])).toBe(false);
+    expect(session.requestUnread([{ room: 'dev', since: '0mwr00000001x' }, { room: 'ops' }])).toBe(true);
+    const asked = last('unread');
+    expect(asked).toEqual({ type: 'unread', rooms: { dev: '0mwr00000001x', ops: null }, ref: asked.ref });
+    receive({ type: 'unread', ref: 'not-ours', rooms: { dev: 9 } });
+    receive({ type: 'unread', ref: asked.ref, rooms: { dev: 'x' } }); // malformed: ignored
+    receive({ type: 'unread', ref: asked.ref, rooms: { dev: -1 } });
+    expect(of('unread')).toEqual([]);
+    receive({ type: 'unread', ref: asked.ref, rooms: { dev: 3, ops: 50 }, capped: ['ops'] });
+    expect(of('unread')).toHaveLength(1);
+    expect([...of('unread')[0]!.rooms]).toEqual([
+      ['dev', { count: 3, capped: false }],
+      ['ops', { count: 50, capped: true }],
+    ]);
+    // Answered once: a repeat of the same answer is not ours any more.
+    receive({ type: 'unread', ref: asked.ref, rooms: { dev: 4 } });
+    expect(of('unread')).toHaveLength(1);
+  });
+
+  it('reports a refusal as an unread error, and forgets a question asked on a connection that closed', () => {
+    const { session, connect, receive, last, of } = harness();
+    connect();
+    session.requestUnread([{ room: 'dev' }]);
+    receive({ type: 'error', ref: last('unread').ref, code: 'rate_limited', message: 'slow down' });
+    expect(of('error')).toEqual([
+      { type: 'error', about: 'unread', code: 'rate_limited', message: 'slow down' },
+    ]);
+    session.requestUnread([{ room: 'dev' }]);
+    const lost = last('unread');
+    session.closed();
+    connect();
+    receive({ type: 'unread', ref: lost.ref, rooms: { dev: 1 } });
+    expect(of('unread')).toEqual([]);
+  });
+
+  it('knows the last id seen in the room: the newest shown or acked, else the time cursor of an empty room', () => {
+    const { session, connect, receive, last } = harness();
+    expect(session.lastSeen).toBeUndefined();
+    const first = messages(3);
+    connect(first);
+    expect(session.lastSeen).toBe(first[2]!.id);
+    const [live] = messages(1);
+    receive({ type: 'message', ...live!, online: 2 });
+    expect(session.lastSeen).toBe(live!.id);
+    session.sendMessage('mine');
+    const own = last('message');
+    receive({
+      type: 'ack',
+      for: 'message',
+      ref: own.ref,
+      id: '0mwr99999999x',
+      delivered: 1,
+      failed: 0,
+      online: 2,
+      stored: true,
+    });
+    expect(session.lastSeen).toBe('0mwr99999999x');
+
+    const empty = harness();
+    empty.connect();
+    const clock = empty.last('ping');
+    empty.receive({ type: 'pong', ref: clock.ref, ts: 1_800_000_000_000 });
+    expect(empty.session.lastSeen).toMatch(/^[0-9a-z]{9}$/);
+  });
+});
+
+describe('client session: typing', () => {
+  it('sends "typing" at most once per interval while ready, and shows others typing in this room only', () => {
+    const { session, connect, receive, sent, advance, of } = harness({ typingIntervalMs: 3000 });
+    expect(session.typing()).toBe(false);
+    connect();
+    expect(session.typing()).toBe(true);
+    expect(session.typing()).toBe(false);
+    advance(2999);
+    expect(session.typing()).toBe(false);
+    advance(1);
+    expect(session.typing()).toBe(true);
+    expect(sent.filter((f) => f.type === 'typing')).toEqual([{ type: 'typing' }, { type: 'typing' }]);
+
+    receive({ type: 'typing', room: 'lobby', nick: 'bob', tag: 'bbbb', ts: 1 });
+    receive({ type: 'typing', room: 'elsewhere', nick: 'cy', tag: 'cccc', ts: 1 });
+    receive({ type: 'typing', room: 'lobby', nick: 5, tag: 'dddd', ts: 1 }); // malformed: ignored
+    expect(of('typing')).toEqual([{ type: 'typing', nick: 'bob', tag: 'bbbb' }]);
+  });
+});
