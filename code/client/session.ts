@@ -148,6 +148,7 @@ export class ClientSession {
   private membersRef: string | undefined;
   private unreadRef: string | undefined;
   private typingSentAt = Number.NEGATIVE_INFINITY;
+  private typingIntervalMs: number;
 
   constructor(
     private readonly options: SessionOptions,
@@ -156,6 +157,7 @@ export class ClientSession {
     this.room = options.room;
     this.chosenNick = options.nick;
     this.joinForbidden = options.tokenHolder === true;
+    this.typingIntervalMs = options.typingIntervalMs ?? TYPING_INTERVAL_MS;
     this.timeline = new Timeline(this.room);
     this.outbox = new Outbox(options, ports, (prefix) => this.nextRef(prefix));
   }
@@ -278,10 +280,15 @@ export class ClientSession {
   typing(): boolean {
     if (this.phase !== 'ready') return false;
     const now = this.ports.now();
-    if (now - this.typingSentAt < (this.options.typingIntervalMs ?? TYPING_INTERVAL_MS)) return false;
+    if (now - this.typingSentAt < this.typingIntervalMs) return false;
     this.typingSentAt = now;
     this.ports.send(JSON.stringify({ type: 'typing' }));
     return true;
+  }
+
+  /** The server's typing interval, once the face has read it (the web page, from config.json). */
+  useTypingInterval(ms: number): void {
+    this.typingIntervalMs = ms;
   }
 
   // ---- connection events -------------------------------------------------------------------------------
