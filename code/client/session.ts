@@ -421,13 +421,16 @@ export class ClientSession {
       this.ports.emit({ type: 'messages', place: catchUp ? 'catch-up' : 'first', messages: fresh, more });
     }
     this.ports.emit({ type: 'ready' });
-    if (this.timeline.isEmpty && this.timeline.cursor() === undefined) {
-      // Nothing to catch up from yet: the server's clock gives this room a cursor (see FLOOR_MARGIN_MS).
-      this.clockRef = this.nextRef('c');
-      this.ports.send(JSON.stringify({ type: 'ping', ref: this.clockRef }));
-    }
+    this.askClockIfEmpty();
     this.outbox.ready = true;
     this.outbox.flush();
+  }
+
+  /** Nothing to catch up from yet: the server's clock gives this room a cursor (see FLOOR_MARGIN_MS). */
+  private askClockIfEmpty(): void {
+    if (!this.timeline.isEmpty || this.timeline.cursor() !== undefined) return;
+    this.clockRef = this.nextRef('c');
+    this.ports.send(JSON.stringify({ type: 'ping', ref: this.clockRef }));
   }
 
   // ---- frames ------------------------------------------------------------------------------------------
@@ -554,7 +557,8 @@ export class ClientSession {
     if (room === this.room) return;
     this.room = room;
     this.timeline = new Timeline(room);
-    this.olderRef = undefined;
+    // Answers about the room left must not land in the new room's timeline.
+    this.olderRef = this.clockRef = undefined;
   }
 
   private onHistory(history: Extract<ClientEnvelope, { type: 'history' }>): void {
@@ -580,6 +584,8 @@ export class ClientSession {
       // The first page of the room just joined.
       const fresh = this.timeline.takeNew(history.messages.filter((m) => m.room === this.room));
       this.ports.emit({ type: 'messages', place: 'first', messages: fresh, more: history.more });
+      // A room joined while empty needs a cursor as much as one connected to.
+      this.askClockIfEmpty();
     } else {
       for (const message of history.messages) if (message.room === this.room) this.timeline.add(message.id);
       this.ports.emit({

@@ -584,6 +584,23 @@ describe('client session: unread counts', () => {
     empty.receive({ type: 'pong', ref: clock.ref, ts: 1_800_000_000_000 });
     expect(empty.session.lastSeen).toMatch(/^[0-9a-z]{9}$/);
   });
+
+  it('a room switched into while empty gets a time cursor too; a late answer about the old room is ignored', () => {
+    const { session, connect, receive, last, sent } = harness();
+    connect();
+    const oldClock = last('ping');
+    session.join('dev');
+    const join = last('join');
+    receive({ type: 'ack', for: 'join', ref: join.ref, room: 'dev', nick: 'alice', tag: 'aaaa', online: 1 });
+    receive({ type: 'pong', ref: oldClock.ref, ts: 1_800_000_000_000 });
+    expect(session.lastSeen).toBeUndefined();
+    receive({ type: 'history', ref: join.ref, room: 'dev', messages: [], more: false });
+    const clock = last('ping');
+    expect(clock.ref).not.toBe(oldClock.ref);
+    expect(sent.filter((f) => f.type === 'ping')).toHaveLength(2);
+    receive({ type: 'pong', ref: clock.ref, ts: 1_800_000_060_000 });
+    expect(session.lastSeen).toBe((1_800_000_055_000).toString(36).padStart(9, '0'));
+  });
 });
 
 describe('client session: typing', () => {
