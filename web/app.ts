@@ -816,6 +816,8 @@ class ChatApp {
         button.type = 'button';
         button.className = 'room-link';
         button.dataset.room = room;
+        // A long name is cut short in the list: the whole of it on hover.
+        button.title = `#${room}`;
         const hash = document.createElement('span');
         hash.className = 'hash';
         hash.setAttribute('aria-hidden', 'true');
