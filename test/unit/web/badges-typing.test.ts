@@ -119,7 +119,7 @@ describe('typing notice', () => {
 
   it('shows a notice for two intervals and a second, longer while it repeats, and ends it with their message', () => {
     const { timers, advance } = fakeTimers();
-    const node = { textContent: '' as string | null, dataset: {} as DOMStringMap };
+    const node = { textContent: '', dataset: {} as DOMStringMap };
     const notice = new TypingNotice(node, timers);
     notice.useInterval(3000);
     notice.typing('alice', '3f2a');
