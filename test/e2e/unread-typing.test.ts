@@ -1,19 +1,13 @@
-import { mkdirSync } from 'fs';
-import type { Browser, Page } from 'playwright-core';
-import { startLocalStack, type LocalStack } from '../../scripts/local/stack';
+import type { Page } from 'playwright-core';
 import {
-  assertPrerequisites,
-  launchBrowser,
   messageTexts,
-  openChat,
   screenshotDir,
   send,
+  useChatSuite,
   waitForAck,
   waitForMessage,
   waitForOnlineCount,
   waitOnline,
-  webDir,
-  type ChatPage,
 } from './chat-page';
 
 /**
@@ -21,32 +15,8 @@ import {
  * local COS). Each test uses rooms of its own.
  */
 
-let browser: Browser;
-let stack: LocalStack;
-const opened: ChatPage[] = [];
-
-async function chat(options: Parameters<typeof openChat>[2]): Promise<ChatPage> {
-  const page = await openChat(browser, stack, options);
-  opened.push(page);
-  return page;
-}
-
-beforeAll(async () => {
-  assertPrerequisites();
-  mkdirSync(screenshotDir, { recursive: true });
-  [browser, stack] = await Promise.all([launchBrowser(), startLocalStack({ port: 0, webDir })]);
-});
-
-afterEach(async () => {
-  const problems = opened.flatMap((p) => [...p.problems, ...p.dialogs]);
-  await Promise.all(opened.splice(0).map((p) => p.context.close().catch(() => undefined)));
-  expect(problems).toEqual([]);
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await stack?.close();
-});
+const suite = useChatSuite();
+const chat = (options: Parameters<typeof suite.chat>[0]) => suite.chat(options);
 
 const badge = (page: Page, room: string) => page.locator(`#room-list [data-room="${room}"] .unread-badge`);
 
