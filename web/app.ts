@@ -10,6 +10,9 @@ import {
   type PageParams,
 } from './config';
 import { Connection, sseQuery, type CloseInfo } from './connection';
+import { badgeText, RecentRooms } from './recent-rooms';
+import { TypingNotice } from './typing-notice';
+import { UnreadBadges, type Timers } from './unread-badges';
 import { avatar, MessageList, type MessageRow } from './view';
 import {
   checkNick,
@@ -29,16 +32,22 @@ import {
 const KEYS = {
   nick: 'wschat.nick',
   room: 'wschat.room',
-  rooms: 'wschat.rooms',
   own: 'wschat.own',
   identity: 'wschat.identity',
 };
-const MAX_RECENT_ROOMS = 8;
 const MAX_OWN_KEYS = 100;
 /** An own message without an ack after this long is shown as failed, with a retry. */
 const ACK_TIMEOUT_MS = 15_000;
 /** The catch-up (join, then history pages) gives up waiting after this long and shows what it has. */
 const SYNC_TIMEOUT_MS = 20_000;
+
+const browserTimers: Timers = {
+  now: Date.now,
+  after(ms, run) {
+    const timer = window.setTimeout(run, ms);
+    return () => window.clearTimeout(timer);
+  },
+};
 
 type Status = 'connecting' | 'online' | 'reconnecting' | 'offline';
 
@@ -53,6 +62,7 @@ const dom = {
   sidebar: byId('sidebar', HTMLElement),
   scrim: byId('scrim', HTMLDivElement),
   menuButton: byId('menu-button', HTMLButtonElement),
+  menuUnread: byId('menu-unread', HTMLSpanElement),
   meAvatar: byId('me-avatar', HTMLSpanElement),
   meNick: byId('me-nick', HTMLSpanElement),
   meTag: byId('me-tag', HTMLSpanElement),
@@ -84,6 +94,7 @@ const dom = {
   bannerAction: byId('banner-action', HTMLButtonElement),
   messages: byId('messages', HTMLOListElement),
   jump: byId('jump', HTMLButtonElement),
+  typing: byId('typing', HTMLParagraphElement),
   composer: byId('composer', HTMLFormElement),
   watchBar: byId('watch-bar', HTMLDivElement),
   watchRoom: byId('watch-room', HTMLElement),
@@ -139,6 +150,13 @@ class ChatApp {
   private picking = false;
   /** The cursor of the member list's next page, while there is one. */
   private membersNext: string | undefined;
+  private readonly recent = new RecentRooms(storage);
+  private readonly unreadBadges = new UnreadBadges(
+    () => this.session.requestUnread(this.recent.unreadRequest(this.room)),
+    () => this.render(),
+    browserTimers,
+  );
+  private readonly typingNotice = new TypingNotice(dom.typing, browserTimers);
 
   constructor(private readonly params: PageParams) {
     this.token = params.token;
@@ -194,10 +212,7 @@ class ChatApp {
         send: (frame) => void this.connection?.send(frame),
         emit: (event) => this.onSessionEvent(event),
         now: Date.now,
-        setTimer(ms, run) {
-          const timer = window.setTimeout(run, ms);
-          return () => window.clearTimeout(timer);
-        },
+        setTimer: browserTimers.after,
       },
     );
   }
@@ -229,6 +244,13 @@ class ChatApp {
     }
     this.eventsUrl = eventsUrlFor(config.wsUrl);
     this.maxMessageBytes = config.maxMessageBytes;
+    const { typingIntervalSeconds, unreadIntervalSeconds } = config.limits;
+    if (typingIntervalSeconds !== undefined) {
+      this.session.useTypingInterval(typingIntervalSeconds * 1000);
+      this.typingNotice.useInterval(typingIntervalSeconds * 1000);
+    }
+    if (unreadIntervalSeconds !== undefined) this.unreadBadges.useInterval(unreadIntervalSeconds * 1000);
+    this.unreadBadges.startPeriodic(() => document.visibilityState === 'visible');
     this.connection = new Connection(config.wsUrl, this.eventsUrl, config.heartbeatSeconds * 1000, {
       protocols: () => this.protocols(),
       connecting: () => this.onConnecting(),
@@ -272,6 +294,7 @@ class ChatApp {
 
   private onClosed(info: CloseInfo): void {
     this.session.closed();
+    this.typingNotice.clear();
     // Nobody is known to be online while we are not: the count comes back with the next join.
     this.clearOnline();
     const seconds = Math.max(1, Math.round(info.delayMs / 1000));
@@ -357,6 +380,8 @@ class ChatApp {
         this.connection?.healthy();
         this.hideBanner();
         this.setStatus('online', this.onlineText());
+        this.rememberSeen();
+        this.unreadBadges.refresh();
         return;
       case 'messages':
         return this.onMessages(event);
@@ -389,6 +414,10 @@ class ChatApp {
         return;
       case 'members':
         return this.onMembers(event);
+      case 'unread':
+        return this.unreadBadges.answered(event.rooms);
+      case 'typing':
+        return this.typingNotice.typing(event.nick, event.tag);
       case 'history':
         return;
     }
@@ -399,11 +428,13 @@ class ChatApp {
       // A new room: a fresh list.
       this.list.clear();
       this.rows.clear();
+      this.typingNotice.clear();
       this.closeMenu();
       this.closeMembers();
       dom.input.focus();
     }
     this.room = event.room;
+    this.unreadBadges.read(this.room);
     this.nick = event.nick;
     this.tag = event.tag;
     this.rememberOwn(event.tag, event.nick);
@@ -413,6 +444,8 @@ class ChatApp {
     }
     this.rememberRoom(this.room);
     this.render();
+    // The room left is another room now, and its last seen id is remembered: its count starts from there.
+    if (event.switched) this.unreadBadges.refresh();
   }
 
   private onRenamed(nick: string, tag: string): void {
@@ -448,8 +481,10 @@ class ChatApp {
       this.list.addOlder(messages, (message) => this.isOwn(message));
       return this.showOlderState(event.more === true);
     }
+    this.rememberSeen();
     this.list.batch(() => {
       for (const message of messages) {
+        this.typingNotice.stopped(message.from, message.tag);
         // Our own message, sent from this tab: the pending row takes its place in order.
         const row = message.cid === undefined ? undefined : this.rows.get(message.cid);
         if (row) {
@@ -489,6 +524,7 @@ class ChatApp {
         row.setReceipt({ state: 'sending' });
         return;
       case 'delivered':
+        this.rememberSeen();
         this.rows.delete(update.cid);
         row.confirm(update.id ?? '', update.ts ?? Number(row.element.dataset.ts));
         row.setReceipt({
@@ -572,6 +608,8 @@ class ChatApp {
   }
 
   private onError(error: Extract<SessionEvent, { type: 'error' }>): void {
+    // Badges are a hint: a refused count (the rate, a busy store) waits for the next refresh, unannounced.
+    if (error.about === 'unread') return;
     if (error.about === 'members') {
       dom.membersMore.disabled = false;
       dom.membersMore.hidden = this.membersNext === undefined;
@@ -642,12 +680,15 @@ class ChatApp {
     showFieldError(dom.roomError, dom.roomInput, undefined);
     dom.roomInput.value = '';
     if (checked.value === this.room) return this.closeMenu();
+    // What was seen here is read: from now on this room's badge counts what comes after it.
+    this.rememberSeen();
     this.session.join(checked.value);
     if (this.session.isConnected) return;
     // Not connected: switch locally; the next connection opens in the new room.
     this.room = checked.value;
     this.rows.clear();
     this.list.clear();
+    this.unreadBadges.read(this.room);
     storage.set(KEYS.room, this.room);
     this.rememberRoom(this.room);
     this.render();
@@ -676,13 +717,20 @@ class ChatApp {
 
   private rememberRoom(room: string): void {
     if (this.token !== undefined) return;
-    const rooms = [room, ...storage.getList(KEYS.rooms).filter((r) => r !== room)].slice(0, MAX_RECENT_ROOMS);
-    storage.setList(KEYS.rooms, rooms);
+    this.recent.visit(room);
     const url = new URL(window.location.href);
     if (url.searchParams.get('room') !== room) {
       url.searchParams.set('room', room);
       window.history.replaceState(null, '', url.toString());
     }
+  }
+
+  /** The newest message seen in the session's room, so that its unread count starts after it later. */
+  private rememberSeen(): void {
+    const room = this.session.currentRoom;
+    const seen = this.session.lastSeen;
+    if (room !== undefined && seen !== undefined && this.token === undefined)
+      this.recent.markSeen(room, seen);
   }
 
   // ---- rendering --------------------------------------------------------------------------------------
@@ -759,7 +807,7 @@ class ChatApp {
     dom.invite.hidden = locked || navigator.clipboard === undefined;
     dom.inviteRoom.textContent = `#${this.room}`;
     dom.watchRoom.textContent = `#${this.room}`;
-    const rooms = locked ? [this.room] : storage.getList(KEYS.rooms);
+    const rooms = locked ? [this.room] : this.recent.list();
     if (!rooms.includes(this.room)) rooms.unshift(this.room);
     dom.roomList.replaceChildren(
       ...rooms.map((room) => {
@@ -768,17 +816,36 @@ class ChatApp {
         button.type = 'button';
         button.className = 'room-link';
         button.dataset.room = room;
+        // A long name is cut short in the list: the whole of it on hover.
+        button.title = `#${room}`;
         const hash = document.createElement('span');
         hash.className = 'hash';
         hash.setAttribute('aria-hidden', 'true');
         hash.textContent = '#';
-        button.append(hash, document.createTextNode(room));
+        const name = document.createElement('span');
+        name.className = 'room-name';
+        name.textContent = room;
+        button.append(hash, name);
+        const badge = room === this.room ? undefined : badgeText(this.unreadBadges.of(room));
+        if (badge !== undefined) {
+          const count = document.createElement('span');
+          count.className = 'unread-badge';
+          count.textContent = badge;
+          button.append(count);
+          button.setAttribute('aria-label', `#${room}, ${badge} unread`);
+        }
         if (room === this.room) button.setAttribute('aria-current', 'page');
         button.disabled = locked && room !== this.room;
         button.addEventListener('click', () => this.switchRoom(room));
         li.append(button);
         return li;
       }),
+    );
+    const elsewhere = this.unreadBadges.anyBut(this.room);
+    dom.menuUnread.hidden = !elsewhere;
+    dom.menuButton.setAttribute(
+      'aria-label',
+      `Profile and rooms${elsewhere ? ' (new messages in other rooms)' : ''}`,
     );
     this.renderTitle();
   }
@@ -855,7 +922,11 @@ class ChatApp {
       else dom.input.setAttribute('aria-invalid', 'true');
       dom.send.disabled = dom.input.disabled || dom.input.value.trim() === '' || tooLong !== undefined;
     };
-    dom.input.addEventListener('input', autosize);
+    dom.input.addEventListener('input', () => {
+      autosize();
+      // Each keystroke may say so; the session passes on one notice per typing interval.
+      if (dom.input.value.trim() !== '' && !this.watching) this.session.typing();
+    });
     dom.input.addEventListener('keydown', (event) => {
       // isComposing: Enter also confirms an IME candidate (Chinese, Japanese...), which must not send.
       if (event.key === 'Enter' && !event.shiftKey && !event.isComposing && event.keyCode !== 229) {
@@ -890,11 +961,15 @@ class ChatApp {
     });
 
     document.addEventListener('visibilitychange', () => {
-      if (document.visibilityState === 'visible' && this.unread > 0) {
+      if (document.visibilityState !== 'visible') return this.rememberSeen();
+      this.unreadBadges.refresh();
+      if (this.unread > 0) {
         this.unread = 0;
         this.renderTitle();
       }
     });
+    window.addEventListener('focus', () => this.unreadBadges.refresh());
+    window.addEventListener('pagehide', () => this.rememberSeen());
   }
 }
 

@@ -22,7 +22,9 @@ export type PageLimits = Partial<
     | 'membersPage'
     | 'messagesPerSecond'
     | 'messageBurst'
-    | 'typingIntervalSeconds',
+    | 'typingIntervalSeconds'
+    | 'unreadRooms'
+    | 'unreadIntervalSeconds',
     number
   >
 >;
@@ -35,6 +37,8 @@ const LIMIT_NAMES = [
   'messagesPerSecond',
   'messageBurst',
   'typingIntervalSeconds',
+  'unreadRooms',
+  'unreadIntervalSeconds',
 ] as const;
 
 export function readLimits(value: unknown): PageLimits {

@@ -2,6 +2,7 @@ import type { ChatLimits } from '../config';
 import { HISTORY_PAGE } from './history-paging';
 import { MEMBERS_PAGE } from './members';
 import { TYPING_INTERVAL_S } from './typing';
+import { UNREAD_INTERVAL_S, UNREAD_ROOMS } from './unread';
 
 /**
  * The limits a client should know before it sends, served as `limits` in the web page's config.json (by the local
@@ -22,6 +23,9 @@ export interface ClientLimits {
   messageBurst: number;
   /** The server passes on one `typing` notice per connection per this many seconds. */
   typingIntervalSeconds: number;
+  /** The most rooms one `unread` request may name, and how often a connection may ask (after a burst of 2). */
+  unreadRooms: number;
+  unreadIntervalSeconds: number;
 }
 
 export function clientLimits(limits: ChatLimits): ClientLimits {
@@ -33,5 +37,7 @@ export function clientLimits(limits: ChatLimits): ClientLimits {
     messagesPerSecond: limits.ratePerSecond,
     messageBurst: limits.rateBurst,
     typingIntervalSeconds: TYPING_INTERVAL_S,
+    unreadRooms: UNREAD_ROOMS,
+    unreadIntervalSeconds: UNREAD_INTERVAL_S,
   };
 }

@@ -9,6 +9,7 @@ import { checkText, normalizeNick, normalizeRoom } from './rules';
 import { sendMessage } from './send-message';
 import type { Senders } from './senders';
 import { createTypingCommand } from './typing';
+import { createUnreadCommand } from './unread';
 
 type CommandType = ClientCommand['type'];
 type CommandOf<T extends CommandType> = Extract<ClientCommand, { type: T }>;
@@ -39,12 +40,17 @@ export function createCommandTable(ctx: ChatContext, senders: Senders): CommandT
   const { registry, settings } = ctx;
   const listMembers = createMembersCommand(ctx);
   const typing = createTypingCommand(ctx, senders);
+  const countUnread = createUnreadCommand(ctx);
   return {
     async members(connectionId, command) {
       await listMembers(await senders.recordOf(connectionId), command);
     },
 
     typing: (connectionId) => typing(connectionId),
+
+    async unread(connectionId, command) {
+      await countUnread(await senders.recordOf(connectionId), command);
+    },
 
     async ping(connectionId, { ref }) {
       const sender = await senders.recordOf(connectionId);

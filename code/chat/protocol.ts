@@ -55,7 +55,14 @@ export type ClientCommand =
   | { type: 'history'; since?: string; before?: string; limit?: number; ref?: string }
   | { type: 'ping'; ref?: string }
   | { type: 'members'; after?: string; limit?: number; ref?: string }
-  | { type: 'typing'; ref?: string };
+  | { type: 'typing'; ref?: string }
+  | { type: 'unread'; rooms: UnreadRequest[]; ref?: string };
+
+/** One room of an `unread` request: count what it kept after `since` (everything it keeps without it). */
+export interface UnreadRequest {
+  room: string;
+  since?: string;
+}
 
 /** One entry of a `members` answer: who is in the room, as others see them. */
 export interface MemberEntry {
@@ -120,6 +127,15 @@ export type ServerEnvelope =
       next?: string;
     }
   | { v: 1; type: 'typing'; room: string; nick: string; tag: string; ts: number }
+  | {
+      v: 1;
+      type: 'unread';
+      ref?: string;
+      /** Per room asked (normalized name): messages kept after the last seen id, at most a history page. */
+      rooms: Record<string, number>;
+      /** Rooms whose count stopped at the history page: that many or more. */
+      capped?: string[];
+    }
   | { v: 1; type: 'error'; code: ErrorCode; message: string; ref?: string };
 
 /**
@@ -186,6 +202,32 @@ function optionalLimit(obj: Record<string, unknown>, ref: string | undefined): n
 }
 
 /**
+ * `"rooms": {"<room>": "<last seen id>" | null, …}` as a list. Names and ids are checked by the use case
+ * (code/chat/unread.ts), which also bounds how many; the frame's size bounds the parsing.
+ */
+function unreadRooms(obj: Record<string, unknown>, ref: string | undefined): UnreadRequest[] {
+  const rooms = ownField(obj, 'rooms');
+  if (!isJsonObject(rooms)) {
+    throw new ProtocolError(
+      'bad_frame',
+      '"rooms" must be an object of room name to last seen id or null',
+      ref,
+    );
+  }
+  return Object.entries(rooms).map(([room, since]) => {
+    if (since === null) return { room };
+    if (typeof since !== 'string') {
+      throw new ProtocolError(
+        'bad_frame',
+        `"rooms": the last seen id of ${JSON.stringify(room.slice(0, 32))} must be a string or null`,
+        ref,
+      );
+    }
+    return { room, since };
+  });
+}
+
+/**
  * Reads one client text frame. JSON objects are commands; anything else, including text that merely looks
  * like JSON, is a chat message.
  */
@@ -229,11 +271,13 @@ export function parseClientFrame(text: string): ClientCommand {
       return { type, ref };
     case 'members':
       return { type, after: optionalString(obj, 'after', ref), limit: optionalLimit(obj, ref), ref };
+    case 'unread':
+      return { type, rooms: unreadRooms(obj, ref), ref };
     default:
       throw new ProtocolError(
         'unknown_command',
         `unknown command ${JSON.stringify(typeof type === 'string' ? type.slice(0, 32) : (type ?? null))}; ` +
-          'expected message, nick, join, history, ping, members or typing',
+          'expected message, nick, join, history, ping, members, typing or unread',
         ref,
       );
   }

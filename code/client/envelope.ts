@@ -94,6 +94,14 @@ export function readEnvelope(parsed: unknown): ClientEnvelope | undefined {
         e.members.every((m) => isObj(m) && str(m, 'nick') && str(m, 'tag'))
         ? (e as unknown as ClientEnvelope)
         : undefined;
+    case 'typing':
+      return str(e, 'room') && str(e, 'nick') && str(e, 'tag') ? (e as unknown as ClientEnvelope) : undefined;
+    case 'unread':
+      return isObj(e.rooms) &&
+        Object.values(e.rooms).every((count) => Number.isInteger(count) && (count as number) >= 0) &&
+        (e.capped === undefined || (Array.isArray(e.capped) && e.capped.every((r) => typeof r === 'string')))
+        ? (e as unknown as ClientEnvelope)
+        : undefined;
     case 'error':
       return str(e, 'code') && str(e, 'message') ? (e as unknown as ClientEnvelope) : undefined;
     default:

@@ -1,4 +1,4 @@
-import type { ChatMessage, ClientCommand, MemberEntry } from '../chat/protocol';
+import type { ChatMessage, ClientCommand, MemberEntry, UnreadRequest } from '../chat/protocol';
 import { Outbox } from './outbox';
 import { readEnvelope, type ClientEnvelope, type PresenceFrame } from './envelope';
 import { messageIdTimePrefix } from '../chat/message-id';
@@ -18,6 +18,8 @@ import { Timeline } from './timeline';
  *   the connection broke is matched by cid in the catch-up, or sent again with the same cid: the server stores
  *   and delivers it once either way.
  * - "Load older" pages backwards with `history` `before` the oldest message shown.
+ * - Asked by the face, never queued (only worth having while connected): member pages, unread counts of other
+ *   rooms, and "I am typing" (at most one per typing interval, the rate the server passes on).
  */
 
 export interface SessionPorts {
@@ -39,6 +41,8 @@ export interface SessionOptions {
   ackTimeoutMs?: number;
   /** The catch-up gives up waiting for an answer after this long and shows what it has. */
   syncTimeoutMs?: number;
+  /** The server passes on one typing notice per this long (config.json's typingIntervalSeconds; 3 s). */
+  typingIntervalMs?: number;
   /** Client-side pacing, below the server's default limit (5/s, burst 20), so pasted text is not refused. */
   ratePerSecond?: number;
   burst?: number;
@@ -64,6 +68,12 @@ export interface SendUpdate {
   retryable?: boolean;
 }
 
+/** Unread messages of one room: `capped` when the server stopped counting (that many or more). */
+export interface UnreadCount {
+  count: number;
+  capped: boolean;
+}
+
 export type SessionEvent =
   /** The server confirmed who and where we are (`unasked`: it had lost our record and re-created it). */
   | { type: 'joined'; room: string; nick: string; tag: string; online: number; switched: boolean }
@@ -86,9 +96,13 @@ export type SessionEvent =
   | { type: 'history'; room: string; messages: ChatMessage[]; more: boolean }
   /** A page of the room's members, answering requestMembers; `next` asks for the following page. */
   | { type: 'members'; room: string; members: MemberEntry[]; next?: string }
+  /** Unread counts answering requestUnread, by room (a Map: room names come from the server). */
+  | { type: 'unread'; rooms: ReadonlyMap<string, UnreadCount> }
+  /** Someone else in this room is typing; the server repeats it every few seconds while they go on. */
+  | { type: 'typing'; nick: string; tag: string }
   | {
       type: 'error';
-      about: 'nick' | 'join' | 'history' | 'members' | 'other';
+      about: 'nick' | 'join' | 'history' | 'members' | 'unread' | 'other';
       code: string;
       message: string;
     }
@@ -99,6 +113,7 @@ export type SessionEvent =
 type Phase = 'offline' | 'probing' | 'syncing' | 'ready';
 
 const PAGE = 50;
+const TYPING_INTERVAL_MS = 3000;
 /** Live messages held while catching up; past this the catch-up's own pages cover them. */
 const BUFFER_LIMIT = 1000;
 /**
@@ -131,6 +146,9 @@ export class ClientSession {
   private awaitingPong = false;
   private clockRef: string | undefined;
   private membersRef: string | undefined;
+  private unreadRef: string | undefined;
+  private typingSentAt = Number.NEGATIVE_INFINITY;
+  private typingIntervalMs: number;
 
   constructor(
     private readonly options: SessionOptions,
@@ -139,6 +157,7 @@ export class ClientSession {
     this.room = options.room;
     this.chosenNick = options.nick;
     this.joinForbidden = options.tokenHolder === true;
+    this.typingIntervalMs = options.typingIntervalMs ?? TYPING_INTERVAL_MS;
     this.timeline = new Timeline(this.room);
     this.outbox = new Outbox(options, ports, (prefix) => this.nextRef(prefix));
   }
@@ -169,6 +188,14 @@ export class ClientSession {
   /** Sends typed but not yet answered (queued, in flight, or awaiting the catch-up's verdict). */
   get outstanding(): number {
     return this.outbox.outstanding;
+  }
+
+  /**
+   * The newest message id seen in the current room (or, for a room seen empty, a time cursor): remembered per
+   * room by a face, it is the `since` of an unread count for that room later.
+   */
+  get lastSeen(): string | undefined {
+    return this.timeline.lastSeen();
   }
 
   /** Whether "load older" can ask for more (something is shown and no request is out). */
@@ -236,6 +263,34 @@ export class ClientSession {
     return true;
   }
 
+  /** Asks how many messages each room got after its last seen id; answered with an `unread` event. */
+  requestUnread(rooms: UnreadRequest[]): boolean {
+    if (this.phase !== 'ready' || rooms.length === 0) return false;
+    this.unreadRef = this.nextRef('u');
+    // Object.fromEntries defines own properties, so no room name can reach a prototype.
+    const named = Object.fromEntries(rooms.map(({ room, since }) => [room, since ?? null]));
+    this.ports.send(JSON.stringify({ type: 'unread', rooms: named, ref: this.unreadRef }));
+    return true;
+  }
+
+  /**
+   * "I am typing", for each keystroke: sent at most once per typing interval (the server would drop the rest),
+   * and only while ready. True when it went out.
+   */
+  typing(): boolean {
+    if (this.phase !== 'ready') return false;
+    const now = this.ports.now();
+    if (now - this.typingSentAt < this.typingIntervalMs) return false;
+    this.typingSentAt = now;
+    this.ports.send(JSON.stringify({ type: 'typing' }));
+    return true;
+  }
+
+  /** The server's typing interval, once the face has read it (the web page, from config.json). */
+  useTypingInterval(ms: number): void {
+    this.typingIntervalMs = ms;
+  }
+
   // ---- connection events -------------------------------------------------------------------------------
 
   opened(): void {
@@ -254,7 +309,14 @@ export class ClientSession {
   closed(): void {
     if (this.phase === 'offline') return;
     this.phase = 'offline';
-    this.syncRef = this.probeRef = this.olderRef = this.clockRef = this.membersRef = undefined;
+    this.syncRef =
+      this.probeRef =
+      this.olderRef =
+      this.clockRef =
+      this.membersRef =
+      this.unreadRef =
+        undefined;
+    this.typingSentAt = Number.NEGATIVE_INFINITY;
     this.cancelSyncTimer?.();
     this.awaitingPong = false;
     this.buffered = [];
@@ -359,13 +421,16 @@ export class ClientSession {
       this.ports.emit({ type: 'messages', place: catchUp ? 'catch-up' : 'first', messages: fresh, more });
     }
     this.ports.emit({ type: 'ready' });
-    if (this.timeline.isEmpty && this.timeline.cursor() === undefined) {
-      // Nothing to catch up from yet: the server's clock gives this room a cursor (see FLOOR_MARGIN_MS).
-      this.clockRef = this.nextRef('c');
-      this.ports.send(JSON.stringify({ type: 'ping', ref: this.clockRef }));
-    }
+    this.askClockIfEmpty();
     this.outbox.ready = true;
     this.outbox.flush();
+  }
+
+  /** Nothing to catch up from yet: the server's clock gives this room a cursor (see FLOOR_MARGIN_MS). */
+  private askClockIfEmpty(): void {
+    if (!this.timeline.isEmpty || this.timeline.cursor() !== undefined) return;
+    this.clockRef = this.nextRef('c');
+    this.ports.send(JSON.stringify({ type: 'ping', ref: this.clockRef }));
   }
 
   // ---- frames ------------------------------------------------------------------------------------------
@@ -401,9 +466,23 @@ export class ClientSession {
           ...(e.next === undefined ? {} : { next: e.next }),
         });
         return;
+      case 'unread':
+        return this.onUnread(e);
+      case 'typing':
+        if (e.room === this.room) this.ports.emit({ type: 'typing', nick: e.nick, tag: e.tag });
+        return;
       case 'error':
         return this.onError(e);
     }
+  }
+
+  private onUnread(e: Extract<ClientEnvelope, { type: 'unread' }>): void {
+    if (e.ref === undefined || e.ref !== this.unreadRef) return;
+    this.unreadRef = undefined;
+    const capped = new Set(e.capped ?? []);
+    const rooms = new Map<string, UnreadCount>();
+    for (const [room, count] of Object.entries(e.rooms)) rooms.set(room, { count, capped: capped.has(room) });
+    this.ports.emit({ type: 'unread', rooms });
   }
 
   private onMessage(message: Extract<ClientEnvelope, { type: 'message' }>): void {
@@ -478,7 +557,8 @@ export class ClientSession {
     if (room === this.room) return;
     this.room = room;
     this.timeline = new Timeline(room);
-    this.olderRef = undefined;
+    // Answers about the room left must not land in the new room's timeline.
+    this.olderRef = this.clockRef = undefined;
   }
 
   private onHistory(history: Extract<ClientEnvelope, { type: 'history' }>): void {
@@ -504,6 +584,8 @@ export class ClientSession {
       // The first page of the room just joined.
       const fresh = this.timeline.takeNew(history.messages.filter((m) => m.room === this.room));
       this.ports.emit({ type: 'messages', place: 'first', messages: fresh, more: history.more });
+      // A room joined while empty needs a cursor as much as one connected to.
+      this.askClockIfEmpty();
     } else {
       for (const message of history.messages) if (message.room === this.room) this.timeline.add(message.id);
       this.ports.emit({
@@ -537,6 +619,11 @@ export class ClientSession {
     if (ref !== undefined && ref === this.membersRef) {
       this.membersRef = undefined;
       this.ports.emit({ type: 'error', about: 'members', code: error.code, message: error.message });
+      return;
+    }
+    if (ref !== undefined && ref === this.unreadRef) {
+      this.unreadRef = undefined;
+      this.ports.emit({ type: 'error', about: 'unread', code: error.code, message: error.message });
       return;
     }
     // Frames refused before they are parsed (rate_limited, too_large) come back without a ref: they belong to

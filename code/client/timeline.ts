@@ -65,6 +65,14 @@ export class Timeline {
     this.floor = timePrefix;
   }
 
+  /**
+   * The newest id seen, or for a room seen empty its time cursor (see setFloor): what came after it is unread.
+   * Undefined while nothing is known.
+   */
+  lastSeen(): string | undefined {
+    return this.recent[this.recent.length - 1] ?? this.floor;
+  }
+
   /** The `since` for catching up (see CATCH_UP_OVERLAP); undefined: nothing known, ask for the latest page. */
   cursor(): string | undefined {
     if (this.recent.length === 0) return this.floor;

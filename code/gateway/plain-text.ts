@@ -65,6 +65,15 @@ export function renderPlain(frame: string): string[] {
       const more = next === undefined ? '' : ` … more: {"type":"members","after":${JSON.stringify(next)}}`;
       return [`* in ${str(obj, 'room')}: ${names.join(', ')}${more}`];
     }
+    case 'unread': {
+      const rooms = ownField(obj, 'rooms');
+      const capped = ownField(obj, 'capped');
+      const full = new Set(Array.isArray(capped) ? capped : []);
+      const counts = isJsonObject(rooms)
+        ? Object.entries(rooms).map(([room, count]) => `${room} ${String(count)}${full.has(room) ? '+' : ''}`)
+        : [];
+      return [`* unread: ${counts.join(', ') || 'none asked'}`];
+    }
     default:
       return [];
   }

@@ -3,7 +3,7 @@ import type { ObjectStore } from '../cos/object-store';
 import { COS_PAGE_SIZE } from '../cos/paging';
 import type { ChatMessage } from '../chat/protocol';
 import type { ClaimedMessage, HistoryStore } from './history';
-import { choosePage, retentionDropping } from './paging';
+import { choosePage, countAfter, retentionDropping } from './paging';
 import { createLru } from '../util/lru';
 import { mapBounded } from '../util/map-bounded';
 import { createLogger, type Logger } from '../util/log';
@@ -130,6 +130,22 @@ export function createCosHistory(
   log: Logger = createLogger(),
 ): HistoryStore {
   const bodies = createBodyCache();
+
+  /** One LIST, newest first: the room's keys within the age limit (`oldest`), and whether any past it were listed. */
+  async function listRetained(room: string, maxKeys: number) {
+    const oldest = clock() - retention.maxAgeMs;
+    const page = await store.list(historyPrefix(room), { maxKeys: Math.min(COS_PAGE_SIZE, maxKeys) });
+    const retained: Array<{ id: string; key: string; etag: string }> = [];
+    let agedOut = false;
+    for (const object of page.objects) {
+      const parsed = parseHistoryKey(object.key);
+      if (!parsed) continue;
+      if (object.lastModified < oldest) agedOut = true;
+      else retained.push({ id: parsed.id, key: object.key, etag: object.etag });
+    }
+    return { retained, agedOut, oldest };
+  }
+
   return {
     async append(message) {
       if (retention.limit === 0) return;
@@ -140,24 +156,16 @@ export function createCosHistory(
     },
 
     async recent(room, { since, before, limit }) {
-      const oldest = clock() - retention.maxAgeMs;
       const wanted = Math.min(limit, retention.limit);
       if (wanted <= 0)
         return since === undefined ? { messages: [], more: false } : { messages: [], more: false, gap: true };
-      // Newest first. A cursor needs every kept key (at most `retention.limit`, one page); the latest page needs
-      // only the newest `wanted`, plus one to tell whether there is more.
+      // A cursor needs every kept key (at most `retention.limit`, one page); the latest page needs only the
+      // newest `wanted`, plus one to tell whether there is more.
       const cursor = since ?? before;
-      const page = await store.list(historyPrefix(room), {
-        maxKeys: Math.min(COS_PAGE_SIZE, cursor === undefined ? wanted + 1 : retention.limit + 1),
-      });
-      const retained: Array<{ id: string; key: string; etag: string }> = [];
-      let agedOut = false;
-      for (const object of page.objects) {
-        const parsed = parseHistoryKey(object.key);
-        if (!parsed) continue;
-        if (object.lastModified < oldest) agedOut = true;
-        else retained.push({ id: parsed.id, key: object.key, etag: object.etag });
-      }
+      const { retained, agedOut, oldest } = await listRetained(
+        room,
+        cursor === undefined ? wanted + 1 : retention.limit + 1,
+      );
       const kept = cursor === undefined ? retained : retained.slice(0, retention.limit);
       const dropping = retentionDropping({
         keptCount: retained.length,
@@ -189,6 +197,12 @@ export function createCosHistory(
         more: choice.more,
         ...(choice.gap ? { gap: true as const } : {}),
       };
+    },
+
+    async countAfter(room, since, cap) {
+      if (retention.limit <= 0 || cap <= 0) return { count: 0, capped: false };
+      const { retained } = await listRetained(room, retention.limit);
+      return countAfter(retained.slice(0, retention.limit), since, cap);
     },
 
     async has(message) {

@@ -20,6 +20,11 @@ export interface HistoryStore {
   append(message: ChatMessage): Promise<void>;
   /** A page of the room's kept messages; see `choosePage` in paging.ts for which. */
   recent(room: string, request: PageRequest): Promise<HistoryPage>;
+  /**
+   * How many kept messages of the room came after `since` (every kept one without it), counting at most `cap`;
+   * `capped` when there are more. Names only: no message is read.
+   */
+  countAfter(room: string, since: string | undefined, cap: number): Promise<UnreadCount>;
   /** Whether history holds this message (by room, time and id). */
   has(message: ChatMessage): Promise<boolean>;
   /**
@@ -31,6 +36,12 @@ export interface HistoryStore {
   markUndelivered(message: ChatMessage & { cid: string }): Promise<void>;
   /** Deletes what is past the retention limits (and expired claims); returns how many messages were deleted. */
   trim(): Promise<number>;
+}
+
+export interface UnreadCount {
+  count: number;
+  /** The count stopped at the cap: that many or more. */
+  capped: boolean;
 }
 
 export interface ClaimedMessage {

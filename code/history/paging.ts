@@ -65,3 +65,17 @@ export function retentionDropping(options: {
   // A message id (or a cursor made from a time) starts with its time: 9 base36 digits of ms (chat/message-id.ts).
   return cursor !== undefined && parseInt(cursor.slice(0, 9).padEnd(9, '0'), 36) < oldestAllowedMs;
 }
+
+/**
+ * How many of `kept` (a room's kept messages, any order) come after `since`, or all of them without it, counting
+ * at most `cap`: `capped` when more remain. The same choice as a `since` page, so a count never disagrees with
+ * what a catch-up would show.
+ */
+export function countAfter(
+  kept: Array<{ id: string }>,
+  since: string | undefined,
+  cap: number,
+): { count: number; capped: boolean } {
+  const choice = choosePage(kept, { since, limit: cap }, false);
+  return { count: choice.chosen.length, capped: choice.more };
+}

@@ -140,6 +140,23 @@ describe.each(implementations())('HistoryStore: $name', (implementation) => {
     });
   });
 
+  it('counts the kept messages after a cursor (all without one), at most the cap, in that room only', async () => {
+    const { history, append, advance } = setup({ limit: 4, maxAgeMs: 60_000 });
+    const sent = await append(history, 'r', 'm1', 'm2', 'm3');
+    await append(history, 'other', 'x', 'y');
+    expect(await history.countAfter('r', sent[0]!.id, 10)).toEqual({ count: 2, capped: false });
+    expect(await history.countAfter('r', sent[2]!.id, 10)).toEqual({ count: 0, capped: false });
+    expect(await history.countAfter('r', undefined, 10)).toEqual({ count: 3, capped: false });
+    expect(await history.countAfter('r', undefined, 2)).toEqual({ count: 2, capped: true });
+    expect(await history.countAfter('r', sent[0]!.id, 1)).toEqual({ count: 1, capped: true });
+    expect(await history.countAfter('empty', undefined, 10)).toEqual({ count: 0, capped: false });
+    // Only what retention keeps: the newest `limit`, none past the age limit.
+    await append(history, 'r', 'm4', 'm5');
+    expect(await history.countAfter('r', undefined, 10)).toEqual({ count: 4, capped: false });
+    advance(120_000);
+    expect(await history.countAfter('r', sent[0]!.id, 10)).toEqual({ count: 0, capped: false });
+  });
+
   it('knows which messages it holds', async () => {
     const { history, append } = setup({ limit: 10, maxAgeMs: 60_000 });
     const [kept] = await append(history, 'r', 'kept');

@@ -1,4 +1,3 @@
-import { existsSync } from 'fs';
 import path from 'path';
 import {
   chromium,
@@ -7,7 +6,8 @@ import {
   type BrowserContextOptions,
   type Page,
 } from 'playwright-core';
-import type { LocalStack } from '../../scripts/local/stack';
+import { existsSync, mkdirSync } from 'fs';
+import { startLocalStack, type LocalStack, type LocalStackOptions } from '../../scripts/local/stack';
 
 /** Drives the built web client (dist/web) in Debian's Chromium; never a downloaded browser. */
 
@@ -192,4 +192,56 @@ export async function recordStatuses(page: Page): Promise<() => Promise<string[]
     }).observe(status, { attributes: true, attributeFilter: ['data-state'] });
   });
   return () => page.evaluate(() => [...(window as unknown as { statusLog: string[] }).statusLog]);
+}
+
+/**
+ * One browser and one local stack for a test file, with the hooks each Chromium suite needs: both started before
+ * the first test, each test's pages closed after it (the test fails if any page threw or opened a dialog), both
+ * stopped at the end.
+ */
+export function useChatSuite() {
+  let browser: Browser | undefined;
+  let stack: LocalStack | undefined;
+  const stacks: LocalStack[] = [];
+  const opened: ChatPage[] = [];
+  beforeAll(async () => {
+    assertPrerequisites();
+    mkdirSync(screenshotDir, { recursive: true });
+    [browser, stack] = await Promise.all([launchBrowser(), startLocalStack({ port: 0, webDir })]);
+    stacks.push(stack);
+  });
+  afterEach(async () => {
+    const problems = opened.flatMap((p) => [...p.problems, ...p.dialogs]);
+    await Promise.all(opened.splice(0).map((p) => p.context.close().catch(() => undefined)));
+    expect(problems).toEqual([]);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await Promise.all(stacks.map((s) => s.close()));
+  });
+  const started = () => {
+    if (!browser || !stack) throw new Error('useChatSuite: the browser and stack start in beforeAll');
+    return { browser, stack };
+  };
+  return {
+    get browser(): Browser {
+      return started().browser;
+    },
+    /** The suite's stack; `startStack` makes others (other settings), closed at the end too. */
+    get stack(): LocalStack {
+      return started().stack;
+    },
+    async startStack(options: Omit<LocalStackOptions, 'webDir'>): Promise<LocalStack> {
+      const extra = await startLocalStack({ webDir, ...options });
+      stacks.push(extra);
+      return extra;
+    },
+    /** Opens the chat in a new context (see openChat); it is closed, and checked, after the test. */
+    async chat(options: Parameters<typeof openChat>[2] = {}, target?: LocalStack): Promise<ChatPage> {
+      const running = started();
+      const page = await openChat(running.browser, target ?? running.stack, options);
+      opened.push(page);
+      return page;
+    },
+  };
 }

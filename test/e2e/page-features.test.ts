@@ -1,9 +1,6 @@
-import { mkdirSync } from 'fs';
-import type { Browser, Page } from 'playwright-core';
-import { startLocalStack, type LocalStack } from '../../scripts/local/stack';
+import type { Page } from 'playwright-core';
+import type { LocalStack } from '../../scripts/local/stack';
 import {
-  assertPrerequisites,
-  launchBrowser,
   messageRow,
   messageTexts,
   openChat,
@@ -15,57 +12,34 @@ import {
   waitForNewConnection,
   waitForOnlineCount,
   waitOnline,
-  webDir,
   type ChatPage,
+  useChatSuite,
 } from './chat-page';
 
 /** Page features of issue 16, in Chromium against the local stack. */
 
-let browser: Browser;
-let stack: LocalStack;
-const stacks: LocalStack[] = [];
-const opened: ChatPage[] = [];
+const suite = useChatSuite();
 
-async function chat(target: LocalStack, options: Parameters<typeof openChat>[2] = {}): Promise<ChatPage> {
-  const page = await openChat(browser, target, options);
-  opened.push(page);
-  return page;
+function chat(target: LocalStack, options: Parameters<typeof openChat>[2] = {}): Promise<ChatPage> {
+  return suite.chat(options, target);
 }
 
 function watchErrors(page: Page, into: ChatPage): void {
   page.on('pageerror', (error) => into.problems.push(`pageerror: ${error.message}`));
 }
 
-beforeAll(async () => {
-  assertPrerequisites();
-  mkdirSync(screenshotDir, { recursive: true });
-  [browser, stack] = await Promise.all([launchBrowser(), startLocalStack({ port: 0, webDir })]);
-  stacks.push(stack);
-});
-
-afterEach(async () => {
-  const problems = opened.flatMap((p) => [...p.problems, ...p.dialogs]);
-  await Promise.all(opened.splice(0).map((p) => p.context.close().catch(() => undefined)));
-  expect(problems).toEqual([]);
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await Promise.all(stacks.map((s) => s.close()));
-});
-
 test('the header does not keep the online count while the page is disconnected', async () => {
-  const other = await chat(stack, { nick: 'Otto', room: 'count' });
+  const other = await chat(suite.stack, { nick: 'Otto', room: 'count' });
   await waitOnline(other.page);
-  const before = stack.gateway.connectionIds();
-  const reader = await chat(stack, { nick: 'Rhea', room: 'count' });
+  const before = suite.stack.gateway.connectionIds();
+  const reader = await chat(suite.stack, { nick: 'Rhea', room: 'count' });
   await waitOnline(reader.page);
-  const readerId = await waitForNewConnection(stack, before);
+  const readerId = await waitForNewConnection(suite.stack, before);
   await waitForOnlineCount(reader.page, 2);
   expect(await reader.page.locator('#online-text').textContent()).toBe('2 online');
 
   await reader.context.setOffline(true);
-  expect(stack.gateway.drop(readerId)).toBe(true);
+  expect(suite.stack.gateway.drop(readerId)).toBe(true);
   await reader.page.locator('#status:not([data-state="online"])').waitFor({ timeout: 5000 });
   await waitForOnlineCount(reader.page, 0);
   expect(await reader.page.locator('#online-text').textContent()).toBe('–');
@@ -76,8 +50,7 @@ test('the header does not keep the online count while the page is disconnected',
 });
 
 test('an invitation the server refuses stops the page with the reason, instead of retrying for ever', async () => {
-  const secured = await startLocalStack({ port: 0, webDir, env: { AUTH_SECRET: 'secret' } });
-  stacks.push(secured);
+  const secured = await suite.startStack({ port: 0, env: { AUTH_SECRET: 'secret' } });
   const forger = await chat(secured, { query: 'token=e30.AAAA' });
   await forger.page.locator('#status[data-state="offline"]').waitFor({ timeout: 20_000 });
   expect(await forger.page.locator('#status').textContent()).toContain('Invitation not accepted');
@@ -91,7 +64,7 @@ test('an invitation the server refuses stops the page with the reason, instead o
 });
 
 test('a message over the limit is blocked before sending, and stays in the box', async () => {
-  const writer = await chat(stack, { nick: 'Lena', room: 'limits' });
+  const writer = await chat(suite.stack, { nick: 'Lena', room: 'limits' });
   await waitOnline(writer.page);
   const input = writer.page.locator('#message-input');
   // 4,097 bytes: one over the server's default limit, which config.json leaves in place.
@@ -111,9 +84,9 @@ test('a message over the limit is blocked before sending, and stays in the box',
 });
 
 test('web addresses in messages are links; nothing in a message is ever HTML', async () => {
-  const writer = await chat(stack, { nick: 'Wim', room: 'links' });
+  const writer = await chat(suite.stack, { nick: 'Wim', room: 'links' });
   await waitOnline(writer.page);
-  const reader = await chat(stack, { nick: 'Ria', room: 'links' });
+  const reader = await chat(suite.stack, { nick: 'Ria', room: 'links' });
   await waitOnline(reader.page);
   const text =
     'docs: https://example.com/a?b=1&c=2. (see https://example.org/x_(y)) javascript:alert(1) <b>bold</b>';
@@ -147,13 +120,13 @@ test('web addresses in messages are links; nothing in a message is ever HTML', a
 });
 
 test('two tabs of one browser are two people: each sees the other’s messages on the other side', async () => {
-  const first = await chat(stack, { nick: 'Tab', room: 'tabs' });
+  const first = await chat(suite.stack, { nick: 'Tab', room: 'tabs' });
   await waitOnline(first.page);
   // A second tab in the same browser context: same localStorage (so the same remembered name), its own identity.
   const secondPage = await first.context.newPage();
   const second: ChatPage = { page: secondPage, context: first.context, problems: [], dialogs: [] };
   watchErrors(secondPage, second);
-  await secondPage.goto(`${stack.url}?room=tabs`);
+  await secondPage.goto(`${suite.stack.url}?room=tabs`);
   await waitOnline(secondPage);
 
   await send(first.page, 'from the first tab');
@@ -187,9 +160,9 @@ test('two tabs of one browser are two people: each sees the other’s messages o
 });
 
 test('"N online" opens the member list: every name with its tag', async () => {
-  const first = await chat(stack, { nick: 'Mira', room: 'members' });
+  const first = await chat(suite.stack, { nick: 'Mira', room: 'members' });
   await waitOnline(first.page);
-  const second = await chat(stack, { nick: 'Noor', room: 'members' });
+  const second = await chat(suite.stack, { nick: 'Noor', room: 'members' });
   await waitOnline(second.page);
   await waitForOnlineCount(first.page, 2);
   const tagOf = async (page: Page) => ((await page.locator('#me-tag').textContent()) ?? '').trim();
@@ -218,13 +191,13 @@ test('"N online" opens the member list: every name with its tag', async () => {
 });
 
 test('a first-time visitor watches the room live before picking a name, then chats without losing it', async () => {
-  const poster = await chat(stack, { nick: 'Pia', room: 'watch' });
+  const poster = await chat(suite.stack, { nick: 'Pia', room: 'watch' });
   await waitOnline(poster.page);
   await send(poster.page, 'said before the visitor came');
   await waitForAck(poster.page, 'said before the visitor came');
 
   // No remembered name: the page connects at once as a guest and shows the room.
-  const visitor = await chat(stack, {
+  const visitor = await chat(suite.stack, {
     query: 'room=watch',
     context: { viewport: { width: 390, height: 844 } },
   });

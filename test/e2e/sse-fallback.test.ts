@@ -1,9 +1,4 @@
-import type { Browser } from 'playwright-core';
-import { startLocalStack, type LocalStack } from '../../scripts/local/stack';
 import {
-  assertPrerequisites,
-  launchBrowser,
-  openChat,
   recordStatuses,
   send,
   textOf,
@@ -11,8 +6,8 @@ import {
   waitForMessage,
   waitForNewConnection,
   waitOnline,
-  webDir,
   type ChatPage,
+  useChatSuite,
 } from './chat-page';
 
 /**
@@ -20,29 +15,11 @@ import {
  * in its status, and chats with a page that has a WebSocket.
  */
 
-let browser: Browser;
-let stack: LocalStack;
-const opened: ChatPage[] = [];
-
-beforeAll(async () => {
-  assertPrerequisites();
-  [browser, stack] = await Promise.all([launchBrowser(), startLocalStack({ port: 0, webDir })]);
-});
-
-afterEach(async () => {
-  const problems = opened.flatMap((p) => [...p.problems, ...p.dialogs]);
-  await Promise.all(opened.splice(0).map((p) => p.context.close().catch(() => undefined)));
-  expect(problems).toEqual([]);
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await stack?.close();
-});
+const suite = useChatSuite();
 
 /** Opens the chat with every WebSocket refused before it opens, as a proxy that strips upgrades would. */
 async function blockedChat(how: 'route' | 'missing', nick: string, room: string): Promise<ChatPage> {
-  const chat = await openChat(browser, stack, {
+  return suite.chat({
     nick,
     room,
     prepare: async (context) => {
@@ -51,8 +28,6 @@ async function blockedChat(how: 'route' | 'missing', nick: string, room: string)
         await context.addInitScript(() => Object.defineProperty(window, 'WebSocket', { value: undefined }));
     },
   });
-  opened.push(chat);
-  return chat;
 }
 
 it.each(['route', 'missing'] as const)(
@@ -63,8 +38,7 @@ it.each(['route', 'missing'] as const)(
     await waitOnline(fallback.page);
     expect(await textOf(fallback.page, '#status-text')).toContain('HTTP fallback');
 
-    const socket = await openChat(browser, stack, { nick: 'Ivo', room });
-    opened.push(socket);
+    const socket = await suite.chat({ nick: 'Ivo', room });
     await waitOnline(socket.page);
     expect(await textOf(socket.page, '#status-text')).not.toContain('fallback');
 
@@ -79,22 +53,21 @@ it.each(['route', 'missing'] as const)(
 
 it('reconnects over the fallback when the gateway drops its stream, and catches up', async () => {
   const room = 'fallback-drop';
-  const socket = await openChat(browser, stack, { nick: 'Jo', room });
-  opened.push(socket);
+  const socket = await suite.chat({ nick: 'Jo', room });
   await waitOnline(socket.page);
-  const before = stack.gateway.connectionIds();
+  const before = suite.stack.gateway.connectionIds();
   const fallback = await blockedChat('missing', 'Kai', room);
   await waitOnline(fallback.page);
-  const first = await waitForNewConnection(stack, before);
-  expect(stack.gateway.hub.kindOf(first)).toBe('sse');
+  const first = await waitForNewConnection(suite.stack, before);
+  expect(suite.stack.gateway.hub.kindOf(first)).toBe('sse');
 
   const statuses = await recordStatuses(fallback.page);
-  const afterDrop = stack.gateway.connectionIds().filter((id) => id !== first);
-  stack.gateway.drop(first);
+  const afterDrop = suite.stack.gateway.connectionIds().filter((id) => id !== first);
+  suite.stack.gateway.drop(first);
   // Said while it was away: the catch-up after the reconnect brings it.
   await send(socket.page, 'said during the drop');
-  const second = await waitForNewConnection(stack, afterDrop, 15_000);
-  expect(stack.gateway.hub.kindOf(second)).toBe('sse');
+  const second = await waitForNewConnection(suite.stack, afterDrop, 15_000);
+  expect(suite.stack.gateway.hub.kindOf(second)).toBe('sse');
   await waitForMessage(fallback.page, 'said during the drop');
   await waitOnline(fallback.page);
   expect(await statuses()).toContain('reconnecting');

@@ -1,12 +1,9 @@
-import { mkdirSync } from 'fs';
 import path from 'path';
-import type { Browser, Page } from 'playwright-core';
-import { startLocalStack, type LocalStack } from '../../scripts/local/stack';
+import type { Page } from 'playwright-core';
+import type { LocalStack } from '../../scripts/local/stack';
 import { issueToken } from '../../code/chat/token';
 import {
-  assertPrerequisites,
   eventually,
-  launchBrowser,
   messageRow,
   messageTexts,
   onlineCount,
@@ -20,8 +17,8 @@ import {
   waitForNewConnection,
   waitForOnlineCount,
   waitOnline,
-  webDir,
   type ChatPage,
+  useChatSuite,
 } from './chat-page';
 
 /**
@@ -29,15 +26,10 @@ import {
  * Each test uses its own room, so tests sharing the stack do not see each other.
  */
 
-let browser: Browser;
-let stack: LocalStack;
-const opened: ChatPage[] = [];
-const stacks: LocalStack[] = [];
+const suite = useChatSuite();
 
-async function chat(target: LocalStack, options: Parameters<typeof openChat>[2] = {}): Promise<ChatPage> {
-  const page = await openChat(browser, target, options);
-  opened.push(page);
-  return page;
+function chat(target: LocalStack, options: Parameters<typeof openChat>[2] = {}): Promise<ChatPage> {
+  return suite.chat(options, target);
 }
 
 /** The text of the newest presence line. */
@@ -49,29 +41,8 @@ async function extraStack(
   env: Record<string, string>,
   options: { idleTimeoutMs?: number; heartbeatSeconds?: number; platform?: 'tencent' | 'aws' } = {},
 ): Promise<LocalStack> {
-  const extra = await startLocalStack({ port: 0, webDir, env, ...options });
-  stacks.push(extra);
-  return extra;
+  return suite.startStack({ port: 0, env, ...options });
 }
-
-beforeAll(async () => {
-  assertPrerequisites();
-  mkdirSync(screenshotDir, { recursive: true });
-  [browser, stack] = await Promise.all([launchBrowser(), startLocalStack({ port: 0, webDir })]);
-  stacks.push(stack);
-});
-
-afterEach(async () => {
-  // Every page must have run without uncaught errors or dialogs.
-  const problems = opened.flatMap((p) => [...p.problems, ...p.dialogs]);
-  await Promise.all(opened.splice(0).map((p) => p.context.close().catch(() => undefined)));
-  expect(problems).toEqual([]);
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await Promise.all(stacks.map((s) => s.close()));
-});
 
 test('the page works unchanged against the stack in AWS shape (npm run start:aws)', async () => {
   const aws = await extraStack({}, { platform: 'aws' });
@@ -86,9 +57,9 @@ test('the page works unchanged against the stack in AWS shape (npm run start:aws
 });
 
 test('two pages exchange messages both ways, with distinct nicknames', async () => {
-  const alice = await chat(stack, { nick: 'Alice', room: 'talk' });
+  const alice = await chat(suite.stack, { nick: 'Alice', room: 'talk' });
   await waitOnline(alice.page);
-  const bob = await chat(stack, { nick: 'Bob', room: 'talk' });
+  const bob = await chat(suite.stack, { nick: 'Bob', room: 'talk' });
   await waitOnline(bob.page);
   await eventually(async () => expect(await lastEvent(alice.page)).toMatch(/^Bob #[0-9a-f]{4} joined/));
 
@@ -127,7 +98,7 @@ test('two pages exchange messages both ways, with distinct nicknames', async () 
   expect(await messageTexts(bob.page)).toEqual(await messageTexts(alice.page));
 
   // Screenshots: both pages side by side, and the same room on a phone.
-  const carol = await chat(stack, {
+  const carol = await chat(suite.stack, {
     nick: 'Carol',
     room: 'talk',
     context: { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true },
@@ -141,7 +112,7 @@ test('two pages exchange messages both ways, with distinct nicknames', async () 
   await waitForAck(carol.page, 'Morning all! Reading the backlog now.');
   await carol.page.screenshot({ path: path.join(screenshotDir, 'phone.png') });
   const [left, right] = await Promise.all([alice.page.screenshot(), bob.page.screenshot()]);
-  const board = await browser.newPage({ viewport: { width: 2224, height: 760 } });
+  const board = await suite.browser.newPage({ viewport: { width: 2224, height: 760 } });
   await board.setContent(
     `<body style="margin:0;display:flex;gap:24px;background:#c9cde0">` +
       `<img src="data:image/png;base64,${left.toString('base64')}">` +
@@ -152,13 +123,13 @@ test('two pages exchange messages both ways, with distinct nicknames', async () 
 });
 
 test('messages typed quickly arrive in the order they were written, even when the first is slow', async () => {
-  const alice = await chat(stack, { nick: 'Alice', room: 'order' });
+  const alice = await chat(suite.stack, { nick: 'Alice', room: 'order' });
   await waitOnline(alice.page);
-  const bob = await chat(stack, { nick: 'Bob', room: 'order' });
+  const bob = await chat(suite.stack, { nick: 'Bob', room: 'order' });
   await waitOnline(bob.page);
   // The first message's history write takes 400 ms: a second frame sent at once would overtake it, because the
   // gateway runs each frame in its own invocation.
-  stack.cos.injectFault({ operation: 'put', delayMs: 400, times: 1 });
+  suite.stack.cos.injectFault({ operation: 'put', delayMs: 400, times: 1 });
   const texts = ['first, slow to store', 'second', 'third'];
   for (const text of texts) await send(alice.page, text);
   await waitForMessage(bob.page, 'third');
@@ -168,10 +139,10 @@ test('messages typed quickly arrive in the order they were written, even when th
 });
 
 test('the online count and presence lines follow people arriving, renaming and leaving', async () => {
-  const first = await chat(stack, { nick: 'Dana', room: 'count' });
+  const first = await chat(suite.stack, { nick: 'Dana', room: 'count' });
   await waitOnline(first.page);
   expect(await onlineCount(first.page)).toBe(1);
-  const second = await chat(stack, { nick: 'Eli', room: 'count' });
+  const second = await chat(suite.stack, { nick: 'Eli', room: 'count' });
   await waitOnline(second.page);
   expect(await onlineCount(second.page)).toBe(2);
   await waitForOnlineCount(first.page, 2);
@@ -197,9 +168,9 @@ test('the online count and presence lines follow people arriving, renaming and l
 });
 
 test('a message that looks like HTML is shown as text, never run', async () => {
-  const sender = await chat(stack, { nick: 'Mallory', room: 'xss' });
+  const sender = await chat(suite.stack, { nick: 'Mallory', room: 'xss' });
   await waitOnline(sender.page);
-  const reader = await chat(stack, { nick: 'Victor', room: 'xss' });
+  const reader = await chat(suite.stack, { nick: 'Victor', room: 'xss' });
   await waitOnline(reader.page);
   const payload = '<img src=x onerror=alert(1)>';
   await send(sender.page, payload);
@@ -218,19 +189,19 @@ test('a message that looks like HTML is shown as text, never run', async () => {
 });
 
 test('a dropped connection comes back by itself and catches up without duplicates', async () => {
-  const writer = await chat(stack, { nick: 'Wes', room: 'drops' });
+  const writer = await chat(suite.stack, { nick: 'Wes', room: 'drops' });
   await waitOnline(writer.page);
-  const before = stack.gateway.connectionIds();
-  const reader = await chat(stack, { nick: 'Rita', room: 'drops' });
+  const before = suite.stack.gateway.connectionIds();
+  const reader = await chat(suite.stack, { nick: 'Rita', room: 'drops' });
   await waitOnline(reader.page);
-  const firstId = await waitForNewConnection(stack, before);
+  const firstId = await waitForNewConnection(suite.stack, before);
   await send(writer.page, 'before the drop');
   await waitForMessage(reader.page, 'before the drop');
 
   // 1. The gateway drops the socket (as an idle timeout or a network failure would): the page reconnects.
   const statuses = await recordStatuses(reader.page);
-  expect(stack.gateway.drop(firstId)).toBe(true);
-  const secondId = await waitForNewConnection(stack, [...before, firstId]);
+  expect(suite.stack.gateway.drop(firstId)).toBe(true);
+  const secondId = await waitForNewConnection(suite.stack, [...before, firstId]);
   expect(secondId).not.toBe(firstId);
   await eventually(async () => expect(await statuses()).toEqual(['online', 'reconnecting', 'online']));
   await send(writer.page, 'after the reconnect');
@@ -238,7 +209,7 @@ test('a dropped connection comes back by itself and catches up without duplicate
 
   // 2. Dropped again while the network is down: what was said meanwhile comes from history on return.
   await reader.context.setOffline(true);
-  stack.gateway.drop(secondId);
+  suite.stack.gateway.drop(secondId);
   await reader.page.locator('#status:not([data-state="online"])').waitFor({ timeout: 5000 });
   await send(writer.page, 'missed one');
   await send(writer.page, 'missed two');
@@ -282,13 +253,13 @@ test('an idle page stays connected: its heartbeat beats the gateway idle timeout
 });
 
 test('switching rooms shows the new room with its history and hides the old one', async () => {
-  const stayer = await chat(stack, { nick: 'Sam', room: 'first' });
+  const stayer = await chat(suite.stack, { nick: 'Sam', room: 'first' });
   await waitOnline(stayer.page);
-  const other = await chat(stack, { nick: 'Olga', room: 'second' });
+  const other = await chat(suite.stack, { nick: 'Olga', room: 'second' });
   await waitOnline(other.page);
   await send(other.page, 'history in second');
   await waitForAck(other.page, 'history in second');
-  const mover = await chat(stack, { nick: 'Max', room: 'first' });
+  const mover = await chat(suite.stack, { nick: 'Max', room: 'first' });
   await waitOnline(mover.page);
   await send(stayer.page, 'only in first');
   await waitForMessage(mover.page, 'only in first');
@@ -321,7 +292,7 @@ test('switching rooms shows the new room with its history and hides the old one'
 test('server errors show in the page', async () => {
   // The page blocks an over-long message itself (config.json serves the limit; page-features.test.ts), so the
   // refusal here is one only the server makes: a right-to-left override, which would make the text read reversed.
-  const writer = await chat(stack, { nick: 'Wordy', room: 'refusals' });
+  const writer = await chat(suite.stack, { nick: 'Wordy', room: 'refusals' });
   await waitOnline(writer.page);
   const sneaky = 'open invoice\u202Efdp.exe';
   await send(writer.page, sneaky);

@@ -10,4 +10,6 @@ export const DEFAULT_CLIENT_LIMITS = {
   messagesPerSecond: 5,
   messageBurst: 20,
   typingIntervalSeconds: 3,
+  unreadRooms: 8,
+  unreadIntervalSeconds: 5,
 };

@@ -1,7 +1,7 @@
 import { StoreError } from '../../code/util/store-error';
 import type { Connection, ConnectionRegistry, Member, RoomEvent } from '../../code/registry/registry';
 import type { HistoryPage, HistoryStore, PageRequest } from '../../code/history/history';
-import { choosePage, retentionDropping } from '../../code/history/paging';
+import { choosePage, countAfter, retentionDropping } from '../../code/history/paging';
 import type { PushClient, PushOutcome } from '../../code/push/push-client';
 import type { ChatMessage } from '../../code/chat/protocol';
 import type { ChatLimits } from '../../code/config';
@@ -187,6 +187,17 @@ export class MemoryHistory implements HistoryStore {
       more: choice.more,
       ...(choice.gap ? { gap: true as const } : {}),
     };
+  }
+  /** Counted as the COS store counts (code/history/paging.ts), over what it keeps. */
+  async countAfter(room: string, since: string | undefined, cap: number) {
+    if (this.retention.limit <= 0 || cap <= 0) return { count: 0, capped: false };
+    const oldest = this.clock() - this.retention.maxAgeMs;
+    const kept = this.messages
+      .filter((m) => m.room === room)
+      .reverse()
+      .slice(0, this.retention.limit)
+      .filter((m) => (this.storedAt.get(m.id) ?? 0) >= oldest);
+    return countAfter(kept, since, cap);
   }
   async has(message: ChatMessage) {
     return this.messages.some((m) => m.id === message.id && m.room === message.room);

@@ -1,44 +1,8 @@
-import { createChatService } from '../../../code/chat/chat-service';
-import { createRateLimiter } from '../../../code/chat/rate-limiter';
-import { silentLogger } from '../../../code/chat/log';
-import { connectProtocols } from '../../../code/chat/protocol';
 import { issueToken } from '../../../code/chat/token';
-import { MemoryHistory, MemoryRegistry, RecordingPush, TEST_LIMITS } from '../../helpers/fakes';
+import { TEST_LIMITS } from '../../helpers/fakes';
+import { setupChat as setup } from '../../helpers/chat-commands';
 
 /** The members and typing commands and identity tags in the core, on in-memory ports and a fake clock. */
-function setup(settings: { presenceMaxOnline?: number; authSecret?: string; tagKey?: string } = {}) {
-  let now = 1_800_000_000_000;
-  const clock = () => now;
-  const registry = new MemoryRegistry(clock);
-  const push = new RecordingPush();
-  const limits = {
-    ...TEST_LIMITS,
-    presenceMaxOnline: settings.presenceMaxOnline ?? TEST_LIMITS.presenceMaxOnline,
-  };
-  const chat = createChatService({
-    registry,
-    history: new MemoryHistory(),
-    push,
-    rateLimiter: createRateLimiter(1000, 1000),
-    settings: {
-      limits,
-      defaultRoom: 'lobby',
-      pushConcurrency: 4,
-      broadcastBudgetMs: 5000,
-      authSecret: settings.authSecret,
-      tagKey: settings.tagKey ?? 'tag-key',
-    },
-    log: silentLogger,
-    clock,
-  });
-  const connect = (
-    id: string,
-    options: { room?: string; nick?: string; token?: string; key?: string } = {},
-  ) => chat.connect({ connectionId: id, protocols: connectProtocols(options) });
-  const send = (id: string, command: Record<string, unknown>) =>
-    chat.receive({ connectionId: id, frameType: 'text', data: JSON.stringify(command) });
-  return { chat, registry, push, connect, send, advance: (ms: number) => (now += ms) };
-}
 
 describe('members', () => {
   it('pages with a sealed cursor, refuses one it did not make, and leaves out the stale', async () => {

@@ -47,6 +47,26 @@ describe('parseClientFrame', () => {
       ref: undefined,
     });
     expect(parseClientFrame('{"type":"ping"}')).toEqual({ type: 'ping', ref: undefined });
+    expect(parseClientFrame('{"type":"unread","rooms":{"dev":"0mwr68d6j","ops":null},"ref":"u"}')).toEqual({
+      type: 'unread',
+      rooms: [{ room: 'dev', since: '0mwr68d6j' }, { room: 'ops' }],
+      ref: 'u',
+    });
+  });
+
+  it('reads unread rooms as a list of own entries, and refuses a malformed one with the ref', () => {
+    // A key JSON.parse makes an own property stays a room name, for the use case to refuse.
+    expect(parseClientFrame('{"type":"unread","rooms":{"__proto__":null}}')).toEqual({
+      type: 'unread',
+      rooms: [{ room: '__proto__' }],
+      ref: undefined,
+    });
+    for (const rooms of ['["dev"]', '"dev"', 'null', '{"dev":1}', '{"dev":{"since":"x"}}']) {
+      const error = protocolError(() => parseClientFrame(`{"type":"unread","rooms":${rooms},"ref":"r"}`));
+      expect(error.code).toBe('bad_frame');
+      expect(error.ref).toBe('r');
+      expect(error.message).toMatch(/^"rooms"/);
+    }
   });
 
   it('refuses unknown commands with a machine-readable code and echoes the ref', () => {

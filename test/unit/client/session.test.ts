@@ -514,3 +514,111 @@ describe('client session: members', () => {
     });
   });
 });
+
+describe('client session: unread counts', () => {
+  it('asks only while ready, with each room’s last seen id or null, and hands the face the answer to it', () => {
+    const { session, connect, receive, last, of } = harness();
+    expect(session.requestUnread([{ room: 'dev', since: '0mwr00000001x' }])).toBe(false);
+    connect();
+    expect(session.requestUnread([])).toBe(false);
+    expect(session.requestUnread([{ room: 'dev', since: '0mwr00000001x' }, { room: 'ops' }])).toBe(true);
+    const asked = last('unread');
+    expect(asked).toEqual({ type: 'unread', rooms: { dev: '0mwr00000001x', ops: null }, ref: asked.ref });
+    receive({ type: 'unread', ref: 'not-ours', rooms: { dev: 9 } });
+    receive({ type: 'unread', ref: asked.ref, rooms: { dev: 'x' } }); // malformed: ignored
+    receive({ type: 'unread', ref: asked.ref, rooms: { dev: -1 } });
+    expect(of('unread')).toEqual([]);
+    receive({ type: 'unread', ref: asked.ref, rooms: { dev: 3, ops: 50 }, capped: ['ops'] });
+    expect(of('unread')).toHaveLength(1);
+    expect([...of('unread')[0]!.rooms]).toEqual([
+      ['dev', { count: 3, capped: false }],
+      ['ops', { count: 50, capped: true }],
+    ]);
+    // Answered once: a repeat of the same answer is not ours any more.
+    receive({ type: 'unread', ref: asked.ref, rooms: { dev: 4 } });
+    expect(of('unread')).toHaveLength(1);
+  });
+
+  it('reports a refusal as an unread error, and forgets a question asked on a connection that closed', () => {
+    const { session, connect, receive, last, of } = harness();
+    connect();
+    session.requestUnread([{ room: 'dev' }]);
+    receive({ type: 'error', ref: last('unread').ref, code: 'rate_limited', message: 'slow down' });
+    expect(of('error')).toEqual([
+      { type: 'error', about: 'unread', code: 'rate_limited', message: 'slow down' },
+    ]);
+    session.requestUnread([{ room: 'dev' }]);
+    const lost = last('unread');
+    session.closed();
+    connect();
+    receive({ type: 'unread', ref: lost.ref, rooms: { dev: 1 } });
+    expect(of('unread')).toEqual([]);
+  });
+
+  it('knows the last id seen in the room: the newest shown or acked, else the time cursor of an empty room', () => {
+    const { session, connect, receive, last } = harness();
+    expect(session.lastSeen).toBeUndefined();
+    const first = messages(3);
+    connect(first);
+    expect(session.lastSeen).toBe(first[2]!.id);
+    const [live] = messages(1);
+    receive({ type: 'message', ...live!, online: 2 });
+    expect(session.lastSeen).toBe(live!.id);
+    session.sendMessage('mine');
+    const own = last('message');
+    receive({
+      type: 'ack',
+      for: 'message',
+      ref: own.ref,
+      id: '0mwr99999999x',
+      delivered: 1,
+      failed: 0,
+      online: 2,
+      stored: true,
+    });
+    expect(session.lastSeen).toBe('0mwr99999999x');
+
+    const empty = harness();
+    empty.connect();
+    const clock = empty.last('ping');
+    empty.receive({ type: 'pong', ref: clock.ref, ts: 1_800_000_000_000 });
+    expect(empty.session.lastSeen).toMatch(/^[0-9a-z]{9}$/);
+  });
+
+  it('a room switched into while empty gets a time cursor too; a late answer about the old room is ignored', () => {
+    const { session, connect, receive, last, sent } = harness();
+    connect();
+    const oldClock = last('ping');
+    session.join('dev');
+    const join = last('join');
+    receive({ type: 'ack', for: 'join', ref: join.ref, room: 'dev', nick: 'alice', tag: 'aaaa', online: 1 });
+    receive({ type: 'pong', ref: oldClock.ref, ts: 1_800_000_000_000 });
+    expect(session.lastSeen).toBeUndefined();
+    receive({ type: 'history', ref: join.ref, room: 'dev', messages: [], more: false });
+    const clock = last('ping');
+    expect(clock.ref).not.toBe(oldClock.ref);
+    expect(sent.filter((f) => f.type === 'ping')).toHaveLength(2);
+    receive({ type: 'pong', ref: clock.ref, ts: 1_800_000_060_000 });
+    expect(session.lastSeen).toBe((1_800_000_055_000).toString(36).padStart(9, '0'));
+  });
+});
+
+describe('client session: typing', () => {
+  it('sends "typing" at most once per interval while ready, and shows others typing in this room only', () => {
+    const { session, connect, receive, sent, advance, of } = harness({ typingIntervalMs: 3000 });
+    expect(session.typing()).toBe(false);
+    connect();
+    expect(session.typing()).toBe(true);
+    expect(session.typing()).toBe(false);
+    advance(2999);
+    expect(session.typing()).toBe(false);
+    advance(1);
+    expect(session.typing()).toBe(true);
+    expect(sent.filter((f) => f.type === 'typing')).toEqual([{ type: 'typing' }, { type: 'typing' }]);
+
+    receive({ type: 'typing', room: 'lobby', nick: 'bob', tag: 'bbbb', ts: 1 });
+    receive({ type: 'typing', room: 'elsewhere', nick: 'cy', tag: 'cccc', ts: 1 });
+    receive({ type: 'typing', room: 'lobby', nick: 5, tag: 'dddd', ts: 1 }); // malformed: ignored
+    expect(of('typing')).toEqual([{ type: 'typing', nick: 'bob', tag: 'bbbb' }]);
+  });
+});

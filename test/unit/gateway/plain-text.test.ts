@@ -22,7 +22,7 @@ describe('renderPlain', () => {
     });
   });
 
-  it('renders messages, history, presence, errors and members as lines', () => {
+  it('renders messages, history, presence, errors, members and unread counts as lines', () => {
     expect(renderPlain(envelope({ type: 'message', ...message, online: 2 }))).toEqual(['alice: hi']);
     expect(
       renderPlain(
@@ -52,6 +52,9 @@ describe('renderPlain', () => {
         envelope({ type: 'members', room: 'lobby', members: [{ nick: 'a', tag: '0001' }], next: 'x' }),
       ),
     ).toEqual(['* in lobby: a#0001 … more: {"type":"members","after":"x"}']);
+    expect(renderPlain(envelope({ type: 'unread', rooms: { dev: 3, ops: 50 }, capped: ['ops'] }))).toEqual([
+      '* unread: dev 3, ops 50+',
+    ]);
   });
 
   it('sends nothing for acks, pongs and typing notices', () => {
