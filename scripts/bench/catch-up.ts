@@ -187,6 +187,9 @@ export async function runCatchUp(log: (line: string) => void, runs = 3): Promise
   const stack = await startLocalStack({
     port: 0,
     env: { HISTORY_LIMIT: '1000', RATE_LIMIT_PER_SECOND: '1000', RATE_LIMIT_BURST: '1000' },
+    // The writer posts the 500 as fast as acks come back; at the gateway's default 20 frames a second per
+    // connection that alone took 25 s a run. What is measured is the reader's catch-up, which this does not touch.
+    gatewayEnv: { GATEWAY_FRAMES_PER_SECOND: '1000', GATEWAY_FRAME_BURST: '1000' },
   });
   try {
     const results: CatchUpRun[] = [];

@@ -57,12 +57,20 @@ export function startBundleContainer(
     for (const call of pending.values()) call.reject(new Error(`${bundle} exited`));
     pending.clear();
   });
+  // A send to a container that already exited (the stack closing while the gateway still cleans up) fails that
+  // call, as an invocation of a deleted function would; it must not become an unhandled 'error' event.
+  child.on('error', (error) => log(`${name.padEnd(9)} ${error.message}`));
   return {
     invoke: (event) =>
       new Promise((resolve, reject) => {
+        if (!child.connected) return reject(new Error(`${bundle} is not running`));
         const id = nextId++;
         pending.set(id, { resolve, reject });
-        child.send({ id, event });
+        child.send({ id, event }, (error) => {
+          if (!error) return;
+          pending.delete(id);
+          reject(error);
+        });
       }),
     close: () =>
       new Promise((resolve) => {
