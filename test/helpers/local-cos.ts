@@ -2,6 +2,8 @@ import http from 'http';
 import type { AddressInfo } from 'net';
 import { createCosServer, type CosServer } from '../../scripts/local/cos-server';
 import type { CosSettings } from '../../code/config';
+import type { ChatMessage } from '../../code/chat/protocol';
+import { createObjectStore, type ObjectStore } from '../../code/cos/object-store';
 
 export const BUCKET = 'test-1250000000';
 
@@ -47,4 +49,34 @@ export async function startCos(dataDir?: string): Promise<LocalCos> {
       await cos.flush();
     },
   };
+}
+
+/**
+ * One local COS server and an object store on it for the whole test file (started before all, closed after all),
+ * read through getters because the hooks run after the file's top level.
+ */
+export function useLocalCosStore(): { readonly local: LocalCos; readonly store: ObjectStore } {
+  let local: LocalCos | undefined;
+  let store: ObjectStore | undefined;
+  beforeAll(async () => {
+    local = await startCos();
+    store = createObjectStore(local.settings);
+  });
+  afterAll(() => local?.close());
+  return {
+    get local() {
+      if (!local) throw new Error('useLocalCosStore: used before beforeAll ran');
+      return local;
+    },
+    get store() {
+      if (!store) throw new Error('useLocalCosStore: used before beforeAll ran');
+      return store;
+    },
+  };
+}
+
+/** The i-th of a few messages posted in the last second, as history stores them. */
+export function recentMessage(room: string, i: number, now: number): ChatMessage {
+  const ts = now - 1000 + i;
+  return { id: `${ts.toString(36)}0000${i}`, room, from: 'alice', tag: 'abcd', text: `m${i}`, ts };
 }

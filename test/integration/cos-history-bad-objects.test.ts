@@ -1,5 +1,4 @@
 import fc from 'fast-check';
-import { createObjectStore, type ObjectStore } from '../../code/cos/object-store';
 import { createCosHistory } from '../../code/history/cos-history';
 import { createChatService } from '../../code/chat/chat-service';
 import { createLogger, type Logger } from '../../code/chat/log';
@@ -7,7 +6,7 @@ import { createRateLimiter } from '../../code/chat/rate-limiter';
 import { connectProtocols, type ChatMessage } from '../../code/chat/protocol';
 import { createCosRegistry } from '../../code/registry/cos-registry';
 import { RecordingPush, TEST_LIMITS } from '../helpers/fakes';
-import { startCos, type LocalCos } from '../helpers/local-cos';
+import { recentMessage, useLocalCosStore } from '../helpers/local-cos';
 
 /**
  * Issue #15, finding 3: an object under a room's history prefix that is not a message (not JSON, the wrong
@@ -28,34 +27,22 @@ function sink(): { log: Logger; lines: Array<Record<string, unknown>>; raw: stri
   return { log, lines, raw };
 }
 
-function message(room: string, i: number, now: number): ChatMessage {
-  const ts = now - 1000 + i;
-  return { id: `${ts.toString(36)}0000${i}`, room, from: 'alice', tag: 'abcd', text: `m${i}`, ts };
-}
-
 /** A key in the room's history prefix, newer than every real message (so it is on the first page). */
 function intruderKey(room: string, now: number, id = 'zzzz'): string {
   return `hist/${room}/${String(9_999_999_999_999 - (now + 10_000)).padStart(13, '0')}-${id}`;
 }
 
-let local: LocalCos;
-let store: ObjectStore;
-
-beforeAll(async () => {
-  local = await startCos();
-  store = createObjectStore(local.settings);
-});
-afterAll(() => local.close());
+const cos = useLocalCosStore();
 
 describe('history with an unreadable object in the room', () => {
   it('regression: recent() skips a non-JSON object and logs its key and reason, not its body', async () => {
     const { log, lines, raw } = sink();
     const now = Date.now();
-    const history = createCosHistory(store, RETENTION, Date.now, log);
-    for (let i = 0; i < 3; i += 1) await history.append(message('poisoned', i, now));
+    const history = createCosHistory(cos.store, RETENTION, Date.now, log);
+    for (let i = 0; i < 3; i += 1) await history.append(recentMessage('poisoned', i, now));
     const body = 'SECRET-BODY <not json>';
     const key = intruderKey('poisoned', now);
-    await store.put(key, body);
+    await cos.store.put(key, body);
 
     const page = await history.recent('poisoned', { limit: 10 });
     expect(page.messages.map((m) => m.text)).toEqual(['m0', 'm1', 'm2']);
@@ -70,17 +57,17 @@ describe('history with an unreadable object in the room', () => {
     const { log, raw } = sink();
     const now = Date.now();
     const push = new RecordingPush();
-    const history = createCosHistory(store, RETENTION, Date.now, log);
+    const history = createCosHistory(cos.store, RETENTION, Date.now, log);
     const chat = createChatService({
-      registry: createCosRegistry(store),
+      registry: createCosRegistry(cos.store),
       history,
       push,
       rateLimiter: createRateLimiter(1000, 1000),
       settings: { limits: TEST_LIMITS, defaultRoom: 'lobby', pushConcurrency: 4, broadcastBudgetMs: 5000 },
       log,
     });
-    await history.append(message('room-b', 0, now));
-    await store.put(intruderKey('room-b', now), '{"half": ');
+    await history.append(recentMessage('room-b', 0, now));
+    await cos.store.put(intruderKey('room-b', now), '{"half": ');
     await chat.connect({ connectionId: 'a=', protocols: connectProtocols({ nick: 'alice' }) });
     const send = (data: string) => chat.receive({ connectionId: 'a=', frameType: 'text', data });
     await send(JSON.stringify({ type: 'join', room: 'room-b', ref: 'j' }));
@@ -95,7 +82,7 @@ describe('history with an unreadable object in the room', () => {
 
   it('fuzz: any body under the prefix is either a message or skipped with a fixed reason', async () => {
     const now = Date.now();
-    const good = message('fuzz', 0, now);
+    const good = recentMessage('fuzz', 0, now);
     const keyId = 'zzzz';
     const body = fc.oneof(
       fc.string(),
@@ -133,13 +120,13 @@ describe('history with an unreadable object in the room', () => {
     );
     const key = intruderKey('fuzz', now, keyId);
     const { log, lines, raw } = sink();
-    const history = createCosHistory(store, RETENTION, Date.now, log);
+    const history = createCosHistory(cos.store, RETENTION, Date.now, log);
     await history.append(good);
     await fc.assert(
       fc.asyncProperty(body, async (text) => {
         lines.length = 0;
         raw.length = 0;
-        await store.put(key, text);
+        await cos.store.put(key, text);
         const page = await history.recent('fuzz', { limit: 10 });
         // The real message is always there; the intruder is there only as a well-formed message.
         expect(page.messages[0]).toEqual(good);

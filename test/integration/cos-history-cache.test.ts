@@ -1,7 +1,5 @@
-import { createObjectStore, type ObjectStore } from '../../code/cos/object-store';
 import { createCosHistory } from '../../code/history/cos-history';
-import type { ChatMessage } from '../../code/chat/protocol';
-import { startCos, type LocalCos } from '../helpers/local-cos';
+import { recentMessage, useLocalCosStore } from '../helpers/local-cos';
 
 /**
  * A warm container keeps message bodies it has read or written (by key and ETag), so a crowd joining an active
@@ -11,61 +9,49 @@ import { startCos, type LocalCos } from '../helpers/local-cos';
 
 const RETENTION = { limit: 100, maxAgeMs: 86_400_000 };
 
-function message(room: string, i: number, now: number): ChatMessage {
-  const ts = now - 1000 + i;
-  return { id: `${ts.toString(36)}0000${i}`, room, from: 'alice', tag: 'abcd', text: `m${i}`, ts };
-}
-
-let local: LocalCos;
-let store: ObjectStore;
-
-beforeAll(async () => {
-  local = await startCos();
-  store = createObjectStore(local.settings);
-});
-afterAll(() => local.close());
+const cos = useLocalCosStore();
 
 describe('history body cache', () => {
   it('a second read of the latest page costs one LIST and no GET, and returns the same messages', async () => {
     const now = Date.now();
-    const writer = createCosHistory(store, RETENTION);
-    for (let i = 0; i < 20; i += 1) await writer.append(message('busy', i, now));
+    const writer = createCosHistory(cos.store, RETENTION);
+    for (let i = 0; i < 20; i += 1) await writer.append(recentMessage('busy', i, now));
 
-    const reader = createCosHistory(store, RETENTION); // another container: nothing kept yet
-    local.cos.resetStats();
+    const reader = createCosHistory(cos.store, RETENTION); // another container: nothing kept yet
+    cos.local.cos.resetStats();
     const first = await reader.recent('busy', { limit: 50 });
-    expect(local.cos.stats()).toMatchObject({ list: 1, get: 20 });
+    expect(cos.local.cos.stats()).toMatchObject({ list: 1, get: 20 });
 
-    local.cos.resetStats();
+    cos.local.cos.resetStats();
     const second = await reader.recent('busy', { limit: 50 });
-    expect(local.cos.stats()).toMatchObject({ list: 1, get: 0 });
+    expect(cos.local.cos.stats()).toMatchObject({ list: 1, get: 0 });
     expect(second.messages).toEqual(first.messages);
     expect(second.messages.map((m) => m.text)).toEqual(Array.from({ length: 20 }, (_, i) => `m${i}`));
   });
 
   it('what a container wrote itself is read back without a GET', async () => {
     const now = Date.now();
-    const history = createCosHistory(store, RETENTION);
-    for (let i = 0; i < 5; i += 1) await history.append(message('own', i, now));
-    local.cos.resetStats();
+    const history = createCosHistory(cos.store, RETENTION);
+    for (let i = 0; i < 5; i += 1) await history.append(recentMessage('own', i, now));
+    cos.local.cos.resetStats();
     const page = await history.recent('own', { limit: 50 });
     expect(page.messages).toHaveLength(5);
-    expect(local.cos.stats()).toMatchObject({ list: 1, get: 0 });
+    expect(cos.local.cos.stats()).toMatchObject({ list: 1, get: 0 });
   });
 
   it('an object rewritten under the same key is read again (its ETag changed)', async () => {
     const now = Date.now();
-    const history = createCosHistory(store, RETENTION);
-    const original = message('rewritten', 0, now);
+    const history = createCosHistory(cos.store, RETENTION);
+    const original = recentMessage('rewritten', 0, now);
     await history.append(original);
     expect((await history.recent('rewritten', { limit: 10 })).messages[0]?.text).toBe('m0');
 
     // Written by another container or by hand: same key, other body.
-    const other = createCosHistory(store, RETENTION);
+    const other = createCosHistory(cos.store, RETENTION);
     await other.append({ ...original, text: 'changed' });
-    local.cos.resetStats();
+    cos.local.cos.resetStats();
     const page = await history.recent('rewritten', { limit: 10 });
     expect(page.messages.map((m) => m.text)).toEqual(['changed']);
-    expect(local.cos.stats()).toMatchObject({ list: 1, get: 1 });
+    expect(cos.local.cos.stats()).toMatchObject({ list: 1, get: 1 });
   });
 });
