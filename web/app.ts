@@ -134,6 +134,8 @@ class ChatApp {
   private askingWhy = false;
   private eventsUrl: string | undefined;
   private maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES;
+  /** The most rooms one unread request may name (config.json `unreadRooms`). */
+  private unreadRooms: number | undefined;
   /** Own messages on screen by cid, while the server has not settled them. */
   private readonly rows = new Map<string, MessageRow>();
   private readonly ownKeys: Set<string>;
@@ -152,7 +154,7 @@ class ChatApp {
   private membersNext: string | undefined;
   private readonly recent = new RecentRooms(storage);
   private readonly unreadBadges = new UnreadBadges(
-    () => this.session.requestUnread(this.recent.unreadRequest(this.room)),
+    () => this.session.requestUnread(this.recent.unreadRequest(this.room, this.unreadRooms)),
     () => this.render(),
     browserTimers,
   );
@@ -244,7 +246,8 @@ class ChatApp {
     }
     this.eventsUrl = eventsUrlFor(config.wsUrl);
     this.maxMessageBytes = config.maxMessageBytes;
-    const { typingIntervalSeconds, unreadIntervalSeconds } = config.limits;
+    const { typingIntervalSeconds, unreadIntervalSeconds, unreadRooms } = config.limits;
+    this.unreadRooms = unreadRooms;
     if (typingIntervalSeconds !== undefined) {
       this.session.useTypingInterval(typingIntervalSeconds * 1000);
       this.typingNotice.useInterval(typingIntervalSeconds * 1000);

@@ -63,13 +63,18 @@ export class RecentRooms {
     this.writeSeen(seen);
   }
 
-  /** What to ask the server: the other recent rooms whose last seen id is known. */
-  unreadRequest(current: string): UnreadRequest[] {
+  /**
+   * What to ask the server: the other recent rooms whose last seen id is known, most recent first, at most
+   * `max` (the server's `unreadRooms`, from config.json).
+   */
+  unreadRequest(current: string, max = this.max): UnreadRequest[] {
     const seen = this.seenMap();
-    return this.list().flatMap((room) => {
-      const since = seen.get(room);
-      return room === current || since === undefined ? [] : [{ room, since }];
-    });
+    return this.list()
+      .flatMap((room) => {
+        const since = seen.get(room);
+        return room === current || since === undefined ? [] : [{ room, since }];
+      })
+      .slice(0, max);
   }
 
   private seenMap(): Map<string, string> {

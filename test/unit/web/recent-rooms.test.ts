@@ -53,6 +53,8 @@ describe('recent rooms', () => {
       { room: 'c', since: ID(2) },
       { room: 'a', since: ID(1) },
     ]);
+    // No more rooms than the server counts in one request (config.json's unreadRooms): the most recent ones.
+    expect(recent.unreadRequest('lobby', 1)).toEqual([{ room: 'c', since: ID(2) }]);
   });
 
   it('reads whatever storage holds without trusting it', () => {
