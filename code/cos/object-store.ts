@@ -1,13 +1,20 @@
-import COS from 'cos-nodejs-sdk-v5';
-import { environmentKeys, type CosSettings } from '../config';
+import { createHash } from 'crypto';
+import type { CosSettings } from '../config';
 import { StoreError } from '../util/store-error';
-import { ListXmlError, parseListBucketResult, type ListBucketResult } from './list-xml';
+import { createCosSend, type CosAnswer, type CosCall, type CosSend } from './cos-http';
+import {
+  ListXmlError,
+  parseDeleteFailures,
+  parseListBucketResult,
+  xmlEscape,
+  type ListBucketResult,
+} from './cos-xml';
 
 export { StoreError };
 
 /**
- * A narrow view of one COS bucket under one key prefix, over the real `cos-nodejs-sdk-v5`. The registry and the
- * history store are built on it; nothing above this file sees SDK types or SDK error shapes.
+ * A narrow view of one COS bucket under one key prefix, over COS's XML API (cos-http.ts). The registry and the
+ * history store are built on it; nothing above this file sees COS's status codes or error shapes.
  */
 
 export interface ListedObject {
@@ -42,40 +49,30 @@ export interface ObjectStore {
   readonly requestCount: number;
 }
 
-import { allPages, COS_PAGE_SIZE, inPages, unlessMissing } from './paging';
+import { allPages, COS_PAGE_SIZE, inPages } from './paging';
 
 export { COS_PAGE_SIZE };
 
-interface SdkError {
-  statusCode?: number;
-  code?: string;
-  message?: string;
-}
-
-function describe(error: unknown): string {
-  const e = (error ?? {}) as SdkError;
-  return (
-    [e.statusCode, e.code, e.message].filter((part) => part !== undefined && part !== '').join(' ') || 'error'
-  );
-}
-
-/** The SDK hands bodies back as a Buffer (or, for some calls, a string). */
-function bodyText(body: unknown): string {
-  return Buffer.isBuffer(body) ? body.toString('utf8') : String(body);
+/** A COS answer other than success, kept as the StoreError's cause. */
+export class CosError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string | undefined,
+  ) {
+    super(`${status}${code === undefined ? '' : ` ${code}`}`);
+  }
 }
 
 /** COS refuses a write with `x-cos-forbid-overwrite: true` to an existing key with 409 (FileAlreadyExists). */
 function isAlreadyThere(error: unknown): boolean {
-  return ((error ?? {}) as SdkError).statusCode === 409;
+  return error instanceof CosError && error.status === 409;
 }
 
-function isNotFound(error: unknown): boolean {
-  // Errors are plain objects, not always Errors; HEAD/GET without an XML body report code '404'.
-  const e = (error ?? {}) as SdkError;
-  return e.statusCode === 404 || e.code === 'NoSuchKey' || e.code === '404';
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
-/** The SDK retries 5xx and network errors itself (4 tries); this bounds the whole call, retries included. */
+/** The deadline bounds the whole call, retries included (cos-http.ts retries 5xx and network errors). */
 function withDeadline<T>(operation: string, ms: number, promise: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
@@ -87,75 +84,47 @@ function withDeadline<T>(operation: string, ms: number, promise: Promise<T>): Pr
   return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
 }
 
-/**
- * The COS client. It signs every request with the keys in the environment at that moment (`getAuthorization`), not
- * with keys captured when the container started: an SCF execution role's temporary keys expire, and whether SCF
- * replaces them inside a warm container is undocumented (SCF's role docs do not say). When the environment
- * holds no keys (local runs, tests that pass settings directly), the keys in `settings` sign.
- */
-export function createCosClient(settings: CosSettings, env: NodeJS.ProcessEnv = process.env): COS {
-  const options: COS.COSOptions = {
-    Timeout: settings.timeoutMs,
-    KeepAlive: true,
-    getAuthorization(request, callback) {
-      const keys = environmentKeys(env) ?? settings;
-      const Authorization = COS.getAuthorization({
-        SecretId: keys.secretId,
-        SecretKey: keys.secretKey,
-        Method: request.Method,
-        Pathname: request.Pathname,
-        Query: request.Query,
-        Headers: request.Headers,
-        SystemClockOffset: request.SystemClockOffset,
-        Expires: 900,
-      });
-      // The SDK also takes { Authorization, SecurityToken } (sdk/base.js `checkAuthError`, then the token becomes
-      // x-cos-security-token), which its typings omit. A plain string would drop the session token.
-      const signed = { Authorization, SecurityToken: keys.sessionToken ?? '' };
-      callback(signed as unknown as COS.Authorization);
-    },
-  };
-  if (settings.endpoint) {
-    // Path-style addressing through the Domain template; ForcePathStyle throws since SDK 2.13.
-    const endpoint = new URL(settings.endpoint);
-    const path = endpoint.pathname.replace(/\/+$/, '');
-    options.Protocol = endpoint.protocol as 'http:' | 'https:';
-    options.Domain = `${endpoint.host}${path}/{Bucket}`;
-    options.AutoSwitchHost = false;
-  }
-  return new COS(options);
-}
-
-export function createObjectStore(settings: CosSettings, cos: COS = createCosClient(settings)): ObjectStore {
-  const { bucket: Bucket, region: Region, keyPrefix } = settings;
+export function createObjectStore(
+  settings: CosSettings,
+  send: CosSend = createCosSend(settings),
+): ObjectStore {
+  const { keyPrefix } = settings;
   let requestCount = 0;
 
-  async function call<T>(operation: string, run: () => Promise<T>): Promise<T> {
+  /** One call; an answer outside `ok` fails it with a CosError cause. */
+  async function call(
+    operation: string,
+    request: CosCall,
+    ok = (status: number) => status < 300,
+  ): Promise<CosAnswer> {
     requestCount += 1;
+    let answer: CosAnswer;
     try {
-      return await withDeadline(operation, settings.timeoutMs, run());
+      answer = await withDeadline(operation, settings.timeoutMs, send(request));
     } catch (error) {
       if (error instanceof StoreError) throw error;
       throw new StoreError(`COS ${operation} failed: ${describe(error)}`, error);
     }
+    if (!ok(answer.status)) {
+      const cause = new CosError(answer.status, answer.code);
+      throw new StoreError(`COS ${operation} failed: ${cause.message}`, cause);
+    }
+    return answer;
   }
 
   async function list(
     prefix: string,
     options: { marker?: string; maxKeys?: number } = {},
   ): Promise<ListPage> {
-    // GET Bucket through the SDK's generic request, read by parseListBucketResult (see there for why).
     const query: Record<string, string> = {
       prefix: keyPrefix + prefix,
       'max-keys': String(options.maxKeys ?? COS_PAGE_SIZE),
     };
     if (options.marker !== undefined) query.marker = keyPrefix + options.marker;
-    const result = await call('getBucket', () =>
-      cos.request({ Bucket, Region, Method: 'GET', Key: '', Query: query, RawBody: true }),
-    );
+    const answer = await call('getBucket', { method: 'GET', key: '', query });
     let listing: ListBucketResult;
     try {
-      listing = parseListBucketResult(bodyText(result.Body));
+      listing = parseListBucketResult(answer.body);
     } catch (error) {
       if (error instanceof ListXmlError)
         throw new StoreError(`COS getBucket answered with an unreadable listing: ${error.message}`, error);
@@ -172,21 +141,13 @@ export function createObjectStore(settings: CosSettings, cos: COS = createCosCli
     return { objects, nextMarker: next.slice(keyPrefix.length) };
   }
 
-  async function putObject(key: string, body: string, headers: Record<string, string> = {}): Promise<void> {
-    // SkipTask: without it the SDK queues every putObject as an upload task and, on each one, re-formats its
-    // whole task list (up to UploadQueueSize = 1000 entries) for progress events: measured at ~10 ms of CPU
-    // per put once the list is full. The option exists in sdk/task.js but not in the SDK's typings.
-    const params: COS.PutObjectParams & { SkipTask: true; Headers: Record<string, string> } = {
-      Bucket,
-      Region,
-      Key: keyPrefix + key,
-      Body: body,
-      ContentType: 'application/json',
-      SkipTask: true,
-      Headers: headers,
-    };
-    await call('putObject', () => cos.putObject(params));
-  }
+  const putObject = (key: string, body: string, headers: Record<string, string> = {}) =>
+    call('putObject', {
+      method: 'PUT',
+      key: keyPrefix + key,
+      headers: { 'Content-Type': 'application/json', ...headers },
+      body,
+    });
 
   return {
     get requestCount() {
@@ -207,13 +168,14 @@ export function createObjectStore(settings: CosSettings, cos: COS = createCosCli
       }
     },
 
-    get: (key) =>
-      unlessMissing(
-        call('getObject', () => cos.getObject({ Bucket, Region, Key: keyPrefix + key })).then((result) =>
-          bodyText(result.Body),
-        ),
-        isNotFound,
-      ),
+    async get(key) {
+      const answer = await call(
+        'getObject',
+        { method: 'GET', key: keyPrefix + key },
+        (s) => s < 300 || s === 404,
+      );
+      return answer.status === 404 ? undefined : answer.body;
+    },
 
     list,
 
@@ -221,14 +183,25 @@ export function createObjectStore(settings: CosSettings, cos: COS = createCosCli
 
     deleteMany: (keys) =>
       inPages(keys, async (page) => {
-        const batch = page.map((key) => ({ Key: keyPrefix + key }));
-        const result = await call('deleteMultipleObject', () =>
-          cos.deleteMultipleObject({ Bucket, Region, Objects: batch, Quiet: true }),
-        );
-        const failed = result.Error ?? [];
+        const objects = page
+          .map((key) => `<Object><Key>${xmlEscape(keyPrefix + key)}</Key></Object>`)
+          .join('');
+        const body = `<Delete>${objects}<Quiet>true</Quiet></Delete>`;
+        const answer = await call('deleteMultipleObject', {
+          method: 'POST',
+          key: '',
+          query: { delete: '' },
+          headers: {
+            'Content-Type': 'application/xml',
+            // COS requires the body's MD5 on a multi-delete.
+            'Content-MD5': createHash('md5').update(body).digest('base64'),
+          },
+          body,
+        });
+        const failed = parseDeleteFailures(answer.body);
         if (failed.length > 0) {
           throw new StoreError(
-            `COS refused to delete ${failed.length} object(s): ${failed[0]?.Code}`,
+            `COS refused to delete ${failed.length} object(s): ${failed[0]!.code}`,
             failed,
           );
         }

@@ -40,11 +40,12 @@ import {
 } from './report';
 import { printFanoutAws, runFanoutAws } from './fanout-aws';
 import { catchUpTargets, runCatchUp } from './catch-up';
+import { cosClientMain, printCosClient, runCosClientBench } from './cos-client';
 
 /**
  * `npm run bench`: fan-out, memory, cold start, end to end and COS requests per broadcast, each compared with its
  * target. Writes bench-results/<timestamp>.json and bench-results/latest.json. See docs/benchmarks.md.
- *   --only fanout,memory,coldstart,e2e,cos,gateway,fanout-aws,catchup,rooms   run some sections
+ *   --only fanout,memory,coldstart,e2e,cos,cosclient,gateway,fanout-aws,catchup,rooms   run some sections
  *   --profile                                 CPU profiles: the largest broadcast (child and stack), a cold start
  *                                             and the e2e stack thread; the fan-out then uses an unminified bundle
  * Env: BENCH_E2E_SECONDS (30), BENCH_E2E_FUNCTIONS (modules | bundles), BENCH_COLDSTART_RUNS (10),
@@ -59,6 +60,7 @@ const SECTIONS = [
   'coldstart',
   'e2e',
   'cos',
+  'cosclient',
   'gateway',
   'fanout-aws',
   'catchup',
@@ -500,6 +502,11 @@ async function main(): Promise<void> {
     results.catchup = await runCatchUp(log);
   }
 
+  if (only.has('cosclient')) {
+    log('\n[cosclient] the COS client against the SDK, CPU per call (scripts/bench/cos-client.ts)…');
+    printCosClient((results.cosClient = await runCosClientBench(__filename, log)), log);
+  }
+
   if (only.has('rooms')) {
     log('\n[rooms] room formation: real clients joining one room (scripts/bench/room-formation.ts)…');
     rooms.printRoomFormation((results.rooms = await rooms.runRoomFormation(__filename, log)), log);
@@ -534,6 +541,8 @@ if (process.env.BENCH_GATEWAY_NODE === '1') {
   void gatewayNodeMain();
 } else if (process.env.BENCH_ROOM_CLIENTS === '1') {
   rooms.roomClientsMain();
+} else if (process.env.BENCH_COS_CLIENT === '1') {
+  cosClientMain();
 } else if (isMainThread) {
   main().then(
     () => process.exit(0),

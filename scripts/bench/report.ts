@@ -1,4 +1,5 @@
 import type { CatchUpReport } from './catch-up';
+import type { CosClientRow } from './cos-client';
 // The bench report: the tables printed after a run, and the targets they are checked against.
 import type { BaselineRun, CeilingRun, TransportRun } from './fanout';
 import type { RoomFormationReport } from './room-formation';
@@ -48,6 +49,7 @@ export interface BenchResults {
   gateway?: GatewayBenchReport;
   fanoutAws?: PlatformFanoutRow[];
   rooms?: RoomFormationReport;
+  cosClient?: CosClientRow[];
   settings: Record<string, string | number | boolean>;
   fanout?: {
     runs: TransportRun[];

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'crypto';
 import { promises as fs, readdirSync, readFileSync, mkdirSync, rmSync } from 'fs';
 import type { IncomingMessage, ServerResponse } from 'http';
 import path from 'path';
-import { xmlEscape, xmlUnescape } from '../../code/cos/list-xml';
+import { xmlEscape, xmlUnescape } from '../../code/cos/cos-xml';
 import { BodyTooLarge, readBody } from '../../code/util/read-body';
 
 /**

@@ -9,7 +9,7 @@ import { startCos, type LocalCos } from '../helpers/local-cos';
 
 /**
  * The implementations a contract suite runs against: the in-memory fakes the unit tests use, and the real ports
- * (cos-nodejs-sdk-v5 over HTTP against the local COS server, and @aws-sdk/client-s3 against the same server).
+ * (the COS store's client over HTTP against the local COS server, and @aws-sdk/client-s3 against the same server).
  * Each test gets fresh, empty stores.
  */
 export interface Implementation {
@@ -59,7 +59,7 @@ function onLocalServer(
 }
 
 const cos = () =>
-  onLocalServer('COS (real SDK, local COS server)', (local, keyPrefix) =>
+  onLocalServer('COS (cos-http.ts, local COS server)', (local, keyPrefix) =>
     createObjectStore({ ...local.settings, keyPrefix }),
   );
 

@@ -1,6 +1,7 @@
 import http from 'http';
 import type { AddressInfo } from 'net';
-import { createCosClient, createObjectStore } from '../../code/cos/object-store';
+import { createCosSend } from '../../code/cos/cos-http';
+import { createObjectStore } from '../../code/cos/object-store';
 import type { CosSettings } from '../../code/config';
 
 /**
@@ -56,7 +57,7 @@ describe('COS credentials per request', () => {
       TENCENTCLOUD_SECRETKEY: 'first-key',
       TENCENTCLOUD_SESSIONTOKEN: 'first-token',
     };
-    const store = createObjectStore(settings(), createCosClient(settings(), env));
+    const store = createObjectStore(settings(), createCosSend(settings(), env));
     seen.length = 0;
 
     await store.put('a', '{}');
@@ -74,7 +75,7 @@ describe('COS credentials per request', () => {
   });
 
   it('falls back to the configured keys when the environment has none', async () => {
-    const store = createObjectStore(settings(), createCosClient(settings(), {}));
+    const store = createObjectStore(settings(), createCosSend(settings(), {}));
     seen.length = 0;
 
     await store.put('c', '{}');

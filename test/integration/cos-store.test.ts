@@ -6,7 +6,7 @@ import { createCosRegistry } from '../../code/registry/cos-registry';
 import { createCosHistory } from '../../code/history/cos-history';
 import { createMessageIdSource } from '../../code/chat/message-id';
 
-/** The real cos-nodejs-sdk-v5 over HTTP against the local COS server. */
+/** The functions' COS store over HTTP against the local COS server (its requests are the SDK's: cos-http.test.ts). */
 
 import { BUCKET, startCos as startLocalCos, type LocalCos } from '../helpers/local-cos';
 
@@ -18,7 +18,7 @@ async function all<T>(pages: AsyncIterable<T[]>): Promise<T[]> {
 
 const idOf = (i: number) => Buffer.from(`conn-${i}`).toString('base64'); // contains '=' for many i
 
-describe('COS registry with the real SDK', () => {
+describe('COS registry over HTTP', () => {
   let dataDir: string;
   const running: LocalCos[] = [];
   /** A local COS server that afterEach closes, whether the test passed or not. */
@@ -85,12 +85,12 @@ describe('COS registry with the real SDK', () => {
     expect((await all(again.members('r'))).map((m) => m.id)).toEqual(['persist=']);
   });
 
-  it('turns COS faults into StoreError after the SDK’s own retries, and a slow store into a timeout', async () => {
+  it('turns COS faults into StoreError after the client’s retries, and a slow store into a timeout', async () => {
     const local = await startCos();
     const store: ObjectStore = createObjectStore({ ...local.settings, timeoutMs: 500 });
     local.cos.injectFault({ operation: 'put', status: 503 });
     await expect(store.put('k', 'v')).rejects.toBeInstanceOf(StoreError);
-    expect(local.cos.stats().put).toBe(4); // the SDK tries 4 times on 5xx
+    expect(local.cos.stats().put).toBe(4); // 4 tries on 5xx, as the SDK
     local.cos.clearFaults();
     local.cos.injectFault({ operation: 'list', delayMs: 2000 });
     await expect(store.list('x/')).rejects.toThrow('timed out after 500 ms');

@@ -1,6 +1,12 @@
 import COS from 'cos-nodejs-sdk-v5';
 import fc from 'fast-check';
-import { ListXmlError, parseListBucketResult, xmlEscape, xmlUnescape } from '../../../code/cos/list-xml';
+import {
+  ListXmlError,
+  parseDeleteFailures,
+  parseListBucketResult,
+  xmlEscape,
+  xmlUnescape,
+} from '../../../code/cos/cos-xml';
 
 // Shaped like the response example of GET Bucket (https://www.tencentcloud.com/document/product/436/30614):
 // indented, header fields before the entries, an ETag entity-escaped (and one not, which XML also allows).
@@ -116,6 +122,26 @@ describe('parseListBucketResult', () => {
         expect(ours.isTruncated).toBe(truncated);
         if (ours.nextMarker !== undefined) expect(ours.nextMarker).toBe(String(sdk.NextMarker));
       }),
+    );
+  });
+});
+
+describe('parseDeleteFailures', () => {
+  it('lists the keys COS could not delete, with their codes (DeleteResult, Quiet)', () => {
+    const xml =
+      '<?xml version="1.0" encoding="UTF-8"?><DeleteResult>' +
+      '<Error><Key>app/a&amp;b</Key><Code>AccessDenied</Code><Message>Access Denied</Message></Error>' +
+      '<Error><Key>app/c</Key><Code>InternalError</Code><Message>x</Message></Error></DeleteResult>';
+    expect(parseDeleteFailures(xml)).toEqual([
+      { key: 'app/a&b', code: 'AccessDenied' },
+      { key: 'app/c', code: 'InternalError' },
+    ]);
+  });
+
+  it('finds none in a quiet answer that deleted everything', () => {
+    expect(parseDeleteFailures('<DeleteResult></DeleteResult>')).toEqual([]);
+    expect(parseDeleteFailures('<DeleteResult><Deleted><Key>app/a</Key></Deleted></DeleteResult>')).toEqual(
+      [],
     );
   });
 });

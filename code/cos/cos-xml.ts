@@ -1,12 +1,12 @@
 /**
- * Reads COS's GET Bucket (List Objects) answer, `ListBucketResult`, straight from the XML text.
+ * Reads the XML answers the store needs (GET Bucket's `ListBucketResult`, a multi-delete's `DeleteResult`, an
+ * error's `Code`) straight from the text, taking only the fields the store uses.
  *
- * Why not the SDK's getBucket: it parses the whole document into an object tree (cos-fast-xml-parser) and then
- * deep-clones it, which took ~65 µs of CPU per listed key in the fan-out profile (65 ms of a 480 ms broadcast to
- * 1,000; see docs/benchmarks.md). A broadcast lists every member of the room, so that is paid per recipient.
- * This reader takes only the fields the registry needs. The request itself still goes through the SDK
- * (`cos.request` with `RawBody`), which signs it, retries it and parses error answers as before.
- * Shape: GET Bucket (List Objects), https://www.tencentcloud.com/document/product/436/30614.
+ * Why not an XML parser (the SDK's cos-fast-xml-parser): it builds the whole document as an object tree, which
+ * took ~65 µs of CPU per listed key in the fan-out profile (65 ms of a 480 ms broadcast to 1,000; see
+ * docs/benchmarks.md), and a broadcast lists every member of the room.
+ * Shapes: GET Bucket (List Objects), https://www.tencentcloud.com/document/product/436/30614; DELETE Multiple
+ * Objects, https://www.tencentcloud.com/document/product/436/30619.
  */
 
 export interface ListedEntry {
@@ -42,7 +42,7 @@ export function xmlEscape(value: string): string {
 }
 
 /** The text of the first `<tag>…</tag>` (or `<tag/>`, read as '') in a fragment, or undefined. */
-function textOf(fragment: string, tag: string): string | undefined {
+export function xmlText(fragment: string, tag: string): string | undefined {
   const open = fragment.indexOf(`<${tag}>`);
   const empty = fragment.indexOf(`<${tag}/>`);
   if (empty !== -1 && (open === -1 || empty < open)) return '';
@@ -73,19 +73,35 @@ export function parseListBucketResult(xml: string): ListBucketResult {
     outside += xml.slice(cursor, start);
     // Each search runs on the entry alone, so a missing tag never scans the rest of the document.
     const entry = xml.slice(start + CONTENTS_OPEN.length, end);
-    const key = textOf(entry, 'Key');
-    const lastModified = textOf(entry, 'LastModified');
-    const etag = textOf(entry, 'ETag');
+    const key = xmlText(entry, 'Key');
+    const lastModified = xmlText(entry, 'LastModified');
+    const etag = xmlText(entry, 'ETag');
     if (key === undefined || lastModified === undefined || etag === undefined)
       throw new ListXmlError('a <Contents> entry lacks Key, LastModified or ETag');
     contents.push({ key, lastModified, etag });
     cursor = end + CONTENTS_CLOSE.length;
   }
   outside += xml.slice(cursor, rootEnd);
-  const nextMarker = textOf(outside, 'NextMarker');
+  const nextMarker = xmlText(outside, 'NextMarker');
   return {
     contents,
-    isTruncated: textOf(outside, 'IsTruncated') === 'true',
+    isTruncated: xmlText(outside, 'IsTruncated') === 'true',
     nextMarker: nextMarker === undefined || nextMarker === '' ? undefined : nextMarker,
   };
+}
+
+export interface DeleteFailure {
+  key: string;
+  code: string;
+}
+
+/** The `<Error>` entries of a `DeleteResult` (with Quiet, COS lists only the keys it could not delete). */
+export function parseDeleteFailures(xml: string): DeleteFailure[] {
+  const failures: DeleteFailure[] = [];
+  for (let start = xml.indexOf('<Error>'); start !== -1; start = xml.indexOf('<Error>', start + 1)) {
+    const end = xml.indexOf('</Error>', start);
+    const entry = xml.slice(start, end === -1 ? undefined : end);
+    failures.push({ key: xmlText(entry, 'Key') ?? '', code: xmlText(entry, 'Code') ?? 'unknown' });
+  }
+  return failures;
 }

@@ -1,0 +1,167 @@
+import COS from 'cos-nodejs-sdk-v5';
+import http from 'http';
+import https from 'https';
+import { environmentKeys, type CosSettings } from '../config';
+import { backoffDelay } from '../util/backoff';
+import { xmlText } from './cos-xml';
+
+/**
+ * COS's XML API over Node's own `http.request`, signed by the SDK's own signer (`COS.getAuthorization`).
+ *
+ * Why not the SDK's request path: it runs every call through `cos-request` (a fork of `request`), its task and
+ * retry machinery and its event plumbing, ~1.0 ms of CPU per small PUT or GET against ~0.3 ms here, measured side
+ * by side against the local COS server (docs/benchmarks.md, "The COS client"). A join makes five COS requests, so
+ * that was the largest single cost of a join; on SCF, CPU is billed duration. The same decision, for the same
+ * reason, as the push client's `http.request` over axios.
+ *
+ * What the SDK did that matters is kept, with the same rules: the request shape (path-style through a custom
+ * endpoint, else `<bucket>.cos.<region>.myqcloud.com`, keys encoded as its `camSafeUrlEncode` does), the signed
+ * headers, `x-cos-security-token` with an execution role's keys (read per request: they rotate), retries of 5xx
+ * and network errors (4 tries in all), and one retry with the server's clock after `RequestTimeTooSkewed`.
+ * test/integration/cos-http.test.ts checks the requests against the SDK's, Authorization included.
+ */
+
+export interface CosCall {
+  method: 'GET' | 'PUT' | 'POST';
+  /** The whole object key (the store's prefix included); '' for the bucket itself. */
+  key: string;
+  query?: Record<string, string>;
+  /** Sent and signed (besides Host and Content-Length). */
+  headers?: Record<string, string>;
+  body?: string;
+}
+
+export interface CosAnswer {
+  status: number;
+  body: string;
+  /** COS's error code (`<Error><Code>`), when the answer is an error with a body. */
+  code?: string;
+  /** The server's Date header, kept with an error: the clock to sign with after a clock error. */
+  date?: string;
+}
+
+export type CosSend = (call: CosCall) => Promise<CosAnswer>;
+
+/** A listing of 1000 keys is ~300 KB; nothing this app stores is near this. */
+const MAX_ANSWER_BYTES = 32 * 1024 * 1024;
+const TRIES = 4;
+const RETRY_BACKOFF = { baseMs: 50, maxMs: 1000 };
+
+/** encodeURIComponent plus the five characters it leaves alone, as the SDK encodes keys and query values. */
+export function camSafeUrlEncode(value: string): string {
+  return encodeURIComponent(value).replace(
+    /[!'()*]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
+}
+
+function isClockError(answer: CosAnswer): boolean {
+  return (
+    answer.code === 'RequestTimeTooSkewed' ||
+    (answer.code === 'AccessDenied' && xmlText(answer.body, 'Message') === 'Request has expired')
+  );
+}
+
+export function createCosSend(settings: CosSettings, env: NodeJS.ProcessEnv = process.env): CosSend {
+  const endpoint = settings.endpoint
+    ? new URL(settings.endpoint.replace(/\/+$/, '') + '/' + settings.bucket)
+    : new URL(`https://${settings.bucket}.cos.${settings.region}.myqcloud.com`);
+  const secure = endpoint.protocol === 'https:';
+  if (!secure && endpoint.protocol !== 'http:')
+    throw new Error(`COS_ENDPOINT must be http(s), not ${endpoint.protocol}`);
+  // One agent per container, as the SDK's KeepAlive: a join's requests reuse sockets.
+  const agentOptions = { keepAlive: true, maxSockets: 64, maxFreeSockets: 64 };
+  const agent = secure ? new https.Agent(agentOptions) : new http.Agent(agentOptions);
+  const request = secure ? https.request : http.request;
+  const basePath = endpoint.pathname.replace(/\/+$/, '');
+  let clockOffsetMs = 0;
+
+  function attempt(call: CosCall): Promise<CosAnswer> {
+    const keys = environmentKeys(env) ?? settings;
+    const body = call.body ?? '';
+    const signed: Record<string, string> = {
+      ...call.headers,
+      Host: endpoint.host,
+      ...(call.method === 'GET' ? {} : { 'Content-Length': String(Buffer.byteLength(body)) }),
+    };
+    const authorization = COS.getAuthorization({
+      SecretId: keys.secretId,
+      SecretKey: keys.secretKey,
+      Method: call.method,
+      Pathname: '/' + call.key,
+      Query: call.query ?? {},
+      Headers: signed,
+      SystemClockOffset: clockOffsetMs,
+      Expires: 900,
+    });
+    const headers: Record<string, string> = { ...signed, Authorization: authorization };
+    if (keys.sessionToken) headers['x-cos-security-token'] = keys.sessionToken;
+    const query = Object.entries(call.query ?? {})
+      .map(([name, value]) => `${camSafeUrlEncode(name)}=${camSafeUrlEncode(value)}`)
+      .join('&');
+    const path = `${basePath}/${camSafeUrlEncode(call.key).replace(/%2F/g, '/')}${query ? `?${query}` : ''}`;
+    return new Promise<CosAnswer>((resolve, reject) => {
+      const req = request(
+        {
+          method: call.method,
+          protocol: endpoint.protocol,
+          hostname: endpoint.hostname.replace(/^\[|\]$/g, ''),
+          port: endpoint.port,
+          path,
+          headers,
+          agent,
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          let size = 0;
+          res.on('data', (chunk: Buffer) => {
+            size += chunk.length;
+            if (size > MAX_ANSWER_BYTES)
+              req.destroy(new Error(`COS answered with over ${MAX_ANSWER_BYTES} bytes`));
+            else chunks.push(chunk);
+          });
+          res.on('end', () => {
+            const status = res.statusCode ?? 0;
+            const text = Buffer.concat(chunks).toString('utf8');
+            if (status < 300) return resolve({ status, body: text });
+            resolve({ status, body: text, code: xmlText(text, 'Code'), date: res.headers.date });
+          });
+          res.on('error', reject);
+        },
+      );
+      req.setTimeout(settings.timeoutMs, () =>
+        req.destroy(new Error(`no answer from COS in ${settings.timeoutMs} ms`)),
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+  }
+
+  return async (call) => {
+    let clockRetried = false;
+    for (let tries = 1; ; tries += 1) {
+      let answer: CosAnswer;
+      try {
+        answer = await attempt(call);
+      } catch (error) {
+        if (tries >= TRIES) throw error;
+        await new Promise((resolve) => setTimeout(resolve, backoffDelay(tries - 1, RETRY_BACKOFF)));
+        continue;
+      }
+      if (answer.status >= 500 && tries < TRIES) {
+        await new Promise((resolve) => setTimeout(resolve, backoffDelay(tries - 1, RETRY_BACKOFF)));
+        continue;
+      }
+      if (!clockRetried && isClockError(answer) && answer.date !== undefined) {
+        // Signed with a clock COS disagrees with: sign again with the server's (the SDK's CorrectClockSkew).
+        const serverTime = Date.parse(answer.date);
+        if (Number.isFinite(serverTime)) {
+          clockOffsetMs = serverTime - Date.now();
+          clockRetried = true;
+          continue;
+        }
+      }
+      return answer;
+    }
+  };
+}
