@@ -3,7 +3,7 @@ import type { ChatContext } from './context';
 import { fanOut } from './delivery';
 import { errorMessage } from './log';
 import { envelope } from './protocol';
-import { countMaxAge, readRoster } from './roster';
+import { countMaxAge, liveIds, readRoster } from './roster';
 import { connectionTag } from './identity';
 
 export type PresenceEvent = 'join' | 'leave' | 'nick';
@@ -67,18 +67,21 @@ export function announce(
 async function tellRoom(ctx: ChatContext, room: string, batch: Pending[]): Promise<number | undefined> {
   try {
     const roster = await readRoster(ctx, room, undefined, countMaxAge(ctx, room));
-    const online = new Set(roster.live.map((m) => m.id));
-    const named = new Set<string>();
-    for (const { connection, event } of batch) {
-      named.add(connection.id);
-      if (event === 'leave') online.delete(connection.id);
-      else online.add(connection.id);
+    // Who is in the room after the batch, for those it names (their last event counts).
+    const after = new Map<string, boolean>();
+    for (const { connection, event } of batch) after.set(connection.id, event !== 'leave');
+    const live = liveIds(ctx, roster);
+    let online = roster.live.length;
+    for (const [id, present] of after) {
+      if (present && !live.has(id)) online += 1;
+      else if (!present && live.has(id)) online -= 1;
     }
     // Large rooms get counts (in acks and messages) but no presence lines; see ChatLimits.presenceMaxOnline.
-    if (online.size > ctx.settings.limits.presenceMaxOnline) return online.size;
+    // The count costs the batch, not the room: the live ids are built once per roster read.
+    if (online > ctx.settings.limits.presenceMaxOnline) return online;
     // Whoever the batch is about hears of it otherwise (its own ack) or not at all (it left).
-    const recipients = { ...roster, live: roster.live.filter((m) => !named.has(m.id)), online: online.size };
-    const result = await fanOut(ctx, recipients, presenceFrame(ctx, room, batch, online.size));
+    const recipients = { ...roster, live: roster.live.filter((m) => !after.has(m.id)), online };
+    const result = await fanOut(ctx, recipients, presenceFrame(ctx, room, batch, online));
     return result.online;
   } catch (error) {
     ctx.log.warn('presence_failed', { room, events: batch.length, error: errorMessage(error) });
