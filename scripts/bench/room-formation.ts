@@ -5,6 +5,7 @@ import WebSocket from 'ws';
 import { connectProtocols } from '../../code/chat/protocol';
 import { FUNCTION_ENV_VARS } from '../../code/config';
 import { startLocalStack } from '../local/stack';
+import { cpuByProcess } from './cpu-monitor';
 import { check, formatMs, percentile, table, type Target } from './stats';
 
 /**
@@ -55,6 +56,11 @@ export interface RoomFormationRow {
   pushesPerJoin: number;
   cosPerJoin: number;
   listsPerJoin: number;
+  /**
+   * CPU ms per join while the room formed, by process: 'stack' is the gateway and the local COS server, the
+   * functions are named, and the clients' process is 'bench.js'. Empty where /proc is missing.
+   */
+  cpuPerJoinMs: Record<string, number>;
   /** Time until one message reached all the other members (NaN when it did not). */
   messageS: number;
   messageReached: number;
@@ -182,6 +188,7 @@ async function formOneRoom(
     await stack.gateway.settled();
     stack.cos.resetStats();
     stack.gateway.resetPushStats();
+    const cpuBefore = cpuByProcess();
     const formed = await ask(child, {
       type: 'form',
       wsUrl: stack.wsUrl,
@@ -193,6 +200,9 @@ async function formOneRoom(
     if (formed.type !== 'formed') throw new Error('room clients answered out of turn');
     await stack.gateway.settled();
     const joined = formed.joinsMs.length;
+    const cpuPerJoinMs: Record<string, number> = {};
+    for (const [name, ms] of cpuByProcess())
+      cpuPerJoinMs[name] = (ms - (cpuBefore.get(name) ?? 0)) / Math.max(1, joined);
     const cos = stack.cos.stats();
     const cosTotal = Object.values(cos).reduce((a, b) => a + b, 0);
     const pushes = stack.gateway.pushStats().requests;
@@ -229,6 +239,7 @@ async function formOneRoom(
       pushesPerJoin: pushes / Math.max(1, joined),
       cosPerJoin: cosTotal / Math.max(1, joined),
       listsPerJoin: cos.list / Math.max(1, joined),
+      cpuPerJoinMs,
       messageS: delivered?.type === 'delivered' && delivered.reached === joined - 1 ? delivered.seconds : NaN,
       messageReached: delivered?.type === 'delivered' ? delivered.reached : 0,
       messageCos: delivered ? Object.values(messageCos).reduce((a, b) => a + b, 0) : NaN,
@@ -469,6 +480,23 @@ export function printRoomFormation(report: RoomFormationReport, log: (line: stri
         Number.isNaN(r.messageS) ? `${r.messageReached} reached` : `${(r.messageS * 1000).toFixed(0)} ms`,
         n(r.messageCos, 0),
         n(r.messageLists, 0),
+      ]),
+    ),
+  );
+  const names = [...new Set(report.rows.flatMap((r) => Object.keys(r.cpuPerJoinMs)))].sort();
+  if (names.length === 0) return;
+  log(
+    '\nCPU per join while the room formed, by process (stack: gateway and local COS server; bench.js: clients)',
+  );
+  log(
+    table(
+      ['members', ...names, 'all'],
+      report.rows.map((r) => [
+        String(r.members),
+        ...names.map((name) => `${(r.cpuPerJoinMs[name] ?? 0).toFixed(2)} ms`),
+        `${Object.values(r.cpuPerJoinMs)
+          .reduce((a, b) => a + b, 0)
+          .toFixed(2)} ms`,
       ]),
     ),
   );
