@@ -66,12 +66,33 @@ export function createCosRegistry(store: ObjectStore, clock: () => number = Date
     return store.put(roomLogKey(room, clock(), kind, connection.id), body);
   }
 
+  async function remove(entries: ReadonlyArray<{ id: string; room?: string }>): Promise<void> {
+    const keys: string[] = [];
+    for (const { id, room } of entries) {
+      keys.push(connectionKey(id));
+      if (room !== undefined) keys.push(memberKey(room, id));
+    }
+    if (keys.length > 0) await store.deleteMany(keys);
+    await Promise.all(
+      entries.map(({ id, room }) => (room === undefined ? undefined : log(room, 'leave', { id }))),
+    );
+  }
+
   return {
     async add(connection) {
-      // Record first: a member key without a record would be broadcast to but could not be cleaned up by ID.
-      await writeRecord(connection);
-      // Then both at once, settled before answering: a refused client leaves no write still on its way.
-      await settleAll([writeMembership(connection), log(connection.room, 'join', connection)]);
+      // All three at once: the handshake waits for one COS round trip, not two. Settled before answering, so a
+      // refused client leaves no write still on its way; and what did land is taken back, because a membership
+      // without its record could not be cleaned up by ID (a push's 410 and the sweep would, later).
+      try {
+        await settleAll([
+          writeRecord(connection),
+          writeMembership(connection),
+          log(connection.room, 'join', connection),
+        ]);
+      } catch (error) {
+        await remove([{ id: connection.id, room: connection.room }]).catch(() => undefined);
+        throw error;
+      }
     },
 
     async find(id) {
@@ -93,17 +114,7 @@ export function createCosRegistry(store: ObjectStore, clock: () => number = Date
       await Promise.all([writeRecord(connection), writeMembership(connection)]);
     },
 
-    async remove(entries) {
-      const keys: string[] = [];
-      for (const { id, room } of entries) {
-        keys.push(connectionKey(id));
-        if (room !== undefined) keys.push(memberKey(room, id));
-      }
-      if (keys.length > 0) await store.deleteMany(keys);
-      await Promise.all(
-        entries.map(({ id, room }) => (room === undefined ? undefined : log(room, 'leave', { id }))),
-      );
-    },
+    remove,
 
     // COS's ETag of a simple PUT is the MD5 of the body, and the membership body holds the nick.
     versionOf: (connection) => createHash('md5').update(membershipBody(connection)).digest('hex'),

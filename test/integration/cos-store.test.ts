@@ -66,6 +66,20 @@ describe('COS registry over HTTP', () => {
     expect(local.cos.keys(BUCKET).filter((k) => !k.startsWith('app/rlog/r/'))).toEqual([]);
   });
 
+  it('takes back what a failed add wrote: no membership is left without its record', async () => {
+    const local = await startCos();
+    const registry = createCosRegistry(createObjectStore(local.settings));
+    // One of the three writes is refused (403 is not retried); the other two land.
+    local.cos.injectFault({ operation: 'put', status: 403, times: 1 });
+    await expect(registry.add({ id: 'half=', room: 'r', nick: 'n', connectedAt: 1 })).rejects.toBeInstanceOf(
+      StoreError,
+    );
+    expect(local.cos.stats().put).toBeGreaterThanOrEqual(3);
+    expect(await registry.find('half=')).toBeUndefined();
+    expect(await all(registry.members('r'))).toEqual([]);
+    expect(local.cos.keys(BUCKET).filter((k) => !k.startsWith('app/rlog/r/'))).toEqual([]);
+  });
+
   it('keeps the data across a restart of the store', async () => {
     const first = await startCos(dataDir);
     const registry = createCosRegistry(createObjectStore(first.settings));
