@@ -61,6 +61,10 @@ export interface RoomFormationRow {
    * functions are named, and the clients' process is 'bench.js'. Empty where /proc is missing.
    */
   cpuPerJoinMs: Record<string, number>;
+  /** Then every member left at once: how many, the time until every cleanup ran, and the CPU per leave. */
+  leaves: number;
+  emptiedS: number;
+  cpuPerLeaveMs: Record<string, number>;
   /** Time until one message reached all the other members (NaN when it did not). */
   messageS: number;
   messageReached: number;
@@ -96,7 +100,7 @@ type ClientsToParent =
   | { type: 'delivered'; seconds: number; reached: number }
   | { type: 'probed'; handshakesMs: number[] }
   | { type: 'paced'; handshakesMs: number[]; failed: number }
-  | { type: 'reset' }
+  | { type: 'reset'; closed: number }
   | { type: 'seeded'; stored: number };
 
 /** Clients that join (and leave) a room of their own before each measured formation. */
@@ -222,6 +226,19 @@ async function formOneRoom(
       perSecond: paced.perSecond,
     });
     const pacedMs = crowd.type === 'paced' ? crowd.handshakesMs : [];
+    // Then everyone leaves at once: each leave is a cleanup and, in a small room, a presence line to the rest.
+    await stack.gateway.settled();
+    const cpuBeforeLeaving = cpuByProcess();
+    const leaving = performance.now();
+    const reset = await ask(child, { type: 'reset' });
+    // The clients only started closing; the room is empty once the gateway holds none of them and every cleanup ran.
+    while (stack.gateway.connectionIds().length > 0) await new Promise((resolve) => setTimeout(resolve, 10));
+    await stack.gateway.settled();
+    const emptiedS = (performance.now() - leaving) / 1000;
+    const leaves = reset.type === 'reset' ? reset.closed : 0;
+    const cpuPerLeaveMs: Record<string, number> = {};
+    for (const [name, ms] of cpuByProcess())
+      cpuPerLeaveMs[name] = (ms - (cpuBeforeLeaving.get(name) ?? 0)) / Math.max(1, leaves);
     return {
       members,
       joined,
@@ -240,6 +257,9 @@ async function formOneRoom(
       cosPerJoin: cosTotal / Math.max(1, joined),
       listsPerJoin: cos.list / Math.max(1, joined),
       cpuPerJoinMs,
+      leaves,
+      emptiedS,
+      cpuPerLeaveMs,
       messageS: delivered?.type === 'delivered' && delivered.reached === joined - 1 ? delivered.seconds : NaN,
       messageReached: delivered?.type === 'delivered' ? delivered.reached : 0,
       messageCos: delivered ? Object.values(messageCos).reduce((a, b) => a + b, 0) : NaN,
@@ -275,8 +295,9 @@ export function roomClientsMain(): void {
     else if (message.type === 'paced') void arrive(message).then(send);
     else if (message.type === 'seed') void seed(message).then(send);
     else if (message.type === 'reset') {
-      for (const socket of sockets.splice(0)) socket.close();
-      send({ type: 'reset' });
+      const closing = sockets.splice(0);
+      for (const socket of closing) socket.close();
+      send({ type: 'reset', closed: closing.length });
     } else {
       for (const socket of sockets) socket.terminate();
       process.exit(0);
@@ -483,20 +504,26 @@ export function printRoomFormation(report: RoomFormationReport, log: (line: stri
       ]),
     ),
   );
-  const names = [...new Set(report.rows.flatMap((r) => Object.keys(r.cpuPerJoinMs)))].sort();
+  const names = [
+    ...new Set(report.rows.flatMap((r) => [...Object.keys(r.cpuPerJoinMs), ...Object.keys(r.cpuPerLeaveMs)])),
+  ].sort();
   if (names.length === 0) return;
+  const cpuCells = (byProcess: Record<string, number>) => [
+    ...names.map((name) => `${(byProcess[name] ?? 0).toFixed(2)} ms`),
+    `${Object.values(byProcess)
+      .reduce((a, b) => a + b, 0)
+      .toFixed(2)} ms`,
+  ];
   log(
-    '\nCPU per join while the room formed, by process (stack: gateway and local COS server; bench.js: clients)',
+    '\nCPU per join while the room formed, and per leave when everyone left at once, by process ' +
+      '(stack: gateway and local COS server; bench.js: clients)',
   );
   log(
     table(
-      ['members', ...names, 'all'],
-      report.rows.map((r) => [
-        String(r.members),
-        ...names.map((name) => `${(r.cpuPerJoinMs[name] ?? 0).toFixed(2)} ms`),
-        `${Object.values(r.cpuPerJoinMs)
-          .reduce((a, b) => a + b, 0)
-          .toFixed(2)} ms`,
+      ['members', 'what', 'took', ...names, 'all'],
+      report.rows.flatMap((r) => [
+        [String(r.members), `${r.joined} joins`, `${r.formationS.toFixed(1)} s`, ...cpuCells(r.cpuPerJoinMs)],
+        [String(r.members), `${r.leaves} leaves`, `${r.emptiedS.toFixed(1)} s`, ...cpuCells(r.cpuPerLeaveMs)],
       ]),
     ),
   );
