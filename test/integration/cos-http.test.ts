@@ -30,11 +30,22 @@ const COMPARED = [
   'host',
 ];
 
-function startRecorder(
+/** A plain HTTP server on a free port, standing in for COS; close it when done. */
+async function serve(handler: http.RequestListener): Promise<{ endpoint: string; close(): Promise<void> }> {
+  const server = http.createServer(handler);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}/_cos`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** Records every request it gets, as COS reads it, and answers with `answer`. */
+async function startRecorder(
   answer: (req: http.IncomingMessage) => { status: number; body: string; headers?: http.OutgoingHttpHeaders },
 ) {
   const seen: Recorded[] = [];
-  const server = http.createServer((req, res) => {
+  const server = await serve((req, res) => {
     let body = '';
     req.setEncoding('utf8');
     req.on('data', (chunk: string) => (body += chunk));
@@ -47,16 +58,7 @@ function startRecorder(
       res.end(reply.body);
     });
   });
-  return {
-    seen,
-    listen: () =>
-      new Promise<string>((resolve) =>
-        server.listen(0, '127.0.0.1', () =>
-          resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}/_cos`),
-        ),
-      ),
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
+  return { seen, ...server };
 }
 
 const LISTING = '<ListBucketResult><Name>b</Name><IsTruncated>false</IsTruncated></ListBucketResult>';
@@ -130,12 +132,12 @@ describe('the COS client against the SDK', () => {
   afterEach(() => jest.useRealTimers());
 
   it('sends what the SDK sends for put, put-if-absent, get, list and multi-delete, signature included', async () => {
-    const recorder = startRecorder((req) => {
+    const recorder = await startRecorder((req) => {
       if (req.method === 'GET' && (req.url ?? '').includes('?')) return { status: 200, body: LISTING };
       if (req.method === 'POST') return { status: 200, body: '<DeleteResult></DeleteResult>' };
       return { status: 200, body: req.method === 'GET' ? '{}' : '', headers: { ETag: '"x"' } };
     });
-    const settings = settingsFor(await recorder.listen());
+    const settings = settingsFor(recorder.endpoint);
     try {
       const store = createObjectStore(settings, createCosSend(settings, { ...ROLE_KEYS }));
       await store.put(AWKWARD_KEY, '{"nick":"é"}');
@@ -214,17 +216,13 @@ describe('the COS client retries as the SDK does', () => {
   it('retries a 5xx and a dropped connection, up to 4 tries, and not a 4xx', async () => {
     let calls = 0;
     const script = [503, 0, 200]; // 0: the connection is dropped before any answer
-    const server = http.createServer((req, res) => {
+    const server = await serve((req, res) => {
       req.resume();
       const status = script[calls++] ?? 200;
       if (status === 0) return req.socket.destroy();
       res.writeHead(status).end();
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const send = createCosSend(
-      settingsFor(`http://127.0.0.1:${(server.address() as AddressInfo).port}/_cos`),
-      {},
-    );
+    const send = createCosSend(settingsFor(server.endpoint), {});
     try {
       expect((await send({ method: 'PUT', key: 'k', body: '{}' })).status).toBe(200);
       expect(calls).toBe(3);
@@ -239,14 +237,14 @@ describe('the COS client retries as the SDK does', () => {
       expect((await send({ method: 'GET', key: 'k' })).status).toBe(403);
       expect(calls).toBe(1);
     } finally {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await server.close();
     }
   });
 
   it('signs again with the server clock after RequestTimeTooSkewed', async () => {
     const serverDate = new Date(Date.now() + 3600_000);
     const signTimes: string[] = [];
-    const server = http.createServer((req, res) => {
+    const server = await serve((req, res) => {
       req.resume();
       const signTime = /q-sign-time=(\d+);/.exec(String(req.headers.authorization))![1]!;
       signTimes.push(signTime);
@@ -256,18 +254,14 @@ describe('the COS client retries as the SDK does', () => {
       }
       res.writeHead(200).end();
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const send = createCosSend(
-      settingsFor(`http://127.0.0.1:${(server.address() as AddressInfo).port}/_cos`),
-      {},
-    );
+    const send = createCosSend(settingsFor(server.endpoint), {});
     try {
       expect((await send({ method: 'PUT', key: 'k', body: '{}' })).status).toBe(200);
       expect(signTimes).toHaveLength(2);
       // Signed the second time by the server's clock: an hour ahead of ours, to the second or so.
       expect(Number(signTimes[1]) - Number(signTimes[0])).toBeGreaterThan(3590);
     } finally {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await server.close();
     }
   });
 });
