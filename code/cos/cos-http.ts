@@ -40,7 +40,8 @@ export interface CosAnswer {
   date?: string;
 }
 
-export type CosSend = (call: CosCall) => Promise<CosAnswer>;
+/** One call, retried as the SDK retries; `signal` aborts the attempt in flight and stops the retries. */
+export type CosSend = (call: CosCall, signal?: AbortSignal) => Promise<CosAnswer>;
 
 /** A listing of 1000 keys is ~300 KB; nothing this app stores is near this. */
 const MAX_ANSWER_BYTES = 32 * 1024 * 1024;
@@ -76,7 +77,7 @@ export function createCosSend(settings: CosSettings, env: NodeJS.ProcessEnv = pr
   const basePath = endpoint.pathname.replace(/\/+$/, '');
   let clockOffsetMs = 0;
 
-  function attempt(call: CosCall): Promise<CosAnswer> {
+  function attempt(call: CosCall, signal: AbortSignal | undefined): Promise<CosAnswer> {
     const keys = environmentKeys(env) ?? settings;
     const body = call.body ?? '';
     const signed: Record<string, string> = {
@@ -110,6 +111,7 @@ export function createCosSend(settings: CosSettings, env: NodeJS.ProcessEnv = pr
           path,
           headers,
           agent,
+          signal,
         },
         (res) => {
           const chunks: Buffer[] = [];
@@ -137,19 +139,24 @@ export function createCosSend(settings: CosSettings, env: NodeJS.ProcessEnv = pr
     });
   }
 
-  return async (call) => {
+  const pause = (tries: number) =>
+    new Promise((resolve) => setTimeout(resolve, backoffDelay(tries - 1, RETRY_BACKOFF)));
+
+  return async (call, signal) => {
     let clockRetried = false;
     for (let tries = 1; ; tries += 1) {
       let answer: CosAnswer;
       try {
-        answer = await attempt(call);
+        answer = await attempt(call, signal);
       } catch (error) {
-        if (tries >= TRIES) throw error;
-        await new Promise((resolve) => setTimeout(resolve, backoffDelay(tries - 1, RETRY_BACKOFF)));
+        if (tries >= TRIES || signal?.aborted) throw error;
+        await pause(tries);
+        if (signal?.aborted) throw error;
         continue;
       }
       if (answer.status >= 500 && tries < TRIES) {
-        await new Promise((resolve) => setTimeout(resolve, backoffDelay(tries - 1, RETRY_BACKOFF)));
+        await pause(tries);
+        if (signal?.aborted) return answer;
         continue;
       }
       if (!clockRetried && isClockError(answer) && answer.date !== undefined) {

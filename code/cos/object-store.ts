@@ -72,16 +72,25 @@ function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** The deadline bounds the whole call, retries included (cos-http.ts retries 5xx and network errors). */
-function withDeadline<T>(operation: string, ms: number, promise: Promise<T>): Promise<T> {
+/**
+ * The deadline bounds the whole call, retries included (cos-http.ts retries 5xx and network errors). When it
+ * passes, the attempt in flight is aborted and no retry starts: a write the caller was told failed is not sent
+ * again behind its back.
+ */
+function withDeadline<T>(
+  operation: string,
+  ms: number,
+  run: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  const controller = new AbortController();
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new StoreError(`COS ${operation} timed out after ${ms} ms`, undefined)),
-      ms,
-    );
+    timer = setTimeout(() => {
+      controller.abort();
+      reject(new StoreError(`COS ${operation} timed out after ${ms} ms`, undefined));
+    }, ms);
   });
-  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
+  return Promise.race([run(controller.signal), deadline]).finally(() => clearTimeout(timer));
 }
 
 export function createObjectStore(
@@ -100,7 +109,7 @@ export function createObjectStore(
     requestCount += 1;
     let answer: CosAnswer;
     try {
-      answer = await withDeadline(operation, settings.timeoutMs, send(request));
+      answer = await withDeadline(operation, settings.timeoutMs, (signal) => send(request, signal));
     } catch (error) {
       if (error instanceof StoreError) throw error;
       throw new StoreError(`COS ${operation} failed: ${describe(error)}`, error);

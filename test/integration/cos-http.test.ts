@@ -241,6 +241,33 @@ describe('the COS client retries as the SDK does', () => {
     }
   });
 
+  it('stops when its caller gives up: the attempt in flight is aborted and no retry follows', async () => {
+    let requests = 0;
+    let closed!: () => void;
+    const aborted = new Promise<void>((resolve) => (closed = resolve));
+    const server = await serve((req) => {
+      requests += 1;
+      req.resume();
+      req.on('close', closed); // never answered: only the client can end it
+    });
+    const send = createCosSend(settingsFor(server.endpoint), {});
+    try {
+      const controller = new AbortController();
+      const sending = send({ method: 'PUT', key: 'k', body: '{}' }, controller.signal);
+      await new Promise<void>((resolve) => {
+        const check = () => (requests > 0 ? resolve() : setImmediate(check));
+        check();
+      });
+      controller.abort();
+      // The call settles (so its retry loop has ended) and the server sees the request go.
+      await expect(sending).rejects.toThrow(/abort/i);
+      await aborted;
+      expect(requests).toBe(1);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('signs again with the server clock after RequestTimeTooSkewed', async () => {
     const serverDate = new Date(Date.now() + 3600_000);
     const signTimes: string[] = [];
