@@ -35,6 +35,9 @@ export type GatewayEvent =
 export type PushOutcome = 'delivered' | 'closed' | 'gone' | 'slow-reader';
 
 export type { Admission, RefusalAnswer } from './admission';
+
+/** Heartbeats go out in this many slices per ping interval. */
+const PING_SLICES = 20;
 export { newConnectionId, nodeOf, upgradeProblem } from './admission';
 
 export interface HubOptions {
@@ -251,17 +254,36 @@ export function createHub(options: HubOptions) {
     if (plain) frame(Buffer.from(PLAIN_CLIENT_HELLO), false);
   }
 
-  const pinger = setInterval(() => {
-    for (const conn of table.values()) {
-      // SSE has no pong: its keep-alive comments (sse.ts) keep proxies open, and a dead peer fails the writes.
-      if (conn.channel.kind !== 'websocket') continue;
-      if (!conn.alive) close(conn, 'no-pong', 1001, 'no pong');
-      else {
-        conn.alive = false;
-        conn.channel.ping();
-      }
+  /** A connection's heartbeat: dropped if it did not answer the last ping, else pinged again. */
+  const beat = (conn: Connection) => {
+    // SSE has no pong: its keep-alive comments (sse.ts) keep proxies open, and a dead peer fails the writes.
+    if (conn.channel.kind !== 'websocket') return;
+    if (!conn.alive) close(conn, 'no-pong', 1001, 'no pong');
+    else {
+      conn.alive = false;
+      conn.channel.ping();
     }
-  }, limits.pingIntervalMs);
+  };
+  // Every connection gets one beat per interval, a slice at a time: pinging 10,000 sockets in one loop held the
+  // event loop for tens of milliseconds, and every handshake and frame behind it (docs/benchmarks.md).
+  let round: Iterator<Connection> = table.values();
+  let perSlice = 0;
+  let slice = 0;
+  const pinger = setInterval(
+    () => {
+      if (slice === 0) {
+        round = table.values();
+        perSlice = Math.ceil(table.size / PING_SLICES);
+      }
+      slice = (slice + 1) % PING_SLICES;
+      for (let i = 0; i < perSlice; i += 1) {
+        const next = round.next();
+        if (next.done) return;
+        beat(next.value);
+      }
+    },
+    Math.max(1, Math.floor(limits.pingIntervalMs / PING_SLICES)),
+  );
   pinger.unref();
 
   return {

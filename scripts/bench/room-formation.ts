@@ -28,7 +28,8 @@ import { check, formatMs, percentile, table, type Target } from './stats';
  * - "alone": one handshake at a time into the formed room.
  * The room has BENCH_ROOM_HISTORY (50) messages before the crowd arrives, so each join reads a full first page.
  * Env: BENCH_ROOM_SIZES (100,1000,10000), BENCH_ROOM_CONNECT_CONCURRENCY (50 handshakes in flight),
- * BENCH_ROOM_CAP_SECONDS (300: a formation still running then is reported as not finished).
+ * BENCH_ROOM_CAP_SECONDS (300: a formation still running then is reported as not finished), BENCH_ROOM_WARM_UP
+ * (1000 clients form and leave a room of their own first, on each fresh stack).
  */
 
 export interface RoomFormationRow {
@@ -74,6 +75,8 @@ export interface RoomFormationRow {
 
 export interface RoomFormationReport {
   connectConcurrency: number;
+  /** Clients that formed and left a room of their own on each fresh stack before the measured one. */
+  warmUp: number;
   functions: 'bundles' | 'modules';
   /** Messages in the room's history before the crowd arrives. */
   history: number;
@@ -103,8 +106,6 @@ type ClientsToParent =
   | { type: 'reset'; closed: number }
   | { type: 'seeded'; stored: number };
 
-/** Clients that join (and leave) a room of their own before each measured formation. */
-const WARM_UP_CLIENTS = 100;
 /** Messages posted per seeding connection (see `seed`). */
 const SEED_PER_CONNECTION = 15;
 /** Handshakes made one at a time into each formed room. */
@@ -132,13 +133,15 @@ export async function runRoomFormation(
   };
   // HISTORY_PAGE: a joiner's first page is full, as it is in a room that has been talking for a while.
   const history = intEnv('BENCH_ROOM_HISTORY', 50);
+  const warmUp = intEnv('BENCH_ROOM_WARM_UP', 1000);
   const rows: RoomFormationRow[] = [];
   for (const members of sizes) {
     log(`  ${members} clients joining one room…`);
-    rows.push(await formOneRoom(bundle, { members, concurrency, capMs, functions, paced, history }));
+    rows.push(await formOneRoom(bundle, { members, concurrency, capMs, functions, paced, history, warmUp }));
   }
   return {
     connectConcurrency: concurrency,
+    warmUp,
     functions,
     history,
     pacedClients: paced.count,
@@ -156,9 +159,11 @@ async function formOneRoom(
     functions: RoomFormationReport['functions'];
     paced: { count: number; perSecond: number };
     history: number;
+    /** Clients that form (and leave) a room of their own first. */
+    warmUp: number;
   },
 ): Promise<RoomFormationRow> {
-  const { members, concurrency, capMs, paced, history } = options;
+  const { members, concurrency, capMs, paced, history, warmUp } = options;
   const stack = await startLocalStack({
     port: 0,
     host: '127.0.0.1',
@@ -174,7 +179,10 @@ async function formOneRoom(
         (name) => [name, process.env[name]],
       ),
     ),
-    gatewayEnv: { GATEWAY_MAX_CONNECTIONS: String(members + paced.count + 100), GATEWAY_LOG_LEVEL: 'warn' },
+    gatewayEnv: {
+      GATEWAY_MAX_CONNECTIONS: String(Math.max(members, warmUp) + paced.count + 100),
+      GATEWAY_LOG_LEVEL: 'warn',
+    },
   });
   const child = fork(bundle, [], {
     env: { ...process.env, BENCH_ROOM_CLIENTS: '1' },
@@ -182,10 +190,29 @@ async function formOneRoom(
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   try {
-    // A warm-up room first, so the figures are of a running stack, not of its first seconds (JIT, sockets).
-    const warm = Math.min(WARM_UP_CLIENTS, members);
-    await ask(child, { type: 'form', wsUrl: stack.wsUrl, room: 'warmup', members: warm, concurrency, capMs });
-    await ask(child, { type: 'reset' });
+    /** Resolves once the gateway holds at most `count` connections and every cleanup ran. */
+    const untilConnected = async (count: number) => {
+      while (stack.gateway.connectionIds().length > count)
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      await stack.gateway.settled();
+    };
+    /** Closes every client; resolves once the gateway holds none of them and every cleanup ran. */
+    const everyoneLeaves = async () => {
+      const reset = await ask(child, { type: 'reset' });
+      await untilConnected(0);
+      return reset.type === 'reset' ? reset.closed : 0;
+    };
+    // A warm-up room first, of the same size at every N, so the figures are of a running stack, not of its first
+    // seconds (JIT, sockets): a room of 100 measured right after 100 joins measured the JIT.
+    await ask(child, {
+      type: 'form',
+      wsUrl: stack.wsUrl,
+      room: 'warmup',
+      members: warmUp,
+      concurrency,
+      capMs,
+    });
+    await everyoneLeaves();
     const seeded = await ask(child, { type: 'seed', wsUrl: stack.wsUrl, room: 'crowd', count: history });
     if (seeded.type !== 'seeded' || seeded.stored !== history)
       throw new Error(`seeding the room's history: ${JSON.stringify(seeded)}`);
@@ -217,7 +244,8 @@ async function formOneRoom(
     const messageCos = stack.cos.stats();
     const probe = await ask(child, { type: 'probe', wsUrl: stack.wsUrl, room: 'crowd', count: PROBES });
     const alone = probe.type === 'probed' ? probe.handshakesMs : [];
-    await stack.gateway.settled();
+    // Each probe left as it came; the crowd arrives once the gateway has seen every one of them go.
+    await untilConnected(joined);
     const crowd = await ask(child, {
       type: 'paced',
       wsUrl: stack.wsUrl,
@@ -230,12 +258,8 @@ async function formOneRoom(
     await stack.gateway.settled();
     const cpuBeforeLeaving = cpuByProcess();
     const leaving = performance.now();
-    const reset = await ask(child, { type: 'reset' });
-    // The clients only started closing; the room is empty once the gateway holds none of them and every cleanup ran.
-    while (stack.gateway.connectionIds().length > 0) await new Promise((resolve) => setTimeout(resolve, 10));
-    await stack.gateway.settled();
+    const leaves = await everyoneLeaves();
     const emptiedS = (performance.now() - leaving) / 1000;
-    const leaves = reset.type === 'reset' ? reset.closed : 0;
     const cpuPerLeaveMs: Record<string, number> = {};
     for (const [name, ms] of cpuByProcess())
       cpuPerLeaveMs[name] = (ms - (cpuBeforeLeaving.get(name) ?? 0)) / Math.max(1, leaves);
