@@ -36,8 +36,8 @@ export type PushOutcome = 'delivered' | 'closed' | 'gone' | 'slow-reader';
 
 export type { Admission, RefusalAnswer } from './admission';
 
-/** Heartbeats go out in this many slices per ping interval. */
-const PING_SLICES = 20;
+/** Heartbeats go out a slice of the table every this many ms, so that each slice is small. */
+const PING_TICK_MS = 100;
 export { newConnectionId, nodeOf, upgradeProblem } from './admission';
 
 export interface HubOptions {
@@ -264,26 +264,24 @@ export function createHub(options: HubOptions) {
       conn.channel.ping();
     }
   };
-  // Every connection gets one beat per interval, a slice at a time: pinging 10,000 sockets in one loop held the
-  // event loop for tens of milliseconds, and every handshake and frame behind it (docs/benchmarks.md).
+  // Every connection gets one beat per interval, a slice every PING_TICK_MS (at 10,000 connections and 30 s, 34 at
+  // a time): pinging them all in one loop held the event loop, and every handshake and frame behind it.
+  const slices = Math.max(1, Math.round(limits.pingIntervalMs / PING_TICK_MS));
   let round: Iterator<Connection> = table.values();
   let perSlice = 0;
   let slice = 0;
-  const pinger = setInterval(
-    () => {
-      if (slice === 0) {
-        round = table.values();
-        perSlice = Math.ceil(table.size / PING_SLICES);
-      }
-      slice = (slice + 1) % PING_SLICES;
-      for (let i = 0; i < perSlice; i += 1) {
-        const next = round.next();
-        if (next.done) return;
-        beat(next.value);
-      }
-    },
-    Math.max(1, Math.floor(limits.pingIntervalMs / PING_SLICES)),
-  );
+  const pinger = setInterval(() => {
+    if (slice === 0) {
+      round = table.values();
+      perSlice = Math.ceil(table.size / slices);
+    }
+    slice = (slice + 1) % slices;
+    for (let i = 0; i < perSlice; i += 1) {
+      const next = round.next();
+      if (next.done) return;
+      beat(next.value);
+    }
+  }, limits.pingIntervalMs / slices);
   pinger.unref();
 
   return {

@@ -329,6 +329,20 @@ export function createCosServer(options: {
     return fault;
   }
 
+  /** An object's `<Contents>` entry, written once per stored version: a big room is listed again and again. */
+  const listEntries = new WeakMap<StoredObject, string>();
+  function listEntry(o: StoredObject): string {
+    let entry = listEntries.get(o);
+    if (entry === undefined) {
+      entry =
+        `<Contents><Key>${xmlEscape(o.key)}</Key><LastModified>${new Date(o.lastModified).toISOString()}</LastModified>` +
+        `<ETag>${xmlEscape(o.etag)}</ETag><Size>${o.body.length}</Size><Owner><ID>local</ID><DisplayName>local</DisplayName></Owner>` +
+        `<StorageClass>STANDARD</StorageClass></Contents>`;
+      listEntries.set(o, entry);
+    }
+    return entry;
+  }
+
   function listBucket(res: ServerResponse, name: string, bucket: Bucket, query: URLSearchParams): void {
     const prefix = query.get('prefix') ?? '';
     // S3's ListObjectsV2 (list-type=2, what @aws-sdk/client-s3 sends): start-after and the continuation token
@@ -364,14 +378,7 @@ export function createCosServer(options: {
         last = key;
       }
     }
-    const items = contents
-      .map(
-        (o) =>
-          `<Contents><Key>${xmlEscape(o.key)}</Key><LastModified>${new Date(o.lastModified).toISOString()}</LastModified>` +
-          `<ETag>${xmlEscape(o.etag)}</ETag><Size>${o.body.length}</Size><Owner><ID>local</ID><DisplayName>local</DisplayName></Owner>` +
-          `<StorageClass>STANDARD</StorageClass></Contents>`,
-      )
-      .join('');
+    const items = contents.map(listEntry).join('');
     const prefixes = commonPrefixes
       .map((p) => `<CommonPrefixes><Prefix>${xmlEscape(p)}</Prefix></CommonPrefixes>`)
       .join('');
