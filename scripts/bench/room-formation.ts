@@ -14,9 +14,9 @@ import { check, formatMs, percentile, table, type Target } from './stats';
  * them sends a message that must reach all the others. Measured: the time to form the room, handshake and join
  * latency, pushes and COS requests per join, and the message's time to reach everyone with its COS requests.
  *
- * The clients run in child processes (this same bundle, BENCH_ROOM_CLIENTS=1; the crowd in one, the timed arrivals
- * in another): 10,000 client sockets and 10,000 gateway sockets would not fit one process's file limit, and the
- * stack gets a core of its own.
+ * The clients run in a child process (this same bundle, BENCH_ROOM_CLIENTS=1): 10,000 client sockets and 10,000
+ * gateway sockets would not fit one process's file limit, and the stack gets a core of its own. (Timing the
+ * arrivals from a process of their own was tried; it did not make the figures steadier on this VM.)
  *
  * The functions run as their built bundles, each in its own process, as SCF runs them apart from the gateway
  * (BENCH_ROOM_FUNCTIONS=modules runs the TypeScript modules on the gateway's thread instead, as `npm start` does).
@@ -185,16 +185,11 @@ async function formOneRoom(
       GATEWAY_LOG_LEVEL: 'warn',
     },
   });
-  const clients = () =>
-    fork(bundle, [], {
-      env: { ...process.env, BENCH_ROOM_CLIENTS: '1' },
-      execArgv: [],
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
-  // The crowd in one process, and the people whose handshakes are timed (alone, paced) in another: a process
-  // holding 10,000 sockets pauses for its own garbage collection, and that is not a wait any arriving person has.
-  const child = clients();
-  const arrivals = clients();
+  const child = fork(bundle, [], {
+    env: { ...process.env, BENCH_ROOM_CLIENTS: '1' },
+    execArgv: [],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   try {
     /** Resolves once the gateway holds at most `count` connections and every cleanup ran. */
     const untilConnected = async (count: number) => {
@@ -204,9 +199,9 @@ async function formOneRoom(
     };
     /** Closes every client; resolves once the gateway holds none of them and every cleanup ran. */
     const everyoneLeaves = async () => {
-      const resets = await Promise.all([ask(child, { type: 'reset' }), ask(arrivals, { type: 'reset' })]);
+      const reset = await ask(child, { type: 'reset' });
       await untilConnected(0);
-      return resets.reduce((sum, reset) => sum + (reset.type === 'reset' ? reset.closed : 0), 0);
+      return reset.type === 'reset' ? reset.closed : 0;
     };
     // A warm-up room first, of the same size at every N, so the figures are of a running stack, not of its first
     // seconds (JIT, sockets): a room of 100 measured right after 100 joins measured the JIT.
@@ -248,11 +243,11 @@ async function formOneRoom(
     const delivered = joined >= 2 ? await ask(child, { type: 'message', timeoutMs: 60_000 }) : undefined;
     await stack.gateway.settled();
     const messageCos = stack.cos.stats();
-    const probe = await ask(arrivals, { type: 'probe', wsUrl: stack.wsUrl, room: 'crowd', count: PROBES });
+    const probe = await ask(child, { type: 'probe', wsUrl: stack.wsUrl, room: 'crowd', count: PROBES });
     const alone = probe.type === 'probed' ? probe.handshakesMs : [];
     // Each probe left as it came; the crowd arrives once the gateway has seen every one of them go.
     await untilConnected(joined);
-    const crowd = await ask(arrivals, {
+    const crowd = await ask(child, {
       type: 'paced',
       wsUrl: stack.wsUrl,
       room: 'crowd',
@@ -297,10 +292,8 @@ async function formOneRoom(
       messageLists: delivered ? messageCos.list : NaN,
     };
   } finally {
-    for (const process of [child, arrivals]) {
-      process.send({ type: 'close' } satisfies ParentToClients);
-      await new Promise((resolve) => process.once('exit', resolve));
-    }
+    child.send({ type: 'close' } satisfies ParentToClients);
+    await new Promise((resolve) => child.once('exit', resolve));
     await stack.close();
   }
 }
