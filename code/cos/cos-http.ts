@@ -9,15 +9,16 @@ import { xmlText } from './cos-xml';
  * COS's XML API over Node's own `http.request`, signed by the SDK's own signer (`COS.getAuthorization`).
  *
  * Why not the SDK's request path: it runs every call through `cos-request` (a fork of `request`), its task and
- * retry machinery and its event plumbing, ~1.0 ms of CPU per small PUT or GET against ~0.3 ms here, measured side
- * by side against the local COS server (docs/benchmarks.md, "The COS client"). A join makes five COS requests, so
- * that was the largest single cost of a join; on SCF, CPU is billed duration. The same decision, for the same
- * reason, as the push client's `http.request` over axios.
+ * retry machinery and its event plumbing: 1.6–2.1× the CPU per small PUT or GET (about 0.37 ms against 0.2 ms),
+ * measured side by side against the local COS server (`npm run bench -- --only cosclient`, docs/benchmarks.md). A
+ * join makes five COS requests; on SCF, CPU is billed duration. The same decision, for the same reason, as the push
+ * client's `http.request` over axios. Keys are read from the environment per request: an SCF execution role's
+ * temporary keys expire, and whether SCF replaces them inside a warm container is undocumented.
  *
  * What the SDK did that matters is kept, with the same rules: the request shape (path-style through a custom
  * endpoint, else `<bucket>.cos.<region>.myqcloud.com`, keys encoded as its `camSafeUrlEncode` does), the signed
- * headers, `x-cos-security-token` with an execution role's keys (read per request: they rotate), retries of 5xx
- * and network errors (4 tries in all), and one retry with the server's clock after `RequestTimeTooSkewed`.
+ * headers, `x-cos-security-token` with an execution role's keys, retries of 5xx and network errors (4 tries in
+ * all), and one retry with the server's clock after `RequestTimeTooSkewed`.
  * test/integration/cos-http.test.ts checks the requests against the SDK's, Authorization included.
  */
 
