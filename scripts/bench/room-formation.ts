@@ -232,6 +232,8 @@ async function formOneRoom(
     if (formed.type !== 'formed') throw new Error('room clients answered out of turn');
     await stack.gateway.settled();
     const joined = formed.joinsMs.length;
+    // The crowd as the gateway holds it (a client cut off by the cap may be connected without its join ack).
+    const crowdConnections = stack.gateway.connectionIds().length;
     const cpuPerJoinMs: Record<string, number> = {};
     for (const [name, ms] of cpuByProcess())
       cpuPerJoinMs[name] = (ms - (cpuBefore.get(name) ?? 0)) / Math.max(1, joined);
@@ -246,7 +248,7 @@ async function formOneRoom(
     const probe = await ask(child, { type: 'probe', wsUrl: stack.wsUrl, room: 'crowd', count: PROBES });
     const alone = probe.type === 'probed' ? probe.handshakesMs : [];
     // Each probe left as it came; the crowd arrives once the gateway has seen every one of them go.
-    await untilConnected(joined);
+    await untilConnected(crowdConnections);
     const crowd = await ask(child, {
       type: 'paced',
       wsUrl: stack.wsUrl,
@@ -257,7 +259,7 @@ async function formOneRoom(
     const pacedMs = crowd.type === 'paced' ? crowd.handshakesMs : [];
     // Then everyone leaves at once: each leave is a cleanup and, in a small room, a presence line to the rest.
     // (The paced arrivals left as the last came in; the room is the formed one again first.)
-    await untilConnected(joined);
+    await untilConnected(crowdConnections);
     const cpuBeforeLeaving = cpuByProcess();
     const leaving = performance.now();
     const leaves = await everyoneLeaves();
