@@ -110,13 +110,15 @@ export { ConfigError };
 
 export type CosKeys = Pick<CosSettings, 'secretId' | 'secretKey' | 'sessionToken'>;
 
+const secretIdIn = (env: Env) => read(env, 'TENCENTCLOUD_SECRETID') ?? read(env, 'COS_SECRET_ID');
+
 /**
  * The COS keys in the environment now, or undefined. An SCF execution role injects temporary keys under the
  * TENCENTCLOUD_* names; explicit keys are for other hosts. The object store calls this before every request:
  * temporary keys may be replaced inside a warm container, so they must not be read once per container.
  */
 export function environmentKeys(env: Env): CosKeys | undefined {
-  const secretId = read(env, 'TENCENTCLOUD_SECRETID') ?? read(env, 'COS_SECRET_ID');
+  const secretId = secretIdIn(env);
   const secretKey = read(env, 'TENCENTCLOUD_SECRETKEY') ?? read(env, 'COS_SECRET_KEY');
   if (!secretId || !secretKey) return undefined;
   return { secretId, secretKey, sessionToken: read(env, 'TENCENTCLOUD_SESSIONTOKEN') };
@@ -126,7 +128,7 @@ export function environmentKeys(env: Env): CosKeys | undefined {
 export function credentials(env: Env, local: boolean): CosKeys {
   const keys = environmentKeys(env);
   if (keys) return keys;
-  const secretId = read(env, 'TENCENTCLOUD_SECRETID') ?? read(env, 'COS_SECRET_ID');
+  const secretId = secretIdIn(env);
   // The local store checks no signature, but the SDK refuses to sign without keys.
   if (local) return { secretId: 'local', secretKey: 'local' };
   const missing = secretId ? 'TENCENTCLOUD_SECRETKEY' : 'TENCENTCLOUD_SECRETID';

@@ -1,7 +1,13 @@
+import { createHash } from 'crypto';
 import { StoreError } from '../util/store-error';
 import type { ListedObject, ListPage } from './object-store';
 
 /* Shared by the COS and the S3 store; its own file, free of SDK imports, so each bundle carries only its own SDK. */
+
+/** The ETag COS and S3 both give a simple PUT (and list): the MD5 of the body, in hex. */
+export function etagOf(body: string): string {
+  return createHash('md5').update(body).digest('hex');
+}
 
 /** COS and S3 both allow at most 1000 keys per list page and per multi-delete. */
 export const COS_PAGE_SIZE = 1000;

@@ -35,10 +35,10 @@ export type GatewayEvent =
 export type PushOutcome = 'delivered' | 'closed' | 'gone' | 'slow-reader';
 
 export type { Admission, RefusalAnswer } from './admission';
+export { newConnectionId, nodeOf, upgradeProblem } from './admission';
 
 /** Heartbeats go out a slice of the table every this many ms, so that each slice is small. */
 const PING_TICK_MS = 100;
-export { newConnectionId, nodeOf, upgradeProblem } from './admission';
 
 export interface HubOptions {
   config: GatewayConfig;

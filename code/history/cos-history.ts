@@ -1,6 +1,5 @@
-import { createHash } from 'crypto';
 import type { ObjectStore } from '../cos/object-store';
-import { COS_PAGE_SIZE } from '../cos/paging';
+import { COS_PAGE_SIZE, etagOf } from '../cos/paging';
 import type { ChatMessage } from '../chat/protocol';
 import type { ClaimedMessage, HistoryStore } from './history';
 import { choosePage, countAfter, retentionDropping } from './paging';
@@ -105,10 +104,6 @@ function parseClaim(body: string): ClaimedMessage | undefined {
   return parsed.ok ? { message: parsed.message, undelivered: undelivered === true } : undefined;
 }
 
-function md5(body: string): string {
-  return createHash('md5').update(body).digest('hex');
-}
-
 /** See BODY_CACHE_ENTRIES. */
 function createBodyCache() {
   const entries = createLru<string, { etag: string; body: string }>(BODY_CACHE_ENTRIES);
@@ -152,7 +147,7 @@ export function createCosHistory(
       const key = historyKey(message);
       const body = JSON.stringify(message);
       await store.put(key, body);
-      bodies.set(key, md5(body), body);
+      bodies.set(key, etagOf(body), body);
     },
 
     async recent(room, { since, before, limit }) {
@@ -180,7 +175,7 @@ export function createCosHistory(
         const kept = bodies.get(key, etag);
         if (kept !== undefined) return kept;
         const body = await store.get(key);
-        if (body !== undefined && md5(body) === etag) bodies.set(key, etag, body);
+        if (body !== undefined && etagOf(body) === etag) bodies.set(key, etag, body);
         return body;
       });
       // One unreadable object must not cost the room its history: skip it, and say which and why.

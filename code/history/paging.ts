@@ -1,3 +1,5 @@
+import type { UnreadCount } from './history';
+
 /**
  * Which messages a history request answers with, given what a room keeps: one algorithm for every HistoryStore
  * (the COS one, and the memory fake in tests), so that they cannot drift.
@@ -71,11 +73,7 @@ export function retentionDropping(options: {
  * at most `cap`: `capped` when more remain. The same choice as a `since` page, so a count never disagrees with
  * what a catch-up would show.
  */
-export function countAfter(
-  kept: Array<{ id: string }>,
-  since: string | undefined,
-  cap: number,
-): { count: number; capped: boolean } {
+export function countAfter(kept: Array<{ id: string }>, since: string | undefined, cap: number): UnreadCount {
   const choice = choosePage(kept, { since, limit: cap }, false);
   return { count: choice.chosen.length, capped: choice.more };
 }

@@ -1,5 +1,5 @@
-import { createHash } from 'crypto';
 import type { ObjectStore } from '../cos/object-store';
+import { etagOf } from '../cos/paging';
 import { ownField, ownString, parseJsonObject } from '../util/json';
 import type { Connection, ConnectionRegistry, Member, RoomEvent } from './registry';
 import {
@@ -116,8 +116,8 @@ export function createCosRegistry(store: ObjectStore, clock: () => number = Date
 
     remove,
 
-    // COS's ETag of a simple PUT is the MD5 of the body, and the membership body holds the nick.
-    versionOf: (connection) => createHash('md5').update(membershipBody(connection)).digest('hex'),
+    // A membership's listed ETag is that of its body, which holds the nick.
+    versionOf: (connection) => etagOf(membershipBody(connection)),
 
     async leave(entries) {
       if (entries.length > 0) await store.deleteMany(entries.map(({ id, room }) => memberKey(room, id)));

@@ -19,6 +19,25 @@ function statFields(stat: string): string[] {
   return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
 }
 
+/** Ticks of user and system CPU in a stat's fields. */
+function ticks(fields: string[]): number {
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+/** This process's running children: pid and stat fields (one that exits meanwhile is skipped). */
+function* runningChildren(): Generator<{ pid: string; fields: string[] }> {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    let fields: string[];
+    try {
+      fields = statFields(readFileSync(`/proc/${entry}/stat`, 'utf8'));
+    } catch {
+      continue; // It exited meanwhile.
+    }
+    if (Number(fields[1]) === process.pid) yield { pid: entry, fields };
+  }
+}
+
 function snapshot(): Snapshot | undefined {
   try {
     // cpu  user nice system idle iowait irq softirq steal ...
@@ -26,17 +45,9 @@ function snapshot(): Snapshot | undefined {
     const busy = cpu[0]! + cpu[1]! + cpu[2]! + cpu[5]! + cpu[6]! + cpu[7]!;
     // utime stime cutime cstime: this process (all threads) and its children that have exited...
     const self = statFields(readFileSync('/proc/self/stat', 'utf8'));
-    let own = Number(self[11]) + Number(self[12]) + Number(self[13]) + Number(self[14]);
+    let own = ticks(self) + Number(self[13]) + Number(self[14]);
     // ...plus the children still running (function bundles, runners), which cutime counts only once reaped.
-    for (const entry of readdirSync('/proc')) {
-      if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-      try {
-        const fields = statFields(readFileSync(`/proc/${entry}/stat`, 'utf8'));
-        if (Number(fields[1]) === process.pid) own += Number(fields[11]) + Number(fields[12]);
-      } catch {
-        // It exited meanwhile.
-      }
-    }
+    for (const { fields } of runningChildren()) own += ticks(fields);
     return { at: Date.now(), machineBusy: busy, own };
   } catch {
     return undefined;
@@ -71,24 +82,19 @@ export function cpuWindow(): () => CpuWindow {
 export function cpuByProcess(): Map<string, number> {
   const byName = new Map<string, number>();
   const add = (name: string, fields: string[]) =>
-    byName.set(
-      name,
-      (byName.get(name) ?? 0) + ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND,
-    );
+    byName.set(name, (byName.get(name) ?? 0) + (ticks(fields) * 1000) / TICKS_PER_SECOND);
   try {
     add('stack', statFields(readFileSync('/proc/self/stat', 'utf8')));
-    for (const entry of readdirSync('/proc')) {
-      if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    for (const { pid, fields } of runningChildren()) {
+      let args: string[];
       try {
-        const fields = statFields(readFileSync(`/proc/${entry}/stat`, 'utf8'));
-        if (Number(fields[1]) !== process.pid) continue;
-        const args = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').filter(Boolean);
-        const script = args[args.length - 1] ?? '';
-        const bundle = /functions[\\/]([^\\/]+)[\\/]index\.js$/.exec(script);
-        add(bundle ? bundle[1]! : script.split(/[\\/]/).pop()!, fields);
+        args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
       } catch {
-        // It exited meanwhile.
+        continue; // It exited meanwhile.
       }
+      const script = args[args.length - 1] ?? '';
+      const bundle = /functions[\\/]([^\\/]+)[\\/]index\.js$/.exec(script);
+      add(bundle ? bundle[1]! : script.split(/[\\/]/).pop()!, fields);
     }
   } catch {
     byName.clear();
