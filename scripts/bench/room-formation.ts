@@ -1,4 +1,5 @@
 import { fork, type ChildProcess } from 'child_process';
+import { cpus } from 'os';
 import path from 'path';
 import { performance } from 'perf_hooks';
 import WebSocket from 'ws';
@@ -26,7 +27,8 @@ import { check, formatMs, percentile, table, type Target } from './stats';
  *   its latency is 50 ÷ throughput (Little's law) at any room size, so it is shown, not judged.
  * - "paced": BENCH_ROOM_PACED_CLIENTS (1000) more people arriving at BENCH_ROOM_PACED_PER_SECOND (200: the pace of
  *   1,000 in 5 s) into the formed room, each on its own schedule, as a real crowd arrives.
- * - "alone": one handshake at a time into the formed room.
+ * - "alone": one handshake at a time into the formed room, each once the previous one's leave was handled (in a
+ *   room of up to PRESENCE_MAX_ONLINE, a leave is a presence line to every member: a queue in front of the next).
  * The room has BENCH_ROOM_HISTORY (50) messages before the crowd arrives, so each join reads a full first page.
  * Env: BENCH_ROOM_SIZES (100,1000,10000), BENCH_ROOM_CONNECT_CONCURRENCY (50 handshakes in flight),
  * BENCH_ROOM_CAP_SECONDS (300: a formation still running then is reported as not finished), BENCH_ROOM_WARM_UP
@@ -53,6 +55,14 @@ export interface RoomFormationRow {
   pacedP99Ms: number;
   /** Paced arrivals that did not get a handshake. */
   pacedFailed: number;
+  /** How long the paced arrivals took, and the CPU per arrival (its handshake and join) by process. */
+  pacedS: number;
+  cpuPerArrivalMs: Record<string, number>;
+  /**
+   * Cores' worth of CPU our processes used while the formed room sat idle for ROOM_IDLE_MS (no arrivals, no
+   * messages): what holding N members costs (heartbeats, timers). NaN where /proc is missing.
+   */
+  idleCores: number;
   joinP50Ms: number;
   joinP99Ms: number;
   pushesPerJoin: number;
@@ -93,8 +103,8 @@ type ParentToClients =
   | { type: 'reset' }
   /** One client posts `count` messages to the room and leaves: the history a crowd joining a live room finds. */
   | { type: 'seed'; wsUrl: string; room: string; count: number }
-  /** One handshake at a time into the formed room, each closed after it opens: latency without a queue. */
-  | { type: 'probe'; wsUrl: string; room: string; count: number }
+  /** One handshake into the formed room, closed once it opens (the parent waits for its leave before the next). */
+  | { type: 'probe'; wsUrl: string; room: string; index: number }
   /** `count` arrivals at `perSecond`, each on its own schedule (open loop); closed once all are in. */
   | { type: 'paced'; wsUrl: string; room: string; count: number; perSecond: number }
   | { type: 'close' };
@@ -102,7 +112,8 @@ type ParentToClients =
 type ClientsToParent =
   | { type: 'formed'; handshakesMs: number[]; joinsMs: number[]; seconds: number; failed: number }
   | { type: 'delivered'; seconds: number; reached: number }
-  | { type: 'probed'; handshakesMs: number[] }
+  /** Undefined when the handshake failed. */
+  | { type: 'probed'; handshakeMs?: number }
   | { type: 'paced'; handshakesMs: number[]; failed: number }
   | { type: 'reset'; closed: number }
   | { type: 'seeded'; stored: number };
@@ -111,6 +122,22 @@ type ClientsToParent =
 const SEED_PER_CONNECTION = 15;
 /** Handshakes made one at a time into each formed room. */
 const PROBES = 100;
+/** How long the formed room is held with nothing happening, to measure what holding it costs. */
+const ROOM_IDLE_MS = 2000;
+
+/** CPU ms by process since `before`, per unit of work (a join, a leave, an arrival). */
+function cpuPer(before: Map<string, number>, units: number): Record<string, number> {
+  const per: Record<string, number> = {};
+  for (const [name, ms] of cpuByProcess()) per[name] = (ms - (before.get(name) ?? 0)) / Math.max(1, units);
+  return per;
+}
+
+/** Cores' worth of CPU: `perUnit` ms for each of `units` over `seconds` (NaN without figures). */
+export function coresBusy(perUnit: Record<string, number>, units: number, seconds: number): number {
+  const values = Object.values(perUnit);
+  if (values.length === 0 || seconds <= 0) return NaN;
+  return (values.reduce((a, b) => a + b, 0) * units) / (seconds * 1000);
+}
 
 const intEnv = (name: string, fallback: number) => {
   const raw = process.env[name];
@@ -234,9 +261,7 @@ async function formOneRoom(
     const joined = formed.joinsMs.length;
     // The crowd as the gateway holds it (a client cut off by the cap may be connected without its join ack).
     const crowdConnections = stack.gateway.connectionIds().length;
-    const cpuPerJoinMs: Record<string, number> = {};
-    for (const [name, ms] of cpuByProcess())
-      cpuPerJoinMs[name] = (ms - (cpuBefore.get(name) ?? 0)) / Math.max(1, joined);
+    const cpuPerJoinMs = cpuPer(cpuBefore, joined);
     const cos = stack.cos.stats();
     const cosTotal = Object.values(cos).reduce((a, b) => a + b, 0);
     const pushes = stack.gateway.pushStats().requests;
@@ -245,10 +270,20 @@ async function formOneRoom(
     const delivered = joined >= 2 ? await ask(child, { type: 'message', timeoutMs: 60_000 }) : undefined;
     await stack.gateway.settled();
     const messageCos = stack.cos.stats();
-    const probe = await ask(child, { type: 'probe', wsUrl: stack.wsUrl, room: 'crowd', count: PROBES });
-    const alone = probe.type === 'probed' ? probe.handshakesMs : [];
-    // Each probe left as it came; the crowd arrives once the gateway has seen every one of them go.
+    const alone: number[] = [];
+    for (let index = 0; index < PROBES; index += 1) {
+      const probe = await ask(child, { type: 'probe', wsUrl: stack.wsUrl, room: 'crowd', index });
+      if (probe.type === 'probed' && probe.handshakeMs !== undefined) alone.push(probe.handshakeMs);
+      // Nothing in front of the next one: this one's leave (and, in a small room, its presence line) ran.
+      await untilConnected(crowdConnections);
+    }
     await untilConnected(crowdConnections);
+    // The room held with nothing happening: the measurement window itself, not a wait for something to settle.
+    const cpuBeforeIdle = cpuByProcess();
+    await new Promise((resolve) => setTimeout(resolve, ROOM_IDLE_MS));
+    const idleCores = coresBusy(cpuPer(cpuBeforeIdle, 1), 1, ROOM_IDLE_MS / 1000);
+    const cpuBeforeArrivals = cpuByProcess();
+    const arriving = performance.now();
     const crowd = await ask(child, {
       type: 'paced',
       wsUrl: stack.wsUrl,
@@ -256,6 +291,8 @@ async function formOneRoom(
       count: paced.count,
       perSecond: paced.perSecond,
     });
+    const pacedS = (performance.now() - arriving) / 1000;
+    const cpuPerArrivalMs = cpuPer(cpuBeforeArrivals, paced.count);
     const pacedMs = crowd.type === 'paced' ? crowd.handshakesMs : [];
     // Then everyone leaves at once: each leave is a cleanup and, in a small room, a presence line to the rest.
     // (The paced arrivals left as the last came in; the room is the formed one again first.)
@@ -264,9 +301,7 @@ async function formOneRoom(
     const leaving = performance.now();
     const leaves = await everyoneLeaves();
     const emptiedS = (performance.now() - leaving) / 1000;
-    const cpuPerLeaveMs: Record<string, number> = {};
-    for (const [name, ms] of cpuByProcess())
-      cpuPerLeaveMs[name] = (ms - (cpuBeforeLeaving.get(name) ?? 0)) / Math.max(1, leaves);
+    const cpuPerLeaveMs = cpuPer(cpuBeforeLeaving, leaves);
     return {
       members,
       joined,
@@ -279,6 +314,9 @@ async function formOneRoom(
       pacedP50Ms: percentile(pacedMs, 50),
       pacedP99Ms: percentile(pacedMs, 99),
       pacedFailed: crowd.type === 'paced' ? crowd.failed : paced.count,
+      pacedS,
+      cpuPerArrivalMs,
+      idleCores,
       joinP50Ms: percentile(formed.joinsMs, 50),
       joinP99Ms: percentile(formed.joinsMs, 99),
       pushesPerJoin: pushes / Math.max(1, joined),
@@ -376,18 +414,18 @@ export function roomClientsMain(): void {
   async function probe(
     order: Extract<ParentToClients, { type: 'probe' }>,
   ): Promise<Extract<ClientsToParent, { type: 'probed' }>> {
-    const handshakesMs: number[] = [];
-    for (let i = 0; i < order.count; i += 1) {
-      const t0 = performance.now();
-      const socket = new WebSocket(order.wsUrl, connectProtocols({ room: order.room, nick: `probe${i}` }));
-      const opened = await new Promise<boolean>((resolve) => {
-        socket.once('open', () => resolve(true));
-        socket.once('error', () => resolve(false));
-      });
-      if (opened) handshakesMs.push(performance.now() - t0);
-      socket.terminate();
-    }
-    return { type: 'probed', handshakesMs };
+    const t0 = performance.now();
+    const socket = new WebSocket(
+      order.wsUrl,
+      connectProtocols({ room: order.room, nick: `probe${order.index}` }),
+    );
+    const opened = await new Promise<boolean>((resolve) => {
+      socket.once('open', () => resolve(true));
+      socket.once('error', () => resolve(false));
+    });
+    const handshakeMs = opened ? performance.now() - t0 : undefined;
+    socket.terminate();
+    return { type: 'probed', handshakeMs };
   }
 
   async function seed(
@@ -533,28 +571,56 @@ export function printRoomFormation(report: RoomFormationReport, log: (line: stri
     ),
   );
   const names = [
-    ...new Set(report.rows.flatMap((r) => [...Object.keys(r.cpuPerJoinMs), ...Object.keys(r.cpuPerLeaveMs)])),
+    ...new Set(
+      report.rows.flatMap((r) => [
+        ...Object.keys(r.cpuPerJoinMs),
+        ...Object.keys(r.cpuPerArrivalMs),
+        ...Object.keys(r.cpuPerLeaveMs),
+      ]),
+    ),
   ].sort();
   if (names.length === 0) return;
-  const cpuCells = (byProcess: Record<string, number>) => [
+  const phaseRow = (
+    r: RoomFormationRow,
+    what: string,
+    units: number,
+    seconds: number,
+    byProcess: Record<string, number>,
+  ) => [
+    String(r.members),
+    `${units} ${what}`,
+    `${seconds.toFixed(1)} s`,
     ...names.map((name) => `${(byProcess[name] ?? 0).toFixed(2)} ms`),
     `${Object.values(byProcess)
       .reduce((a, b) => a + b, 0)
       .toFixed(2)} ms`,
+    n(coresBusy(byProcess, units, seconds), 2),
   ];
   log(
-    '\nCPU per join while the room formed, and per leave when everyone left at once, by process ' +
-      '(stack: gateway and local COS server; bench.js: clients)',
+    '\nCPU per join while the room formed, per paced arrival, and per leave when everyone left at once, by process ' +
+      `(stack: gateway and local COS server; bench.js: clients); cores: how many of this machine's ${cpus().length} ` +
+      'our processes kept busy in that phase',
   );
   log(
     table(
-      ['members', 'what', 'took', ...names, 'all'],
+      ['members', 'what', 'took', ...names, 'all', 'cores'],
       report.rows.flatMap((r) => [
-        [String(r.members), `${r.joined} joins`, `${r.formationS.toFixed(1)} s`, ...cpuCells(r.cpuPerJoinMs)],
-        [String(r.members), `${r.leaves} leaves`, `${r.emptiedS.toFixed(1)} s`, ...cpuCells(r.cpuPerLeaveMs)],
+        phaseRow(r, 'joins', r.joined, r.formationS, r.cpuPerJoinMs),
+        phaseRow(r, 'arrivals', report.pacedClients, r.pacedS, r.cpuPerArrivalMs),
+        phaseRow(r, 'leaves', r.leaves, r.emptiedS, r.cpuPerLeaveMs),
       ]),
     ),
   );
+  log(
+    `Holding the formed room with nothing happening for ${ROOM_IDLE_MS / 1000} s: ` +
+      report.rows.map((r) => `${n(r.idleCores, 3)} cores at ${r.members}`).join(', '),
+  );
+}
+
+/** The machine's load under the paced arrivals, which decides what their p99 means: "1.62 of 2 cores busy". */
+function pacedLoad(report: RoomFormationReport, r: RoomFormationRow): string {
+  const cores = coresBusy(r.cpuPerArrivalMs, report.pacedClients, r.pacedS);
+  return Number.isNaN(cores) ? 'load unknown' : `${cores.toFixed(2)} of ${cpus().length} cores busy`;
 }
 
 export function roomFormationTargets(report: RoomFormationReport): Target[] {
@@ -568,7 +634,10 @@ export function roomFormationTargets(report: RoomFormationReport): Target[] {
     const rows: Target[] = [
       {
         name: `room of ${r.members}: handshake p99, ${report.pacedPerSecond}/s arriving`,
-        value: r.pacedFailed > 0 ? `${r.pacedFailed} failed` : formatMs(r.pacedP99Ms),
+        value:
+          r.pacedFailed > 0
+            ? `${r.pacedFailed} failed`
+            : `${formatMs(r.pacedP99Ms)} (${pacedLoad(report, r)})`,
         goal: '≤ 50 ms',
         verdict: r.pacedFailed > 0 ? 'MISS' : check(r.pacedP99Ms, '<=', 50),
       },
