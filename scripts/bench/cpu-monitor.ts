@@ -101,3 +101,17 @@ export function cpuByProcess(): Map<string, number> {
   }
   return byName;
 }
+
+/** CPU ms by process (as cpuByProcess names them) since the reading `before`, per unit of work (a join, a leave). */
+export function cpuPerUnit(before: Map<string, number>, units: number): Record<string, number> {
+  const per: Record<string, number> = {};
+  for (const [name, ms] of cpuByProcess()) per[name] = (ms - (before.get(name) ?? 0)) / Math.max(1, units);
+  return per;
+}
+
+/** Cores' worth of CPU: `perUnit` ms (summed over processes) for each of `units`, over `seconds`; NaN without figures. */
+export function coresBusy(perUnit: Record<string, number>, units: number, seconds: number): number {
+  const values = Object.values(perUnit);
+  if (values.length === 0 || seconds <= 0) return NaN;
+  return (values.reduce((a, b) => a + b, 0) * units) / (seconds * 1000);
+}

@@ -6,7 +6,7 @@ import WebSocket from 'ws';
 import { connectProtocols } from '../../code/chat/protocol';
 import { FUNCTION_ENV_VARS } from '../../code/config';
 import { startLocalStack } from '../local/stack';
-import { cpuByProcess } from './cpu-monitor';
+import { coresBusy, cpuByProcess, cpuPerUnit } from './cpu-monitor';
 import { check, formatMs, percentile, table, type Target } from './stats';
 
 /**
@@ -124,20 +124,6 @@ const SEED_PER_CONNECTION = 15;
 const PROBES = 100;
 /** How long the formed room is held with nothing happening, to measure what holding it costs. */
 const ROOM_IDLE_MS = 2000;
-
-/** CPU ms by process since `before`, per unit of work (a join, a leave, an arrival). */
-function cpuPer(before: Map<string, number>, units: number): Record<string, number> {
-  const per: Record<string, number> = {};
-  for (const [name, ms] of cpuByProcess()) per[name] = (ms - (before.get(name) ?? 0)) / Math.max(1, units);
-  return per;
-}
-
-/** Cores' worth of CPU: `perUnit` ms for each of `units` over `seconds` (NaN without figures). */
-export function coresBusy(perUnit: Record<string, number>, units: number, seconds: number): number {
-  const values = Object.values(perUnit);
-  if (values.length === 0 || seconds <= 0) return NaN;
-  return (values.reduce((a, b) => a + b, 0) * units) / (seconds * 1000);
-}
 
 const intEnv = (name: string, fallback: number) => {
   const raw = process.env[name];
@@ -261,7 +247,7 @@ async function formOneRoom(
     const joined = formed.joinsMs.length;
     // The crowd as the gateway holds it (a client cut off by the cap may be connected without its join ack).
     const crowdConnections = stack.gateway.connectionIds().length;
-    const cpuPerJoinMs = cpuPer(cpuBefore, joined);
+    const cpuPerJoinMs = cpuPerUnit(cpuBefore, joined);
     const cos = stack.cos.stats();
     const cosTotal = Object.values(cos).reduce((a, b) => a + b, 0);
     const pushes = stack.gateway.pushStats().requests;
@@ -277,11 +263,10 @@ async function formOneRoom(
       // Nothing in front of the next one: this one's leave (and, in a small room, its presence line) ran.
       await untilConnected(crowdConnections);
     }
-    await untilConnected(crowdConnections);
     // The room held with nothing happening: the measurement window itself, not a wait for something to settle.
     const cpuBeforeIdle = cpuByProcess();
     await new Promise((resolve) => setTimeout(resolve, ROOM_IDLE_MS));
-    const idleCores = coresBusy(cpuPer(cpuBeforeIdle, 1), 1, ROOM_IDLE_MS / 1000);
+    const idleCores = coresBusy(cpuPerUnit(cpuBeforeIdle, 1), 1, ROOM_IDLE_MS / 1000);
     const cpuBeforeArrivals = cpuByProcess();
     const arriving = performance.now();
     const crowd = await ask(child, {
@@ -292,7 +277,7 @@ async function formOneRoom(
       perSecond: paced.perSecond,
     });
     const pacedS = (performance.now() - arriving) / 1000;
-    const cpuPerArrivalMs = cpuPer(cpuBeforeArrivals, paced.count);
+    const cpuPerArrivalMs = cpuPerUnit(cpuBeforeArrivals, paced.count);
     const pacedMs = crowd.type === 'paced' ? crowd.handshakesMs : [];
     // Then everyone leaves at once: each leave is a cleanup and, in a small room, a presence line to the rest.
     // (The paced arrivals left as the last came in; the room is the formed one again first.)
@@ -301,7 +286,7 @@ async function formOneRoom(
     const leaving = performance.now();
     const leaves = await everyoneLeaves();
     const emptiedS = (performance.now() - leaving) / 1000;
-    const cpuPerLeaveMs = cpuPer(cpuBeforeLeaving, leaves);
+    const cpuPerLeaveMs = cpuPerUnit(cpuBeforeLeaving, leaves);
     return {
       members,
       joined,
