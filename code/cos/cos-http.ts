@@ -76,6 +76,8 @@ export function createCosSend(settings: CosSettings, env: NodeJS.ProcessEnv = pr
   const agent = secure ? new https.Agent(agentOptions) : new http.Agent(agentOptions);
   const request = secure ? https.request : http.request;
   const basePath = endpoint.pathname.replace(/\/+$/, '');
+  // http.request takes an IPv6 literal without its brackets.
+  const hostname = endpoint.hostname.replace(/^\[|\]$/g, '');
   let clockOffsetMs = 0;
 
   function attempt(call: CosCall, signal: AbortSignal | undefined): Promise<CosAnswer> {
@@ -107,7 +109,7 @@ export function createCosSend(settings: CosSettings, env: NodeJS.ProcessEnv = pr
         {
           method: call.method,
           protocol: endpoint.protocol,
-          hostname: endpoint.hostname.replace(/^\[|\]$/g, ''),
+          hostname,
           port: endpoint.port,
           path,
           headers,

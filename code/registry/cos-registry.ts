@@ -52,8 +52,8 @@ export function createCosRegistry(store: ObjectStore, clock: () => number = Date
     return store.put(connectionKey(connection.id), JSON.stringify(connection));
   }
 
-  function membershipBody(connection: Connection): string {
-    return JSON.stringify({ nick: connection.nick });
+  function membershipBody(member: { nick?: string }): string {
+    return JSON.stringify({ nick: member.nick });
   }
 
   function writeMembership(connection: Connection): Promise<void> {
@@ -62,7 +62,7 @@ export function createCosRegistry(store: ObjectStore, clock: () => number = Date
 
   // A join's log body is the membership body: its ETag is then the member's version.
   function log(room: string, kind: RoomLogKind, connection: { id: string; nick?: string }): Promise<void> {
-    const body = kind === 'join' ? JSON.stringify({ nick: connection.nick }) : '{}';
+    const body = kind === 'join' ? membershipBody(connection) : '{}';
     return store.put(roomLogKey(room, clock(), kind, connection.id), body);
   }
 

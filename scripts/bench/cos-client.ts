@@ -6,7 +6,7 @@ import type { CosSettings } from '../../code/config';
 import { parseListBucketResult } from '../../code/cos/cos-xml';
 import { createObjectStore } from '../../code/cos/object-store';
 import { createCosServer } from '../local/cos-server';
-import { median, table } from './stats';
+import { median, positiveIntEnv, table } from './stats';
 
 /**
  * The "cosclient" section of `npm run bench`: the store's COS client (code/cos/cos-http.ts) against the SDK's
@@ -36,12 +36,6 @@ interface Job {
 
 type Calls = Record<string, (i: number) => Promise<unknown>>;
 
-function intEnv(name: string, fallback: number): number {
-  const value = Number(process.env[name] ?? fallback);
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer`);
-  return value;
-}
-
 export async function runCosClientBench(
   bundle: string,
   log: (line: string) => void,
@@ -53,8 +47,8 @@ export async function runCosClientBench(
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const job: Job = {
     endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}/_cos`,
-    calls: intEnv('BENCH_COS_CALLS', 2000),
-    rounds: intEnv('BENCH_COS_ROUNDS', 4),
+    calls: positiveIntEnv('BENCH_COS_CALLS', 2000),
+    rounds: positiveIntEnv('BENCH_COS_ROUNDS', 4),
   };
   const child: ChildProcess = fork(bundle, [], {
     env: { ...process.env, BENCH_COS_CLIENT: '1' },

@@ -7,7 +7,7 @@ import { connectProtocols } from '../../code/chat/protocol';
 import { FUNCTION_ENV_VARS } from '../../code/config';
 import { startLocalStack } from '../local/stack';
 import { coresBusy, cpuByProcess, cpuPerUnit } from './cpu-monitor';
-import { check, formatMs, percentile, table, type Target } from './stats';
+import { check, formatMs, percentile, positiveIntEnv, table, type Target } from './stats';
 
 /**
  * The "room formation" section of `npm run bench`: N real WebSocket clients join one room through the local stack
@@ -125,29 +125,22 @@ const PROBES = 100;
 /** How long the formed room is held with nothing happening, to measure what holding it costs. */
 const ROOM_IDLE_MS = 2000;
 
-const intEnv = (name: string, fallback: number) => {
-  const raw = process.env[name];
-  const value = raw === undefined || raw === '' ? fallback : Number(raw);
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer`);
-  return value;
-};
-
 /** Runs the section: one fresh local stack per room size. `bundle` is the file this code was built into. */
 export async function runRoomFormation(
   bundle: string,
   log: (line: string) => void,
 ): Promise<RoomFormationReport> {
   const sizes = (process.env.BENCH_ROOM_SIZES ?? '100,1000,10000').split(',').map(Number);
-  const concurrency = intEnv('BENCH_ROOM_CONNECT_CONCURRENCY', 50);
-  const capMs = intEnv('BENCH_ROOM_CAP_SECONDS', 300) * 1000;
+  const concurrency = positiveIntEnv('BENCH_ROOM_CONNECT_CONCURRENCY', 50);
+  const capMs = positiveIntEnv('BENCH_ROOM_CAP_SECONDS', 300) * 1000;
   const functions = process.env.BENCH_ROOM_FUNCTIONS === 'modules' ? 'modules' : 'bundles';
   const paced = {
-    count: intEnv('BENCH_ROOM_PACED_CLIENTS', 1000),
-    perSecond: intEnv('BENCH_ROOM_PACED_PER_SECOND', 200),
+    count: positiveIntEnv('BENCH_ROOM_PACED_CLIENTS', 1000),
+    perSecond: positiveIntEnv('BENCH_ROOM_PACED_PER_SECOND', 200),
   };
   // HISTORY_PAGE: a joiner's first page is full, as it is in a room that has been talking for a while.
-  const history = intEnv('BENCH_ROOM_HISTORY', 50);
-  const warmUp = intEnv('BENCH_ROOM_WARM_UP', 1000);
+  const history = positiveIntEnv('BENCH_ROOM_HISTORY', 50);
+  const warmUp = positiveIntEnv('BENCH_ROOM_WARM_UP', 1000);
   const rows: RoomFormationRow[] = [];
   for (const members of sizes) {
     log(`  ${members} clients joining one room…`);

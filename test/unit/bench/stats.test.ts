@@ -1,4 +1,12 @@
-import { check, cosTarget, median, percentile, summarize, table } from '../../../scripts/bench/stats';
+import {
+  check,
+  cosTarget,
+  median,
+  percentile,
+  positiveIntEnv,
+  summarize,
+  table,
+} from '../../../scripts/bench/stats';
 
 describe('bench stats', () => {
   it('takes nearest-rank percentiles of unsorted samples', () => {
@@ -51,5 +59,25 @@ describe('bench stats', () => {
     );
 
     expect(text.split('\n')).toEqual(['name    ms', '------  -------', 'a             5', 'longer  1234 ms']);
+  });
+});
+
+describe('positiveIntEnv', () => {
+  const NAME = 'BENCH_TEST_POSITIVE_INT';
+  afterEach(() => delete process.env[NAME]);
+
+  it('reads a whole number, and falls back when the variable is unset or empty', () => {
+    expect(positiveIntEnv(NAME, 7)).toBe(7);
+    process.env[NAME] = '';
+    expect(positiveIntEnv(NAME, 7)).toBe(7);
+    process.env[NAME] = '250';
+    expect(positiveIntEnv(NAME, 7)).toBe(250);
+  });
+
+  it('refuses zero, fractions and words', () => {
+    for (const bad of ['0', '-3', '1.5', 'many']) {
+      process.env[NAME] = bad;
+      expect(() => positiveIntEnv(NAME, 7)).toThrow(`${NAME} must be a positive integer`);
+    }
   });
 });
