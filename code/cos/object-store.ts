@@ -1,7 +1,7 @@
 import { createHash } from 'crypto';
 import type { CosSettings } from '../config';
 import { StoreError } from '../util/store-error';
-import { createCosSend, type CosAnswer, type CosCall, type CosSend } from './cos-http';
+import { CosDeadlineError, createCosSend, type CosAnswer, type CosCall, type CosSend } from './cos-http';
 import {
   ListXmlError,
   parseDeleteFailures,
@@ -72,27 +72,6 @@ function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/**
- * The deadline bounds the whole call, retries included (cos-http.ts retries 5xx and network errors). When it
- * passes, the attempt in flight is aborted and no retry starts: a write the caller was told failed is not sent
- * again behind its back.
- */
-function withDeadline<T>(
-  operation: string,
-  ms: number,
-  run: (signal: AbortSignal) => Promise<T>,
-): Promise<T> {
-  const controller = new AbortController();
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      controller.abort();
-      reject(new StoreError(`COS ${operation} timed out after ${ms} ms`, undefined));
-    }, ms);
-  });
-  return Promise.race([run(controller.signal), deadline]).finally(() => clearTimeout(timer));
-}
-
 export function createObjectStore(
   settings: CosSettings,
   send: CosSend = createCosSend(settings),
@@ -109,9 +88,13 @@ export function createObjectStore(
     requestCount += 1;
     let answer: CosAnswer;
     try {
-      answer = await withDeadline(operation, settings.timeoutMs, (signal) => send(request, signal));
+      // The deadline bounds the whole call, retries included (cos-http.ts retries 5xx and network errors). When it
+      // passes, the attempt in flight is cut off and no retry starts: a write the caller was told failed is not
+      // sent again behind its back.
+      answer = await send(request, Date.now() + settings.timeoutMs);
     } catch (error) {
-      if (error instanceof StoreError) throw error;
+      if (error instanceof CosDeadlineError)
+        throw new StoreError(`COS ${operation} timed out after ${settings.timeoutMs} ms`, undefined);
       throw new StoreError(`COS ${operation} failed: ${describe(error)}`, error);
     }
     if (!ok(answer.status)) {
