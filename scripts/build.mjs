@@ -11,17 +11,7 @@
 // not even that when the bundle is newer than every file it was built from (listed in <tool>.inputs.json).
 // `node scripts/build.mjs --profile-transport <file>` writes an unminified transport bundle there, for
 // `npm run bench -- --profile` (so that profiles name functions). Every esbuild setting lives in this file.
-import {
-  chmodSync,
-  cpSync,
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'fs';
 import path from 'path';
 import { fileURLToPath } from 'url';
 
@@ -41,9 +31,10 @@ const TOOLS = {
 
 // cos-nodejs-sdk-v5 3.0.0 (the latest) ends every request in `getRetryInfo`, which reads `err.error.Code` inside a
 // try/catch even when there is no error: one thrown and caught TypeError per successful request, 0.26 ms of CPU
-// each in a profile of room formation (8 % of the process), and billed duration on SCF. The same two reads,
-// guarded, change nothing else: a missing error still leaves the codes undefined. The build stops if the SDK's text
-// changes, so an upgrade is looked at rather than silently unpatched. Measured in docs/benchmarks.md.
+// each in a profile of room formation (docs/benchmarks.md). The functions no longer carry the SDK (code/cos signs
+// and sends COS requests itself); the deploy tool and the bench's SDK client still do. The same two reads, guarded,
+// change nothing else: a missing error still leaves the codes undefined. The build stops if the SDK's text changes,
+// so an upgrade is looked at rather than silently unpatched.
 const COS_SDK_BASE = /cos-nodejs-sdk-v5[\\/]sdk[\\/]base\.js$/;
 const COS_SDK_UNGUARDED = [
   ['let errorCode = err.error.Code;', 'let errorCode = err && err.error && err.error.Code;'],
@@ -64,10 +55,7 @@ const guardCosSdkRetryInfo = {
   },
 };
 
-/**
- * Tools load their npm packages from node_modules at run time, except the COS SDK, which is bundled (and guarded as
- * above) so that the local stack's functions run the same SDK code as the deployed bundles.
- */
+/** Tools load their npm packages from node_modules at run time, except the COS SDK, bundled to be guarded as above. */
 const externalExceptCosSdk = {
   name: 'external-except-cos-sdk',
   setup(esbuild) {
@@ -131,15 +119,6 @@ async function buildTool(name, entry) {
   writeFileSync(path.join(dist, 'tools', `${name}.inputs.json`), JSON.stringify(inputs));
 }
 
-// Libraries the COS SDK loads but never uses for the calls this project makes: every file in scripts/bundle-stubs
-// replaces the module of its name (each stub says why).
-const stubs = path.join(root, 'scripts/bundle-stubs');
-const FUNCTION_ALIASES = Object.fromEntries(
-  readdirSync(stubs)
-    .filter((file) => file.endsWith('.js'))
-    .map((file) => [file.slice(0, -3), path.join(stubs, file)]),
-);
-
 /** An SCF function's bundle: self-contained (SCF's runtime ships no libraries), node20, minified unless asked. */
 function functionOptions(name, outfile, { minify = true } = {}) {
   return {
@@ -150,8 +129,6 @@ function functionOptions(name, outfile, { minify = true } = {}) {
     target: 'node20', // SCF runtime Nodejs20.19 (docs/deploy.md says why that one)
     format: 'cjs',
     minify,
-    alias: FUNCTION_ALIASES,
-    plugins: [guardCosSdkRetryInfo],
     legalComments: 'none',
     logLevel: 'warning',
   };

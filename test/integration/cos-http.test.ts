@@ -263,6 +263,20 @@ describe('the COS client retries as the SDK does', () => {
     }
   });
 
+  it('stops at its deadline when COS starts an answer and never finishes it', async () => {
+    const server = await serve((req, res) => {
+      req.resume();
+      res.writeHead(200, { 'Content-Type': 'application/xml' });
+      res.write('<ListBucketResult>'); // and nothing more
+    });
+    const send = createCosSend(settingsFor(server.endpoint), {});
+    try {
+      await expect(send({ method: 'GET', key: 'k' }, Date.now() + 200)).rejects.toThrow(CosDeadlineError);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('signs again with the server clock after RequestTimeTooSkewed', async () => {
     const serverDate = new Date(Date.now() + 3600_000);
     const signTimes: string[] = [];

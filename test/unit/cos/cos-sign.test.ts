@@ -38,7 +38,11 @@ const cases: Array<[string, Partial<CosSignInput>]> = [
   ['a GET without a body', { method: 'GET', headers: { Host: 'h.example' } }],
   [
     'a listing with its query',
-    { method: 'GET', pathname: '/', query: { prefix: 'app/room/lobby/', 'max-keys': '1000', marker: 'app/x' } },
+    {
+      method: 'GET',
+      pathname: '/',
+      query: { prefix: 'app/room/lobby/', 'max-keys': '1000', marker: 'app/x' },
+    },
   ],
   ['a multi-delete (a query name without a value)', { method: 'POST', pathname: '/', query: { delete: '' } }],
   [
@@ -60,7 +64,7 @@ const cases: Array<[string, Partial<CosSignInput>]> = [
     'names and values the encoder treats differently',
     {
       pathname: "/app/conn/a+b=c d!'()*é/ü",
-      query: { 'Prefix': "a b!'()*", 'uploadId': 'é', 'Z-last': '' },
+      query: { Prefix: "a b!'()*", uploadId: 'é', 'Z-last': '' },
       headers: { Host: 'h', 'x-cos-meta-Ünïcode': "v!'()*", 'Content-Length': '0' },
     },
   ],
