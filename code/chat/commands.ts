@@ -28,7 +28,7 @@ export function runCommand(table: CommandTable, connectionId: string, command: C
 /** With access control on, the token fixed the nick and room; joining the room you are in (to catch up) is fine. */
 function checkTokenAllows(ctx: ChatContext, sender: Connection, command: CommandOf<'nick' | 'join'>): void {
   if (ctx.settings.authSecret === undefined) return;
-  if (command.type === 'join' && command.room.trim().toLowerCase() === sender.room) return;
+  if (command.type === 'join' && (command.room ?? sender.room).trim().toLowerCase() === sender.room) return;
   throw new ProtocolError(
     'forbidden',
     'with access control on, your name and room come from your token',
@@ -90,7 +90,7 @@ export function createCommandTable(ctx: ChatContext, senders: Senders): CommandT
       const sender = await senders.recordOf(connectionId);
       checkTokenAllows(ctx, sender, command);
       const { ref } = command;
-      const room = normalizeRoom(command.room, ref);
+      const room = command.room === undefined ? sender.room : normalizeRoom(command.room, ref);
       const moved = { ...sender, room };
       let online: number | undefined;
       if (room !== sender.room) {

@@ -51,7 +51,8 @@ export function isClientMessageId(value: string): boolean {
 export type ClientCommand =
   | { type: 'message'; text: string; cid?: string; ref?: string }
   | { type: 'nick'; nick: string; ref?: string }
-  | { type: 'join'; room: string; since?: string; ref?: string }
+  /** Without `room`: the room the connection is in (how the gateway joins a plain client for it). */
+  | { type: 'join'; room?: string; since?: string; ref?: string }
   | { type: 'history'; since?: string; before?: string; limit?: number; ref?: string }
   | { type: 'ping'; ref?: string }
   | { type: 'members'; after?: string; limit?: number; ref?: string }
@@ -257,7 +258,7 @@ export function parseClientFrame(text: string): ClientCommand {
     case 'nick':
       return { type, nick: requiredString(obj, 'nick', ref), ref };
     case 'join':
-      return { type, room: requiredString(obj, 'room', ref), since: optionalString(obj, 'since', ref), ref };
+      return { type, room: optionalString(obj, 'room', ref), since: optionalString(obj, 'since', ref), ref };
     case 'history': {
       const since = optionalString(obj, 'since', ref);
       const before = optionalString(obj, 'before', ref);

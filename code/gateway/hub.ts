@@ -250,7 +250,7 @@ export function createHub(options: HubOptions) {
       if (conn.closeCause === undefined) conn.closeCause = tooBig ? 'too-large' : 'error';
     });
     ws.on('close', closed);
-    // Protocol clients ask for history with their join; a plain client is asked for, as its first frame.
+    // A protocol client sends its own join; a plain client is joined on its behalf, as its first frame.
     if (plain) frame(Buffer.from(PLAIN_CLIENT_HELLO), false);
   }
 

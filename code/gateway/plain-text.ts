@@ -15,8 +15,11 @@ import { isJsonObject, ownField, ownString, parseJsonObject, type JsonObject } f
 /** Our sub-protocol (code/chat/protocol.ts SUBPROTOCOL; test/unit/gateway/plain-text.test.ts keeps them equal). */
 export const CHAT_SUBPROTOCOL = 'wschat.v1';
 
-/** What the gateway sends as a plain client's first frame: the room's recent messages, as a protocol client asks. */
-export const PLAIN_CLIENT_HELLO = '{"type":"history"}';
+/**
+ * What the gateway sends as a plain client's first frame: a `join` of the room it is in, as a protocol client sends
+ * one. It gets the room's recent messages, and the room hears it arrive, as it will hear it leave.
+ */
+export const PLAIN_CLIENT_HELLO = '{"type":"join"}';
 
 const str = (obj: JsonObject, key: string): string => ownString(obj, key) ?? '?';
 

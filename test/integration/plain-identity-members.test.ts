@@ -84,6 +84,9 @@ describe('plain-text clients, identity tags, members and typing on the local sta
       await alice.next(ofType('ack'));
       const reader = await plain();
       expect(await reader.waitFor(/^alice: said before/)).toBe('alice: said before the plain client came');
+      // The gateway joined it on its behalf: the room hears it arrive, as it will hear it leave.
+      const arrived = await alice.next(ofType('presence', { event: 'join' }));
+      expect(arrived.nick).toMatch(/^guest-[0-9a-f]{4}$/);
       alice.send('hi');
       expect(await reader.waitFor(/^alice: hi$/)).toBe('alice: hi');
       // A protocol client's arrival is announced on its first join (docs/protocol.md, "Rooms of any size").
@@ -97,6 +100,9 @@ describe('plain-text clients, identity tags, members and typing on the local sta
       await stack.gateway.settled();
       expect(reader.lines.some((line) => line.trim().startsWith('{'))).toBe(false);
       expect(reader.lines.some((line) => /ack|"v":1/.test(line))).toBe(false);
+
+      await reader.close();
+      expect(await alice.next(ofType('presence', { event: 'leave' }))).toMatchObject({ nick: arrived.nick });
     });
 
     it('reads errors as text and answers a JSON history command with text', async () => {

@@ -446,6 +446,11 @@ describe('chat service', () => {
         expect.objectContaining({ type: 'error', code: 'forbidden', ref: 'j' }),
       ]);
       expect(registry.records.get('a=')).toMatchObject({ nick: 'alice', room: 'vip' });
+      // A join without a room is a join of the room it is in: allowed.
+      await send('a=', '{"type":"join","ref":"k"}');
+      expect(push.to('a=')).toContainEqual(
+        expect.objectContaining({ type: 'ack', for: 'join', ref: 'k', room: 'vip', nick: 'alice' }),
+      );
     });
 
     it('refuses missing, forged and expired tokens with a non-zero errNo', async () => {

@@ -40,6 +40,13 @@ describe('parseClientFrame', () => {
       since: 'abc',
       ref: undefined,
     });
+    // Without a room: the room the connection is in (the gateway's hello for a plain client).
+    expect(parseClientFrame('{"type":"join","ref":"j"}')).toEqual({
+      type: 'join',
+      room: undefined,
+      since: undefined,
+      ref: 'j',
+    });
     expect(parseClientFrame('{"type":"history","limit":5}')).toEqual({
       type: 'history',
       since: undefined,
@@ -80,6 +87,7 @@ describe('parseClientFrame', () => {
     expect(protocolError(() => parseClientFrame('{"type":"nick"}')).code).toBe('bad_frame');
     expect(protocolError(() => parseClientFrame('{"type":"message","text":5}')).code).toBe('bad_frame');
     expect(protocolError(() => parseClientFrame('{"type":"history","limit":-1}')).code).toBe('bad_frame');
+    expect(protocolError(() => parseClientFrame('{"type":"join","room":7}')).code).toBe('bad_frame');
   });
 
   it('does not let __proto__ smuggle a type in', () => {

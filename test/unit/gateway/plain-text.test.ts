@@ -13,12 +13,12 @@ describe('renderPlain', () => {
     ts: 1,
   };
 
-  it('agrees with the core on the sub-protocol and on the hello being a history command', () => {
+  it('agrees with the core on the sub-protocol and on the hello being a join of the room it is in', () => {
     expect(CHAT_SUBPROTOCOL).toBe(SUBPROTOCOL);
     expect(parseClientFrame(PLAIN_CLIENT_HELLO)).toEqual({
-      type: 'history',
+      type: 'join',
+      room: undefined,
       since: undefined,
-      limit: undefined,
     });
   });
 
