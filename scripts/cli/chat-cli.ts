@@ -14,6 +14,8 @@ import { renderEvent } from './render';
 import { loadDotEnv } from '../load-env';
 import { eventsUrlOf, sseQuery, SseLink } from './sse-link';
 import { Extras, identityFile, loadIdentityKey, parseExtraInput } from './extras';
+import { LeftRooms } from './left-rooms';
+import { UNREAD_ROOMS } from '../../code/chat/unread';
 
 /**
  * The terminal chat client: `npm run cli -- ws://127.0.0.1:3000/ws --nick alice`. Lines typed on stdin are sent, what
@@ -93,6 +95,7 @@ function run(options: CliOptions, env: NodeJS.ProcessEnv): void {
     }
   }
   const extras = new Extras();
+  const leftRooms = new LeftRooms();
   const received = (text: string) => {
     for (const line of extras.received(text, Date.now())) process.stdout.write(`${line}\n`);
     session.received(text);
@@ -175,12 +178,20 @@ function run(options: CliOptions, env: NodeJS.ProcessEnv): void {
       case 'nick':
         return session.setNick(line.nick);
       case 'join':
+        if (session.currentRoom !== undefined) leftRooms.left(session.currentRoom, session.lastSeen);
         return session.join(line.room);
       case 'history':
         return session.history(line.limit);
       case 'older':
         if (!session.loadOlder()) process.stderr.write('! nothing older to ask for yet\n');
         return;
+      case 'unread': {
+        const rooms = leftRooms.request(session.currentRoom, UNREAD_ROOMS);
+        if (rooms.length === 0)
+          process.stderr.write('! /unread counts the rooms you left with /join; none yet\n');
+        else if (!session.requestUnread(rooms)) status('not connected; try again when connected');
+        return;
+      }
     }
   }
 

@@ -6,6 +6,7 @@ export type InputLine =
   | { kind: 'join'; room: string }
   | { kind: 'history'; limit?: number }
   | { kind: 'older' }
+  | { kind: 'unread' }
   | { kind: 'quit' }
   | { kind: 'help' }
   | { kind: 'invalid'; reason: string };
@@ -16,6 +17,7 @@ export const COMMAND_HELP = [
   '  /join ROOM    move to another room',
   '  /history [N]  show the last N messages of the room (at most 50)',
   '  /older        show the 50 messages before the oldest shown',
+  '  /unread       how many new messages each room you left with /join has',
   '  /who [more]   list who is in the room (a page at a time; "more" for the next page)',
   '  /typing       tell the room you are typing',
   '  /quit         leave (like end of input)',
@@ -48,6 +50,8 @@ export function parseInputLine(line: string): InputLine {
     }
     case 'older':
       return rest ? { kind: 'invalid', reason: 'usage: /older' } : { kind: 'older' };
+    case 'unread':
+      return rest ? { kind: 'invalid', reason: 'usage: /unread' } : { kind: 'unread' };
     case 'quit':
     case 'exit':
       return { kind: 'quit' };

@@ -87,6 +87,13 @@ export function renderEvent(event: SessionEvent, now: number): Lines {
       for (const message of event.messages) out.push(formatMessage(message));
       break;
     }
+    case 'unread': {
+      const counts = [...event.rooms].map(
+        ([room, { count, capped }]) => `${sanitize(room)} ${count}${capped ? '+' : ''}`,
+      );
+      out.push(formatNotice(now, `unread: ${counts.join(', ')}`));
+      break;
+    }
     case 'error':
       err.push(formatError(event.code, event.message));
       break;

@@ -343,6 +343,25 @@ describe('terminal client (built dist/tools/chat-cli.js)', () => {
     expect(bob.received.some(isMessage('hello side'))).toBe(false);
   });
 
+  it('counts with /unread what the rooms it left got since', async () => {
+    const { wsUrl } = await stack();
+    const bob = await Participant.join(wsUrl, { nick: 'bob', room: 'first' });
+    await bob.say('before you came', 'b1');
+    const cli = startCli([wsUrl, '--nick', 'alice', '--room', 'first']);
+    await cli.out.waitFor(new RegExp(`bob#${bob.tag}: before you came$`));
+    cli.type('/unread');
+    await cli.err.waitFor(/^! \/unread counts the rooms you left with \/join; none yet$/);
+
+    cli.type('/join second');
+    await cli.out.waitFor(JOINED('alice', 'second'));
+    await bob.waitFor((e) => e.type === 'presence' && e.event === 'leave' && e.nick === 'alice');
+    await bob.say('while you were away', 'b2');
+    await bob.say('and again', 'b3');
+    cli.type('/unread');
+    await cli.out.waitFor(/^\d\d:\d\d:\d\d \* unread: first 2$/);
+    expect(cli.out.matching(/while you were away/)).toEqual([]);
+  });
+
   it('on end of input, delivers what was typed and then exits 0', async () => {
     const { wsUrl } = await stack();
     const bob = await Participant.join(wsUrl, { nick: 'bob', room: 'lobby' });

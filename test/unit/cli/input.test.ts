@@ -14,6 +14,7 @@ describe('parseInputLine', () => {
     ['/history', { kind: 'history' }],
     ['/history 5', { kind: 'history', limit: 5 }],
     ['/older', { kind: 'older' }],
+    ['/unread', { kind: 'unread' }],
     ['/quit', { kind: 'quit' }],
     ['/exit', { kind: 'quit' }],
     ['/help', { kind: 'help' }],
@@ -28,6 +29,7 @@ describe('parseInputLine', () => {
     ['/history lots', /usage: \/history/],
     ['/history 0', /usage: \/history/],
     ['/older 5', /usage: \/older/],
+    ['/unread dev', /usage: \/unread/],
     ['/dance', /unknown command \/dance/],
   ])('explains what is wrong with %j', (line, reason) => {
     const parsed = parseInputLine(line);
