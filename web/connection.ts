@@ -52,7 +52,8 @@ const SSE_TYPES = ['message', 'ack', 'history', 'presence', 'error', 'pong'];
 
 /** Connect options for the SSE query: the same entries the WebSocket offers as sub-protocols. */
 export function sseQuery(protocols: readonly string[]): URLSearchParams {
-  const query = new URLSearchParams();
+  // The session sends its own join, with its cursor: the gateway must not join the stream for it.
+  const query = new URLSearchParams({ join: 'self' });
   for (const entry of protocols) {
     const dot = entry.indexOf('.');
     const [name, value] = [entry.slice(0, dot), entry.slice(dot + 1)];

@@ -15,8 +15,21 @@ export const SEND_PATH = '/events/send';
 export const SSE_CREDENTIAL_SECONDS = 600;
 /** Tells EventSource how soon to reconnect after the stream ends (ms). */
 export const RETRY_MS = 2000;
-/** The ref of the catch-up frame sent on a reconnect. */
+/** The ref of the catch-up frame sent on a reconnect of a stream that joins by itself. */
 export const RESUME_REF = 'sse-resume';
+/** The ref of the join the gateway sends for a stream that does not join by itself (a bare reader). */
+export const JOIN_REF = 'sse-join';
+
+/**
+ * Whether the stream's client sends its own `join` (`?join=self`: our web page and terminal client, which join
+ * with their own cursor); a bare reader (`curl -N`) is joined by the gateway, as a plain WebSocket client is.
+ * Anything else is a mistake worth a 400, not a silent default.
+ */
+export function joinsItself(query: URLSearchParams): boolean | string {
+  const join = query.get('join');
+  if (join === null) return false;
+  return join === 'self' ? true : 'join must be "self" or absent';
+}
 export const HISTORY_PAGE = 50;
 
 /* ---------------- the send credential: HMAC over connection ID and expiry ---------------- */

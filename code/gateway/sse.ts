@@ -13,6 +13,8 @@ import {
   EVENTS_PATH,
   formatEvent,
   HISTORY_PAGE,
+  JOIN_REF,
+  joinsItself,
   lastEventIdOf,
   parseSendBody,
   queryProtocols,
@@ -35,8 +37,10 @@ export { EVENTS_PATH, SEND_PATH } from './sse-wire';
  * every push to the connection is written as an SSE event, and `POST /events/send` with the stream's credential
  * is a frame from that connection, through the hub's queue, rate and in-flight limits.
  *
- * The gateway knows one chat command: on a reconnect with Last-Event-ID it sends
- * `{"type":"history","since":<id>}` as the stream's first frame, so the client gets what it missed.
+ * The gateway knows two chat commands. A stream that does not join by itself (a bare reader: no `?join=self`)
+ * gets `{"type":"join"}` as its first frame, with `since` on a reconnect with Last-Event-ID: the room's recent
+ * messages (or what it missed), and the room hears it arrive. One that joins by itself only gets
+ * `{"type":"history","since":<id>}` on such a reconnect, so it has what it missed before its own join answers.
  */
 
 /* ---------------- the endpoint ---------------- */
@@ -108,7 +112,13 @@ export function createSseEndpoint(options: SseEndpointOptions) {
   }, config.limits.sseKeepAliveMs);
   keepAlive.unref();
 
-  function open(req: IncomingMessage, res: ServerResponse, id: string, ip: string, resumeFrom?: string) {
+  function open(
+    req: IncomingMessage,
+    res: ServerResponse,
+    id: string,
+    ip: string,
+    first: { selfJoining: boolean; resumeFrom?: string },
+  ) {
     const stream: Stream = { id, res, credentialExpiresAt: 0, waiters: new Map(), gone: [] };
     const channel: ClientChannel = {
       kind: 'sse',
@@ -151,21 +161,28 @@ export function createSseEndpoint(options: SseEndpointOptions) {
       closed();
     });
     res.write(`retry: ${RETRY_MS}\n\n${credentialEvent(stream)}`);
-    if (resumeFrom !== undefined) {
-      const command = { type: 'history', since: resumeFrom, limit: HISTORY_PAGE, ref: RESUME_REF };
-      frame(Buffer.from(JSON.stringify(command)), false);
-    }
+    const { selfJoining, resumeFrom } = first;
+    const since = resumeFrom === undefined ? {} : { since: resumeFrom };
+    const command = selfJoining
+      ? resumeFrom === undefined
+        ? undefined
+        : { type: 'history', ...since, limit: HISTORY_PAGE, ref: RESUME_REF }
+      : { type: 'join', ...since, ref: JOIN_REF };
+    if (command) frame(Buffer.from(JSON.stringify(command)), false);
   }
 
   return {
     /** GET /events: admitted like a WebSocket handshake, then held open. */
     stream(req: IncomingMessage, res: ServerResponse, query: URLSearchParams): void {
       req.socket.on('error', () => undefined);
-      const protocols = queryProtocols(query);
-      if (typeof protocols === 'string') {
+      const refuse = (errMsg: string) => {
         metrics.inc('refusals_total', { reason: '400' });
-        return answer(res, 400, JSON.stringify({ errMsg: protocols }), corsHeaders(config, req));
-      }
+        answer(res, 400, JSON.stringify({ errMsg }), corsHeaders(config, req));
+      };
+      const protocols = queryProtocols(query);
+      if (typeof protocols === 'string') return refuse(protocols);
+      const selfJoining = joinsItself(query);
+      if (typeof selfJoining === 'string') return refuse(selfJoining);
       const resumeFrom = lastEventIdOf(req, query);
       hub.admit({
         req,
@@ -181,7 +198,7 @@ export function createSseEndpoint(options: SseEndpointOptions) {
             ...corsHeaders(config, req),
           });
         },
-        accept: (id, ip) => open(req, res, id, ip, resumeFrom),
+        accept: (id, ip) => open(req, res, id, ip, { selfJoining, resumeFrom }),
       });
     },
 

@@ -30,7 +30,8 @@ export function eventsUrlOf(raw: string): string {
 
 /** The SSE query for the connect options a WebSocket would offer as sub-protocols (connectProtocols). */
 export function sseQuery(options: { room?: string; nick?: string; token?: string; key?: string }): string {
-  const query = new URLSearchParams();
+  // The session sends its own join, with its cursor: the gateway must not join the stream for it.
+  const query = new URLSearchParams({ join: 'self' });
   if (options.room) query.set('room', options.room);
   if (options.nick) query.set('nick', options.nick);
   if (options.token) query.set('token', options.token);

@@ -86,17 +86,41 @@ describe('server-sent events', () => {
     expect(pong.json).toMatchObject({ type: 'pong', ref: 'p' });
   });
 
-  it('sends presence to the stream and cleans up when it closes', async () => {
+  it('joins a bare reader to its room, so the room hears it arrive and leave, and cleans up when it closes', async () => {
     const bob = await ws('Bob', 'leave');
+    // curl -N …/events?room=leave&nick=Cleo: it sends nothing, and the gateway joins it, as a plain WebSocket client.
     const reader = await sse('room=leave&nick=Cleo');
-    // The room hears of a client at its first join, which our clients send on every connect (as the page does).
-    expect((await send(reader.credential, { type: 'join', room: 'leave', ref: 'j' })).status).toBe(200);
+    const ack = await reader.next((e) => e.event === 'ack' && e.json?.ref === 'sse-join');
+    expect(ack.json).toMatchObject({ for: 'join', room: 'leave', nick: 'Cleo' });
+    await reader.next((e) => e.event === 'history' && e.json?.ref === 'sse-join');
     await bob.next(ofType('presence', { event: 'join', nick: 'Cleo' }));
     const id = connectionOf(reader);
     expect(stack.gateway.connectionIds()).toContain(id);
     reader.close();
     await bob.next(ofType('presence', { event: 'leave', nick: 'Cleo' }));
     expect(stack.gateway.connectionIds()).not.toContain(id);
+  });
+
+  it('leaves the join to a stream opened with ?join=self, and refuses any other join value', async () => {
+    const bob = await ws('Bob', 'self');
+    // Our page and terminal client join by themselves, with their cursor.
+    const page = await sse('room=self&nick=Dora&join=self');
+    expect((await send(page.credential, { type: 'join', room: 'self', ref: 'mine' })).json).toMatchObject({
+      type: 'ack',
+      for: 'join',
+      ref: 'mine',
+    });
+    // Frames of one connection are handled in order: a join by the gateway would have been answered first.
+    expect((await page.next((e) => e.event === 'ack')).json?.ref).toBe('mine');
+    await bob.next(ofType('presence', { event: 'join', nick: 'Dora' }));
+
+    const refusal = await sse('room=self&join=yes').then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(refusal).toBeInstanceOf(SseRefused);
+    expect((refusal as SseRefused).status).toBe(400);
+    expect((refusal as SseRefused).body).toContain('join must be');
   });
 
   it('resumes with Last-Event-ID after missing messages: every one, once', async () => {

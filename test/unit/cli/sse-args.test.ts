@@ -28,6 +28,7 @@ describe('wschat --sse', () => {
 
   it('carries what the sub-protocols would, the nick in plain text', () => {
     expect(new URLSearchParams(sseQuery({ room: 'dev', nick: 'Zoë' })).get('nick')).toBe('Zoë');
-    expect(sseQuery({ token: 'a.b' })).toBe('token=a.b');
+    // It joins by itself, with its cursor: the gateway is told not to join for it.
+    expect(sseQuery({ token: 'a.b' })).toBe('join=self&token=a.b');
   });
 });

@@ -18,5 +18,7 @@ describe('the web page’s HTTP fallback', () => {
     expect(query.get('room')).toBe('dev');
     expect(query.get('nick')).toBe('小明 Zoë');
     expect(sseQuery(connectProtocols({ token: 'a.b.c' })).get('token')).toBe('a.b.c');
+    // The session sends its own join, with its cursor: the gateway is told not to join for it.
+    expect(query.get('join')).toBe('self');
   });
 });
