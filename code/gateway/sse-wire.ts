@@ -19,6 +19,7 @@ export const RETRY_MS = 2000;
 export const RESUME_REF = 'sse-resume';
 /** The ref of the join the gateway sends for a stream that does not join by itself (a bare reader). */
 export const JOIN_REF = 'sse-join';
+export const HISTORY_PAGE = 50;
 
 /**
  * Whether the stream's client sends its own `join` (`?join=self`: our web page and terminal client, which join
@@ -30,7 +31,6 @@ export function joinsItself(query: URLSearchParams): boolean | string {
   if (join === null) return false;
   return join === 'self' ? true : 'join must be "self" or absent';
 }
-export const HISTORY_PAGE = 50;
 
 /* ---------------- the send credential: HMAC over connection ID and expiry ---------------- */
 

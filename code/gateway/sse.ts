@@ -163,11 +163,10 @@ export function createSseEndpoint(options: SseEndpointOptions) {
     res.write(`retry: ${RETRY_MS}\n\n${credentialEvent(stream)}`);
     const { selfJoining, resumeFrom } = first;
     const since = resumeFrom === undefined ? {} : { since: resumeFrom };
-    const command = selfJoining
-      ? resumeFrom === undefined
-        ? undefined
-        : { type: 'history', ...since, limit: HISTORY_PAGE, ref: RESUME_REF }
-      : { type: 'join', ...since, ref: JOIN_REF };
+    let command: Record<string, unknown> | undefined;
+    if (!selfJoining) command = { type: 'join', ...since, ref: JOIN_REF };
+    else if (resumeFrom !== undefined)
+      command = { type: 'history', ...since, limit: HISTORY_PAGE, ref: RESUME_REF };
     if (command) frame(Buffer.from(JSON.stringify(command)), false);
   }
 
