@@ -96,10 +96,17 @@ describe('catch-up and idempotent sends on the local stack', () => {
     const kept = await client.next(ofType('history', { ref: 'kept' }));
     expect(kept.gap).toBeUndefined();
 
-    // The SSE resume answers like history with since: gap included.
+    // The SSE resume answers like history with since, gap included: for a bare reader as its join's `since`,
+    // for a stream that joins by itself (our clients) as a history command.
     const stream = await openSse(`${stack.url}events?room=paging&nick=Sue`, { 'Last-Event-ID': ids[0]! });
     streams.push(stream);
-    const resumed = await stream.next((e) => e.event === 'history');
+    const joined = await stream.next((e) => e.event === 'history');
+    expect(joined.json).toMatchObject({ ref: 'sse-join', gap: true });
+    const own = await openSse(`${stack.url}events?room=paging&nick=Sam&join=self`, {
+      'Last-Event-ID': ids[0]!,
+    });
+    streams.push(own);
+    const resumed = await own.next((e) => e.event === 'history');
     expect(resumed.json).toMatchObject({ ref: 'sse-resume', gap: true });
   });
 });
