@@ -3,23 +3,13 @@ import net from 'net';
 import path from 'path';
 import { mkdtempSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
+import { freePorts } from '../helpers/ports';
 import { connectClient, ofType } from '../helpers/ws-client';
 import { connectProtocols } from '../../code/chat/protocol';
 
 /** `npm start` as a user runs it: a child process on a free port, a real WebSocket, then Ctrl-C. */
 
 const root = path.resolve(__dirname, '../..');
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
 
 function waitForOutput(child: ChildProcess, pattern: RegExp, timeoutMs: number): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -52,7 +42,7 @@ it.each([
 ])(
   '%s serves the page, chats over WebSocket and stops cleanly on SIGINT',
   async (_name, args, shape) => {
-    const port = await freePort();
+    const [port] = await freePorts(1);
     const dataDir = mkdtempSync(path.join(tmpdir(), 'npm-start-'));
     const child = spawn('npm', args, {
       cwd: root,
@@ -134,7 +124,7 @@ describe('npm start as a newcomer meets it', () => {
   it('reads .env (ENV_FILE points at one), and the shell still wins', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'dotenv-'));
     const file = path.join(dir, '.env');
-    const port = await freePort();
+    const [port] = await freePorts(1);
     writeFileSync(file, `PUBLISH_TOKEN=from-dot-env\nPORT=1\nDATA_DIR=${dir}\n`);
     const child = start({ ENV_FILE: file, PORT: String(port) });
     try {

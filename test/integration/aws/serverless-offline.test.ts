@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'child_process';
 import http from 'http';
-import net, { type AddressInfo } from 'net';
+import type { AddressInfo } from 'net';
 import path from 'path';
 import { createCosServer } from '../../../scripts/local/cos-server';
 import { connectProtocols, SUBPROTOCOL } from '../../../code/chat/protocol';
@@ -8,6 +8,7 @@ import { createLogger } from '../../../code/chat/log';
 import { createAwsContainer } from '../../../code/functions/aws/shell';
 import { loadAwsConfig } from '../../../code/config-aws';
 import { decodeConnectionId } from '../../../code/registry/keys';
+import { freePorts } from '../../helpers/ports';
 import { connectClient, eventually, ofType, type TestClient } from '../../helpers/ws-client';
 
 /**
@@ -18,14 +19,6 @@ import { connectClient, eventually, ofType, type TestClient } from '../../helper
 
 const ROOT = path.resolve(__dirname, '../../..');
 const BUCKET = 'wschat-offline';
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 describe('the AWS handlers under serverless-offline', () => {
   const s3 = createCosServer({ buckets: [BUCKET], mountPath: '/_cos' });
@@ -46,7 +39,7 @@ describe('the AWS handlers under serverless-offline', () => {
 
   beforeAll(async () => {
     await new Promise<void>((resolve) => s3Server.listen(0, '127.0.0.1', resolve));
-    const [httpPort, websocketPort, lambdaPort] = [await freePort(), await freePort(), await freePort()];
+    const [httpPort, websocketPort, lambdaPort] = await freePorts(3);
     const s3Endpoint = `http://127.0.0.1:${(s3Server.address() as AddressInfo).port}/_cos`;
     env = {
       S3_BUCKET: BUCKET,

@@ -1,5 +1,4 @@
 import { spawn, spawnSync, type ChildProcess } from 'child_process';
-import net from 'net';
 import path from 'path';
 import { loadConfig } from '../../../code/config';
 import { createContainer } from '../../../code/functions/container';
@@ -11,21 +10,13 @@ import { connectProtocols } from '../../../code/chat/protocol';
 import { startCos } from '../../helpers/local-cos';
 import { startFakeFunctionUrls } from '../../helpers/fake-function-url';
 import { connectClient, ofType } from '../../helpers/ws-client';
+import { freePorts } from '../../helpers/ports';
 import { request } from '../../helpers/raw-http';
 
 /** The shipped artefact, dist/gateway/index.js, as an operator runs it: environment in, SIGTERM to stop. */
 
 const BUNDLE = path.join(__dirname, '../../../dist/gateway/index.js');
 const SECRET = 'bundle-test-gateway-secret-0123456789ab';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 describe('the gateway bundle', () => {
   it('refuses to start without its configuration, naming the variable', () => {
@@ -39,7 +30,7 @@ describe('the gateway bundle', () => {
 
   it('serves a chat through function URLs, and drains on SIGTERM: clients hear 1001, the process exits 0', async () => {
     const cos = await startCos();
-    const [publicPort, pushPort] = [await freePort(), await freePort()];
+    const [publicPort, pushPort] = await freePorts(2);
     const config = loadConfig({
       ...cos.env,
       PUSH_URL: `http://127.0.0.1:${pushPort}/push`,
