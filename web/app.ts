@@ -10,7 +10,7 @@ import {
   type PageParams,
 } from './config';
 import { Connection, sseQuery, type CloseInfo } from './connection';
-import { badgeText, RecentRooms } from './recent-rooms';
+import { badgeText, RecentRooms } from '../code/client/recent-rooms';
 import { TypingNotice } from './typing-notice';
 import { UnreadBadges, type Timers } from './unread-badges';
 import { avatar, MessageList, type MessageRow } from './view';

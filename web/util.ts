@@ -1,6 +1,6 @@
 /** Small browser helpers without DOM state: validation, formatting, storage, tokens. */
 
-import { checkNickname, checkRoomName, type NameCheck } from '../code/chat/names';
+import { checkNickname, checkRoomInput, type NameCheck } from '../code/chat/names';
 import { backoffDelay as sharedBackoffDelay } from '../code/util/backoff';
 import { messageIdTimePrefix } from '../code/chat/message-id';
 
@@ -16,7 +16,7 @@ function sentence(check: NameCheck): NameCheck {
 }
 
 export function checkRoom(input: string): Checked {
-  return sentence(checkRoomName(input.trim().replace(/^#/, '')));
+  return sentence(checkRoomInput(input));
 }
 
 export function checkNick(input: string): Checked {

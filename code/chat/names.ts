@@ -22,6 +22,11 @@ export function checkRoomName(input: string): NameCheck {
   };
 }
 
+/** A room as a person types it: "#dev" or " dev " is dev. */
+export function checkRoomInput(input: string): NameCheck {
+  return checkRoomName(input.trim().replace(/^#/, ''));
+}
+
 export function checkNickname(input: string, maxLength: number): NameCheck {
   const value = input.normalize('NFC').trim().replace(/\s+/g, ' ');
   const length = Array.from(value).length;

@@ -14,7 +14,7 @@ import { renderEvent } from './render';
 import { loadDotEnv } from '../load-env';
 import { eventsUrlOf, sseQuery, SseLink } from './sse-link';
 import { Extras, identityFile, loadIdentityKey, parseExtraInput } from './extras';
-import { LeftRooms } from './left-rooms';
+import { RecentRooms } from '../../code/client/recent-rooms';
 import { UNREAD_ROOMS } from '../../code/chat/unread';
 
 /**
@@ -95,7 +95,8 @@ function run(options: CliOptions, env: NodeJS.ProcessEnv): void {
     }
   }
   const extras = new Extras();
-  const leftRooms = new LeftRooms();
+  // The rooms left with /join and the last message seen in each, for /unread (the page keeps the same list).
+  const recentRooms = new RecentRooms(new Map<string, string>());
   const received = (text: string) => {
     for (const line of extras.received(text, Date.now())) process.stdout.write(`${line}\n`);
     session.received(text);
@@ -178,7 +179,10 @@ function run(options: CliOptions, env: NodeJS.ProcessEnv): void {
       case 'nick':
         return session.setNick(line.nick);
       case 'join':
-        if (session.currentRoom !== undefined) leftRooms.left(session.currentRoom, session.lastSeen);
+        if (session.currentRoom !== undefined) {
+          recentRooms.visit(session.currentRoom);
+          if (session.lastSeen !== undefined) recentRooms.markSeen(session.currentRoom, session.lastSeen);
+        }
         return session.join(line.room);
       case 'history':
         return session.history(line.limit);
@@ -186,7 +190,10 @@ function run(options: CliOptions, env: NodeJS.ProcessEnv): void {
         if (!session.loadOlder()) process.stderr.write('! nothing older to ask for yet\n');
         return;
       case 'unread': {
-        const rooms = leftRooms.request(session.currentRoom, UNREAD_ROOMS);
+        const rooms =
+          session.currentRoom === undefined
+            ? []
+            : recentRooms.unreadRequest(session.currentRoom, UNREAD_ROOMS);
         if (rooms.length === 0)
           process.stderr.write('! /unread counts the rooms you left with /join; none yet\n');
         else if (!session.requestUnread(rooms)) status('not connected; try again when connected');

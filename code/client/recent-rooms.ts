@@ -1,15 +1,16 @@
-import type { UnreadRequest } from '../code/chat/protocol';
-import { isMessageId } from '../code/chat/message-id';
-import { checkRoom } from './util';
+import type { UnreadRequest } from '../chat/protocol';
+import { isMessageId } from '../chat/message-id';
+import { checkRoomInput } from '../chat/names';
 
 /**
- * The rooms this browser was in lately, most recent first, each with the last message id seen there: what the
- * page badges with unread counts (the `unread` command) while it is in another room. Kept in web storage, bounded
- * (the server counts at most 8 rooms a request), and read defensively: storage is the user's, and another tab or
- * an older version of the page may have written anything there.
+ * The rooms a client was in lately, most recent first, each with the last message id seen there: what the `unread`
+ * command asks about while it is in another room. The page keeps them in web storage, to badge its room list; the
+ * terminal client in a Map, for `/unread`. Bounded (the server counts at most 8 rooms a request), and read
+ * defensively: web storage is the user's, and another tab or an older version of the page may have written
+ * anything there.
  */
 
-/** The part of web storage this needs (web/util.ts `storage`; a Map in tests). */
+/** The part of web storage this needs (web/util.ts `storage`; a Map in the terminal client and in tests). */
 export interface StringStore {
   get(key: string): string | undefined;
   set(key: string, value: string): void;
@@ -31,7 +32,7 @@ export class RecentRooms {
     const rooms: string[] = [];
     for (const entry of Array.isArray(stored) ? stored : []) {
       if (typeof entry !== 'string') continue;
-      const room = checkRoom(entry);
+      const room = checkRoomInput(entry);
       if (room.ok && !rooms.includes(room.value)) rooms.push(room.value);
     }
     return rooms.slice(0, this.max);
@@ -83,7 +84,7 @@ export class RecentRooms {
     if (typeof stored !== 'object' || stored === null || Array.isArray(stored)) return seen;
     // Own entries only: whatever a key is called, it never reaches a prototype.
     for (const [room, id] of Object.entries(stored)) {
-      if (typeof id === 'string' && isMessageId(id) && checkRoom(room).ok) seen.set(room, id);
+      if (typeof id === 'string' && isMessageId(id) && checkRoomInput(room).ok) seen.set(room, id);
     }
     return seen;
   }

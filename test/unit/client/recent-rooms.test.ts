@@ -1,6 +1,6 @@
-import { badgeText, RecentRooms, ROOMS_KEY, SEEN_KEY } from '../../../web/recent-rooms';
+import { badgeText, RecentRooms, ROOMS_KEY, SEEN_KEY } from '../../../code/client/recent-rooms';
 
-/** The page's recent rooms and last seen ids (web/recent-rooms.ts), over a storage that is a Map. */
+/** The page's recent rooms and last seen ids (code/client/recent-rooms.ts), over a storage that is a Map. */
 
 function memoryStore(initial: Record<string, string> = {}) {
   const values = new Map(Object.entries(initial));
