@@ -63,15 +63,15 @@ function byLowercase(a: string, b: string): number {
 }
 
 /** `name=value&…`, sorted by raw name, each name encoded then lowercased and each value encoded (`obj2str`). */
-function canonical(map: Readonly<Record<string, string>>, names: string[]): string {
-  return names
+function canonical(map: Readonly<Record<string, string>>, names: readonly string[]): string {
+  return [...names]
     .sort(byLowercase)
     .map((name) => `${camSafeUrlEncode(name).toLowerCase()}=${camSafeUrlEncode(map[name] ?? '')}`)
     .join('&');
 }
 
 /** The names of a signature's list: each encoded and lowercased, then sorted (`getObjectKeys(obj, true)`). */
-function nameList(names: string[]): string {
+function nameList(names: readonly string[]): string {
   return names
     .map((name) => camSafeUrlEncode(name).toLowerCase())
     .sort(byLowercase)
@@ -98,8 +98,8 @@ export function createCosSigner(): (input: CosSignInput) => string {
     const formatString = [
       input.method.toLowerCase(),
       input.pathname,
-      canonical(input.query, [...queryNames]),
-      canonical(input.headers, [...headerNames]),
+      canonical(input.query, queryNames),
+      canonical(input.headers, headerNames),
       '',
     ].join('\n');
     const formatHash = createHash('sha1').update(formatString, 'utf8').digest('hex');
