@@ -12,6 +12,9 @@ interface Snapshot {
   at: number;
   machineBusy: number;
   own: number;
+  /** All of the machine's CPU time, and the part of it the hypervisor gave to other guests (steal). */
+  machineTotal: number;
+  stolen: number;
 }
 
 /** Fields of /proc/<pid>/stat after "pid (comm) ", so index 0 is the state and 1 the parent pid. */
@@ -48,10 +51,18 @@ function snapshot(): Snapshot | undefined {
     let own = ticks(self) + Number(self[13]) + Number(self[14]);
     // ...plus the children still running (function bundles, runners), which cutime counts only once reaped.
     for (const { fields } of runningChildren()) own += ticks(fields);
-    return { at: Date.now(), machineBusy: busy, own };
+    return { at: Date.now(), machineBusy: busy, own, ...stealOf(cpu) };
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The machine's CPU time and the part of it stolen, from /proc/stat's "cpu" line (user nice system idle iowait irq
+ * softirq steal, in ticks; guest time is already inside user and nice).
+ */
+export function stealOf(cpuLine: readonly number[]): { machineTotal: number; stolen: number } {
+  return { machineTotal: cpuLine.slice(0, 8).reduce((a, b) => a + b, 0), stolen: cpuLine[7] ?? 0 };
 }
 
 export interface CpuWindow {
@@ -59,6 +70,11 @@ export interface CpuWindow {
   foreignCores?: number;
   /** Cores' worth of CPU used by us and our children. */
   ownCores?: number;
+  /**
+   * The share of this VM's CPU time its host ran other guests instead (steal): our cores were not ours for that
+   * long, in stretches we cannot see from inside, which lands on latencies as waits nothing here explains.
+   */
+  stolenShare?: number;
 }
 
 /** Starts a window; call the result to close it. Children must have exited by then to be counted as ours. */
@@ -70,7 +86,13 @@ export function cpuWindow(): () => CpuWindow {
     const seconds = (end.at - start.at) / 1000;
     const own = (end.own - start.own) / TICKS_PER_SECOND / seconds;
     const busy = (end.machineBusy - start.machineBusy) / TICKS_PER_SECOND / seconds;
-    return { foreignCores: Math.max(0, busy - own), ownCores: own };
+    const total = end.machineTotal - start.machineTotal;
+    // The share of all of the machine's time, so 10 % on two cores is a fifth of a core.
+    return {
+      foreignCores: Math.max(0, busy - own),
+      ownCores: own,
+      stolenShare: total > 0 ? (end.stolen - start.stolen) / total : undefined,
+    };
   };
 }
 

@@ -1,12 +1,14 @@
 import { fork, type ChildProcess } from 'child_process';
+import http from 'http';
+import type { AddressInfo } from 'net';
 import { cpus } from 'os';
 import path from 'path';
 import { performance } from 'perf_hooks';
-import WebSocket from 'ws';
-import { connectProtocols } from '../../code/chat/protocol';
+import WebSocket, { WebSocketServer } from 'ws';
+import { connectProtocols, envelope, type ChatMessage } from '../../code/chat/protocol';
 import { FUNCTION_ENV_VARS } from '../../code/config';
 import { startLocalStack } from '../local/stack';
-import { coresBusy, cpuByProcess, cpuPerUnit } from './cpu-monitor';
+import { coresBusy, cpuByProcess, cpuPerUnit, cpuWindow } from './cpu-monitor';
 import { check, formatMs, percentile, positiveIntEnv, table, type Target } from './stats';
 
 /**
@@ -58,6 +60,8 @@ export interface RoomFormationRow {
   /** How long the paced arrivals took, and the CPU per arrival (its handshake and join) by process. */
   pacedS: number;
   cpuPerArrivalMs: Record<string, number>;
+  /** The share of the machine's CPU time its host took for other guests while they arrived (see cpuWindow). */
+  pacedStolenShare?: number;
   /**
    * Cores' worth of CPU our processes used while the formed room sat idle for ROOM_IDLE_MS (no arrivals, no
    * messages): what holding N members costs (heartbeats, timers). NaN where /proc is missing.
@@ -93,7 +97,18 @@ export interface RoomFormationReport {
   history: number;
   pacedClients: number;
   pacedPerSecond: number;
+  /** The same paced arrivals against a server that runs none of our code (see measureFloor). */
+  floor: FloorRow;
   rows: RoomFormationRow[];
+}
+
+export interface FloorRow {
+  p50Ms: number;
+  p99Ms: number;
+  failed: number;
+  seconds: number;
+  cpuPerArrivalMs: Record<string, number>;
+  stolenShare?: number;
 }
 
 type ParentToClients =
@@ -141,6 +156,8 @@ export async function runRoomFormation(
   // HISTORY_PAGE: a joiner's first page is full, as it is in a room that has been talking for a while.
   const history = positiveIntEnv('BENCH_ROOM_HISTORY', 50);
   const warmUp = positiveIntEnv('BENCH_ROOM_WARM_UP', 1000);
+  log(`  the floor: ${paced.count} arrivals at ${paced.perSecond}/s to a bare ws server…`);
+  const floor = await measureFloor(bundle, paced, history);
   const rows: RoomFormationRow[] = [];
   for (const members of sizes) {
     log(`  ${members} clients joining one room…`);
@@ -153,8 +170,101 @@ export async function runRoomFormation(
     history,
     pacedClients: paced.count,
     pacedPerSecond: paced.perSecond,
+    floor,
     rows,
   };
+}
+
+function forkClients(bundle: string): ChildProcess {
+  return fork(bundle, [], {
+    env: { ...process.env, BENCH_ROOM_CLIENTS: '1' },
+    execArgv: [],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+}
+
+async function closeClients(child: ChildProcess): Promise<void> {
+  child.send({ type: 'close' } satisfies ParentToClients);
+  await new Promise((resolve) => child.once('exit', resolve));
+}
+
+/**
+ * The floor under the paced row: the same clients arriving at the same pace, from the same process, to a `ws`
+ * server in this process (where the stack runs) that does nothing but accept them and answer each `join` with an
+ * ack and a page of `history` messages, the frames ours send. What a handshake costs and waits for on this
+ * machine before any of our code runs (the gateway's checks, register, COS), measured in the same run.
+ */
+async function measureFloor(
+  bundle: string,
+  paced: { count: number; perSecond: number },
+  history: number,
+): Promise<FloorRow> {
+  const ts = Date.now();
+  const messages: ChatMessage[] = Array.from({ length: history }, (_, i) => ({
+    id: `${ts.toString(36)}-${String(i).padStart(6, '0')}-floor`,
+    room: 'crowd',
+    from: 'seeder',
+    tag: 'a1b2',
+    text: `before the crowd ${i}`,
+    ts: ts + i,
+  }));
+  const ack = envelope({
+    type: 'ack',
+    for: 'join',
+    ref: 'j',
+    room: 'crowd',
+    nick: 'p0',
+    tag: 'a1b2',
+    online: 2,
+  });
+  const page = envelope({ type: 'history', ref: 'j', room: 'crowd', messages, more: false });
+  const server = http.createServer((_req, res) => res.writeHead(404).end());
+  const wss = new WebSocketServer({
+    server,
+    perMessageDeflate: false,
+    handleProtocols: (offered) => offered.values().next().value ?? false,
+  });
+  wss.on('connection', (socket) =>
+    socket.on('message', () => {
+      socket.send(ack);
+      socket.send(page);
+    }),
+  );
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const wsUrl = `ws://127.0.0.1:${(server.address() as AddressInfo).port}/ws`;
+  const order = {
+    type: 'paced',
+    wsUrl,
+    room: 'crowd',
+    count: paced.count,
+    perSecond: paced.perSecond,
+  } as const;
+  const child = forkClients(bundle);
+  try {
+    // Once to warm up (JIT, sockets), as each room's stack is warmed up first; then measured.
+    await ask(child, order);
+    const cpuBefore = cpuByProcess();
+    const machine = cpuWindow();
+    const started = performance.now();
+    const crowd = await ask(child, order);
+    const seconds = (performance.now() - started) / 1000;
+    const cpuPerArrivalMs = cpuPerUnit(cpuBefore, paced.count);
+    const handshakesMs = crowd.type === 'paced' ? crowd.handshakesMs : [];
+    return {
+      p50Ms: percentile(handshakesMs, 50),
+      p99Ms: percentile(handshakesMs, 99),
+      failed: crowd.type === 'paced' ? crowd.failed : paced.count,
+      seconds,
+      cpuPerArrivalMs,
+      stolenShare: machine().stolenShare,
+    };
+  } finally {
+    await closeClients(child);
+    for (const socket of wss.clients) socket.terminate();
+    wss.close();
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  }
 }
 
 async function formOneRoom(
@@ -191,11 +301,7 @@ async function formOneRoom(
       GATEWAY_LOG_LEVEL: 'warn',
     },
   });
-  const child = fork(bundle, [], {
-    env: { ...process.env, BENCH_ROOM_CLIENTS: '1' },
-    execArgv: [],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
+  const child = forkClients(bundle);
   try {
     /** Resolves once the gateway holds at most `count` connections and every cleanup ran. */
     const untilConnected = async (count: number) => {
@@ -261,6 +367,7 @@ async function formOneRoom(
     await new Promise((resolve) => setTimeout(resolve, ROOM_IDLE_MS));
     const idleCores = coresBusy(cpuPerUnit(cpuBeforeIdle, 1), 1, ROOM_IDLE_MS / 1000);
     const cpuBeforeArrivals = cpuByProcess();
+    const machine = cpuWindow();
     const arriving = performance.now();
     const crowd = await ask(child, {
       type: 'paced',
@@ -271,6 +378,7 @@ async function formOneRoom(
     });
     const pacedS = (performance.now() - arriving) / 1000;
     const cpuPerArrivalMs = cpuPerUnit(cpuBeforeArrivals, paced.count);
+    const pacedStolenShare = machine().stolenShare;
     const pacedMs = crowd.type === 'paced' ? crowd.handshakesMs : [];
     // Then everyone leaves at once: each leave is a cleanup and, in a small room, a presence line to the rest.
     // (The paced arrivals left as the last came in; the room is the formed one again first.)
@@ -294,6 +402,7 @@ async function formOneRoom(
       pacedFailed: crowd.type === 'paced' ? crowd.failed : paced.count,
       pacedS,
       cpuPerArrivalMs,
+      pacedStolenShare,
       idleCores,
       joinP50Ms: percentile(formed.joinsMs, 50),
       joinP99Ms: percentile(formed.joinsMs, 99),
@@ -310,8 +419,7 @@ async function formOneRoom(
       messageLists: delivered ? messageCos.list : NaN,
     };
   } finally {
-    child.send({ type: 'close' } satisfies ParentToClients);
-    await new Promise((resolve) => child.once('exit', resolve));
+    await closeClients(child);
     await stack.close();
   }
 }
@@ -548,6 +656,17 @@ export function printRoomFormation(report: RoomFormationReport, log: (line: stri
       ]),
     ),
   );
+  const { floor } = report;
+  const floorCpu = Object.entries(floor.cpuPerArrivalMs)
+    .map(([name, ms]) => `${name === 'stack' ? 'server' : name} ${ms.toFixed(2)} ms`)
+    .join(', ');
+  log(
+    `The floor: the same ${report.pacedClients} arrivals at ${report.pacedPerSecond}/s from the same clients to a bare ws ` +
+      'server where the stack runs (no gateway, functions or COS; each join answered with an ack and a full page): ' +
+      `handshake p50 ${formatMs(floor.p50Ms)}, p99 ${formatMs(floor.p99Ms)}` +
+      `${floor.failed > 0 ? ` (${floor.failed} failed)` : ''}; CPU per arrival ${floorCpu || 'unknown'}` +
+      `${floor.stolenShare === undefined ? '' : `; ${stolen(floor.stolenShare)}`}`,
+  );
   const names = [
     ...new Set(
       report.rows.flatMap((r) => [
@@ -595,10 +714,20 @@ export function printRoomFormation(report: RoomFormationReport, log: (line: stri
   );
 }
 
-/** The machine's load under the paced arrivals, which decides what their p99 means: "1.62 of 2 cores busy". */
+function stolen(share: number): string {
+  return `${(share * 100).toFixed(0)} % of the machine's time taken by its host`;
+}
+
+/**
+ * The machine's load under the paced arrivals, which decides what their p99 means: "1.62 of 2 cores busy, 9 %
+ * stolen" (the share of the VM's time its host ran other guests).
+ */
 function pacedLoad(report: RoomFormationReport, r: RoomFormationRow): string {
   const cores = coresBusy(r.cpuPerArrivalMs, report.pacedClients, r.pacedS);
-  return Number.isNaN(cores) ? 'load unknown' : `${cores.toFixed(2)} of ${cpus().length} cores busy`;
+  const load = Number.isNaN(cores) ? 'load unknown' : `${cores.toFixed(2)} of ${cpus().length} cores busy`;
+  return r.pacedStolenShare === undefined
+    ? load
+    : `${load}, ${(r.pacedStolenShare * 100).toFixed(0)} % stolen`;
 }
 
 export function roomFormationTargets(report: RoomFormationReport): Target[] {

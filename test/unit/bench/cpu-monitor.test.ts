@@ -1,4 +1,4 @@
-import { coresBusy, cpuByProcess, cpuPerUnit } from '../../../scripts/bench/cpu-monitor';
+import { coresBusy, cpuByProcess, cpuPerUnit, cpuWindow, stealOf } from '../../../scripts/bench/cpu-monitor';
 
 describe('coresBusy', () => {
   it('turns CPU per unit into cores: 2 ms for each of 1,000 units over one second is two cores', () => {
@@ -25,5 +25,21 @@ describe('cpuPerUnit (reads /proc)', () => {
     // 200 ms over 4 units is 50 ms each; /proc counts in 10 ms ticks, so allow one tick of rounding per reading.
     expect(per.stack).toBeGreaterThanOrEqual(45);
     expect(per.stack).toBeLessThan(200);
+  });
+});
+
+describe('steal', () => {
+  it("reads the stolen ticks and the machine's total from /proc/stat's cpu line (guest time is inside user)", () => {
+    // user nice system idle iowait irq softirq steal guest guest_nice
+    expect(stealOf([700, 0, 100, 150, 0, 10, 10, 30, 500, 0])).toEqual({ machineTotal: 1000, stolen: 30 });
+  });
+
+  it('gives a window a stolen share between 0 and 1 (Linux)', () => {
+    const close = cpuWindow();
+    const start = process.cpuUsage();
+    while (process.cpuUsage(start).user < 50_000);
+    const { stolenShare } = close();
+    expect(stolenShare).toBeGreaterThanOrEqual(0);
+    expect(stolenShare).toBeLessThan(1);
   });
 });
