@@ -334,7 +334,8 @@ class ChatApp {
    * A browser hides why a WebSocket handshake failed. The gateway's HTTP fallback answers the same admission
    * with a status and its reason, so after repeated failures the page asks there once: a refusal that retrying
    * cannot fix (a bad or expired invitation, a refused name) stops the page, with the reason, instead of retrying
-   * for ever. An admitted stream (the failure was elsewhere) is closed at once.
+   * for ever. An admitted stream (the failure was elsewhere) is closed at once; it sent nothing, so the room hears
+   * nothing of it (the gateway's close event says `silent`).
    */
   private async askWhyRefused(): Promise<void> {
     if (this.askingWhy || this.eventsUrl === undefined || this.stopped) return;

@@ -5,7 +5,7 @@ import { createContext, type ChatDeps } from './context';
 import { createMessageIdSource } from './message-id';
 import { publish, type PublishResult } from './publish';
 import { receiveFrame, rejectEvent } from './receive';
-import type { ConnectOutcome, ConnectRequest, FrameRequest, PublishRequest } from './requests';
+import type { CloseRequest, ConnectOutcome, ConnectRequest, FrameRequest, PublishRequest } from './requests';
 import { createSenders } from './senders';
 import { sweep, type SweepReport } from './sweep';
 
@@ -29,7 +29,7 @@ export function createChatService(deps: ChatDeps) {
     /** Answers an event the gateway sent but we could not read (e.g. no data): the sender learns why. */
     rejectEvent: (connectionId: string, reason: string): Promise<void> =>
       rejectEvent(ctx, connectionId, reason),
-    disconnect: (connectionId: string): Promise<void> => disconnect(ctx, connectionId),
+    disconnect: (request: CloseRequest): Promise<void> => disconnect(ctx, request),
     publish: (request: PublishRequest): Promise<PublishResult> => publish(ctx, request),
     sweep: (): Promise<SweepReport> => sweep(ctx),
   };

@@ -4,7 +4,7 @@ import { connectTag } from './identity';
 import { errorMessage } from './log';
 import { announce } from './presence';
 import { readConnectOptions } from './protocol';
-import type { ConnectOutcome, ConnectRequest } from './requests';
+import type { CloseRequest, ConnectOutcome, ConnectRequest } from './requests';
 import { normalizeNick, normalizeRoom } from './rules';
 import { verifyToken } from './token';
 
@@ -58,13 +58,16 @@ export async function connect(ctx: ChatContext, request: ConnectRequest): Promis
   return { ok: true, protocol: options.protocol };
 }
 
-/** The client closed: its objects are removed (the leave logged) and its room told. Removing twice is fine. */
-export async function disconnect(ctx: ChatContext, connectionId: string): Promise<void> {
+/**
+ * The client closed: its objects are removed (the leave logged) and its room told, unless it never spoke (the
+ * room was never told it arrived). Removing twice is fine.
+ */
+export async function disconnect(ctx: ChatContext, { connectionId, silent }: CloseRequest): Promise<void> {
   const connection = await ctx.registry.find(connectionId);
   await ctx.registry.remove([{ id: connectionId, room: connection?.room }]);
   ctx.log.info('disconnected', { connection: connectionId, room: connection?.room });
   if (connection) {
     ctx.rosters.forget(connection.room, [connectionId]);
-    await announce(ctx, connection, 'leave');
+    if (!silent) await announce(ctx, connection, 'leave');
   }
 }

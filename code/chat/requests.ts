@@ -22,6 +22,11 @@ export interface FrameRequest {
 
 export interface CloseRequest {
   connectionId: string;
+  /**
+   * The gateway handed none of the client's frames to transport, so it never joined and the room never heard it
+   * arrive (a failed page's probe, a client gone mid-handshake): its leave is not announced either.
+   */
+  silent?: boolean;
 }
 
 /**

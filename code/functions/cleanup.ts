@@ -13,7 +13,7 @@ export function createCleanupHandler(getContainer: () => Container) {
     async run(event, container) {
       try {
         const request = parseCloseEvent(event);
-        await container.chat.disconnect(request.connectionId);
+        await container.chat.disconnect(request);
         return functionReply('ok');
       } catch (error) {
         container.log.error('cleanup_failed', { error: errorMessage(error) });

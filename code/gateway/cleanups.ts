@@ -11,7 +11,7 @@ import type { Metrics } from './metrics';
 export interface CleanupOptions {
   invocations: Invocations;
   /** The platform's close event (platform.ts). */
-  closeEvent: (connectionId: string) => unknown;
+  closeEvent: (connectionId: string, silent: boolean) => unknown;
   concurrency: number;
   timeoutMs: number;
   log: GatewayLog;
@@ -22,16 +22,16 @@ export interface CleanupOptions {
 
 export function createCleanupQueue(options: CleanupOptions) {
   const { invocations, log, metrics, emit } = options;
-  const queue: string[] = [];
+  const queue: Array<{ connectionId: string; silent: boolean }> = [];
   let running = 0;
   let stopped = false;
 
-  async function run(connectionId: string): Promise<void> {
+  async function run({ connectionId, silent }: { connectionId: string; silent: boolean }): Promise<void> {
     for (let attempt = 1; attempt <= 2; attempt += 1) {
       try {
         await invocations.invoke(
           'cleanup',
-          options.closeEvent(connectionId),
+          options.closeEvent(connectionId, silent),
           options.timeoutMs,
           connectionId,
         );
@@ -49,9 +49,9 @@ export function createCleanupQueue(options: CleanupOptions) {
 
   function pump(): void {
     while (running < options.concurrency && queue.length > 0) {
-      const id = queue.shift()!;
+      const next = queue.shift()!;
       running += 1;
-      void run(id).finally(() => {
+      void run(next).finally(() => {
         running -= 1;
         pump();
         options.onIdle();
@@ -60,9 +60,10 @@ export function createCleanupQueue(options: CleanupOptions) {
   }
 
   return {
-    add(connectionId: string): void {
+    /** `silent`: none of the client's frames reached transport (see CloseRequest.silent). */
+    add(connectionId: string, silent: boolean): void {
       if (stopped) return;
-      queue.push(connectionId);
+      queue.push({ connectionId, silent });
       pump();
     },
     idle: (): boolean => running === 0 && queue.length === 0,

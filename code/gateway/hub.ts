@@ -101,7 +101,8 @@ export function createHub(options: HubOptions) {
   const admission = createAdmission({
     config,
     invoke,
-    queueCleanup,
+    // Admitted by register too late (the client was gone or refused meanwhile): it never spoke.
+    queueCleanup: (id) => queueCleanup(id, true),
     refused,
     live: () => table.size,
     isDraining: () => draining,
@@ -148,6 +149,7 @@ export function createHub(options: HubOptions) {
         return;
       }
       conn.inflight += 1;
+      conn.spoke = true;
       const event = next.binary
         ? wire.frameEvent(conn.id, 'binary', next.data.toString('base64'))
         : wire.frameEvent(conn.id, 'text', next.data.toString('utf8'));
@@ -220,7 +222,7 @@ export function createHub(options: HubOptions) {
         metrics.inc('closes_total', { cause });
         log.info('close', { conn: shortId(id), cause });
         emit({ kind: 'close', connectionId: id, cause });
-        queueCleanup(id);
+        queueCleanup(id, !conn.spoke);
         if (table.size === 0) emptied.splice(0).forEach((wake) => wake());
       },
     };

@@ -37,7 +37,8 @@ export interface FunctionWire {
   }): unknown;
   readConnectReply(reply: unknown): ConnectVerdict;
   frameEvent(connectionId: string, frameType: FrameType, data: string): unknown;
-  closeEvent(connectionId: string): unknown;
+  /** `silent`: none of the client's frames reached transport (Tencent's event says so; AWS's cannot). */
+  closeEvent(connectionId: string, silent: boolean): unknown;
   /** The publish API's event (Tencent: API Gateway HTTP; AWS: HTTP API payload 2.0). */
   httpEvent(req: HttpEventInput): unknown;
   /** Both clouds answer `{statusCode, headers, body}`. */

@@ -80,7 +80,10 @@ export function parseFrameEvent(event: unknown): FrameRequest {
 }
 
 export function parseCloseEvent(event: unknown): CloseRequest {
-  return { connectionId: connectionIdOf(websocketSection(event)) };
+  const websocket = websocketSection(event);
+  const connectionId = connectionIdOf(websocket);
+  // Our gateway's addition to Tencent's event (docs/gateway.md); absent, as from Tencent's, the leave is announced.
+  return ownField(websocket, 'silent') === true ? { connectionId, silent: true } : { connectionId };
 }
 
 /** Lenient reader for error paths: the connection ID if the event has a usable one, so we can answer it. */
@@ -242,11 +245,18 @@ export function buildFrameEvent(connectionId: string, frameType: FrameType, data
 }
 
 export interface WsCloseEvent {
-  websocket: { action: 'closing'; secConnectionID: string };
+  /** `silent`: ours, not Tencent's; the client sent no frame that reached transport (CloseRequest.silent). */
+  websocket: { action: 'closing'; secConnectionID: string; silent?: true };
 }
 
-export function buildCloseEvent(connectionId: string): WsCloseEvent {
-  return { websocket: { action: 'closing', secConnectionID: connectionId } };
+export function buildCloseEvent(connectionId: string, silent = false): WsCloseEvent {
+  return {
+    websocket: {
+      action: 'closing',
+      secConnectionID: connectionId,
+      ...(silent ? { silent: true as const } : {}),
+    },
+  };
 }
 
 /** Read the register reply the way the gateway does: only errNo 0 admits the client. */

@@ -11,7 +11,7 @@ export function createDisconnectHandler(getContainer: () => AwsContainer) {
     name: 'disconnect',
     async run(event, container) {
       try {
-        await container.chat.disconnect(parseCloseEvent(event).connectionId);
+        await container.chat.disconnect(parseCloseEvent(event));
         return okResult();
       } catch (error) {
         container.log.error('cleanup_failed', { error: errorMessage(error) });

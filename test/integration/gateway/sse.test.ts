@@ -123,6 +123,20 @@ describe('server-sent events', () => {
     expect((refusal as SseRefused).body).toContain('join must be');
   });
 
+  it('tells the room nothing when a stream that never spoke closes (the page asking why its socket failed)', async () => {
+    const bob = await ws('Bob', 'probe');
+    const probe = await sse('room=probe&nick=Eve&join=self');
+    const id = connectionOf(probe);
+    probe.close();
+    await eventually(() => !stack.gateway.connectionIds().includes(id));
+    // Its cleanup ran, and with it any presence line it would have sent.
+    await stack.gateway.settled();
+    expect(bob.frames.filter((f) => f.type === 'presence' && f.nick === 'Eve')).toEqual([]);
+    // Eve was removed all the same: the room counts Bob alone.
+    bob.send({ type: 'message', text: 'anyone?', ref: 'q' });
+    expect(await bob.next(ofType('ack', { ref: 'q' }))).toMatchObject({ online: 1 });
+  });
+
   it('resumes with Last-Event-ID after missing messages: every one, once', async () => {
     const bob = await ws('Bob', 'resume');
     const reader = await sse('room=resume&nick=Dana');

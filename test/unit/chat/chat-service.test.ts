@@ -124,7 +124,7 @@ describe('chat service', () => {
     const { connect, registry, chat, advance } = setup();
     await connect('a=');
     await connect('b=', { room: 'dev' });
-    await chat.disconnect('b=');
+    await chat.disconnect({ connectionId: 'b=' });
     expect((await chat.sweep()).trimmedLogEntries).toBe(0);
     expect(registry.log).toHaveLength(3);
     // Retention: at least ten minutes (TTL 15 min: full listings every minute, 6 s overlap).
@@ -186,8 +186,19 @@ describe('chat service', () => {
     await send('b=', '{"type":"nick","nick":"robert"}');
     expect(push.to('a=').at(-1)).toMatchObject({ event: 'nick', nick: 'robert', previous: 'bob', online: 2 });
     expect(push.to('b=').at(-1)).toMatchObject({ type: 'ack', for: 'nick', nick: 'robert' });
-    await chat.disconnect('b=');
+    await chat.disconnect({ connectionId: 'b=' });
     expect(push.to('a=').at(-1)).toMatchObject({ event: 'leave', nick: 'robert', online: 1 });
+  });
+
+  it('announces no leave for a client that never spoke (the room never heard it arrive), but removes it', async () => {
+    const { arrive, connect, push, chat, registry } = setup();
+    await arrive('a=', { nick: 'alice' });
+    await connect('probe=', { nick: 'alice' });
+    push.clear();
+    await chat.disconnect({ connectionId: 'probe=', silent: true });
+    expect(push.to('a=')).toEqual([]);
+    expect(registry.records.has('probe=')).toBe(false);
+    expect(registry.memberIds('lobby')).toEqual(['a=']);
   });
 
   it('keeps presence lines to rooms up to PRESENCE_MAX_ONLINE; larger rooms still get the count', async () => {
@@ -207,7 +218,7 @@ describe('chat service', () => {
     await send('c=', 'hello');
     expect(push.to('a=')).toEqual([expect.objectContaining({ type: 'message', text: 'hello', online: 3 })]);
     // Back at the limit, the room hears about people leaving again.
-    await chat.disconnect('c=');
+    await chat.disconnect({ connectionId: 'c=' });
     expect(push.to('a=').at(-1)).toMatchObject({ type: 'presence', event: 'leave', online: 2 });
   });
 

@@ -1,4 +1,5 @@
 import {
+  buildCloseEvent,
   buildConnectEvent,
   connectionIdIfAny,
   GatewayEventError,
@@ -97,6 +98,16 @@ describe('parseCloseEvent and connectionIdIfAny', () => {
     expect(
       parseCloseEvent({ websocket: { action: 'closing', secConnectionID: 'xawexasdfewezdfsdfeasdfffa==' } }),
     ).toEqual({ connectionId: 'xawexasdfewezdfsdfeasdfffa==' });
+  });
+
+  it("reads our gateway's silent flag, and only a literal true", () => {
+    expect(parseCloseEvent(buildCloseEvent('a=', true))).toEqual({ connectionId: 'a=', silent: true });
+    expect(buildCloseEvent('a=')).toEqual({ websocket: { action: 'closing', secConnectionID: 'a=' } });
+    expect(
+      parseCloseEvent({ websocket: { action: 'closing', secConnectionID: 'a=', silent: 'yes' } }),
+    ).toEqual({
+      connectionId: 'a=',
+    });
   });
 
   it('finds the ID in an otherwise broken event, and nothing in garbage', () => {
