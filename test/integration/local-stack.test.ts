@@ -71,6 +71,9 @@ describe('local stack', () => {
     bob.send({ type: 'message', text: 'hello alice', ref: 'b1' });
     expect(await alice.next(ofType('message'))).toMatchObject({ from: 'bob', text: 'hello alice' });
 
+    // A client the room heard arrive (its first join) is heard leaving; one that never spoke is not (sse.test.ts).
+    carol.send({ type: 'join', ref: 'cj' });
+    await carol.next(ofType('ack', { ref: 'cj' }));
     await carol.close();
     expect(await alice.next(ofType('presence', { event: 'leave' }))).toMatchObject({
       nick: 'carol',
