@@ -133,9 +133,11 @@ describe('stale connections and the sweep', () => {
       stack.cos.injectFault({ operation: 'multiDelete', status: 500 });
       await leaver.close();
       await eventually(() => stack.gateway.connectionIds().length === 0);
-      await new Promise((resolve) => setTimeout(resolve, 300)); // let the failing cleanup finish
+      // The cleanup and the gateway's one retry have both failed (every COS retry of theirs too) once it settles.
+      await stack.gateway.settled();
       stack.cos.clearFaults();
       expect(stack.cos.keys(stack.bucket, 'wschat/room/quiet/')).toHaveLength(1);
+      // The membership's TTL (1 s) passing is what the sweep waits for: time itself, not a settle point.
       await new Promise((resolve) => setTimeout(resolve, 1100));
       const report = (await stack.sweep()) as { staleConnections: number };
       expect(report.staleConnections).toBe(1);
