@@ -499,6 +499,7 @@ describe('a failed phase says what to fix, and the resumed run finishes', () => 
       for (let i = 0; i < 50 && (stack?.gateway.connectionIds().length ?? 0) > 0; i++) {
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
+      await stack?.gateway.settled();
       await stack?.close();
     }
     const failed = await runDeploy(
