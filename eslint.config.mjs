@@ -19,7 +19,8 @@ import prettier from 'eslint-config-prettier';
  *                  code/chat, code/config and the ports; never the gateway.
  *   code/gateway   our WebSocket gateway: code/tencent, code/aws and code/util only; never the core or the functions.
  *   code/client    the client session both faces share: pure TypeScript, no DOM and no Node; only
- *                  code/chat/protocol, message-id and names, code/util/json and backoff, and its own files.
+ *                  code/chat/protocol, message-id, names and base64url, code/util/json and backoff, and its own
+ *                  files.
  *   web/           browser-safe shared code only: code/chat/protocol, names, message-id, token-claims, base64url,
  *                  code/util/backoff, and the shared client code in code/client/ (scripts/cli, the other face,
  *                  uses code/client too).
@@ -125,7 +126,7 @@ const layering = [
   }),
   ...layer('client', {
     forbid: [...others('chat', 'util', 'client'), 'config'],
-    only: { chat: ['protocol', 'message-id', 'names'], util: ['json', 'backoff'] },
+    only: { chat: ['protocol', 'message-id', 'names', 'base64url'], util: ['json', 'backoff'] },
     modules: [
       ...NETWORK_MODULES,
       ...SDKS,

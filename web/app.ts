@@ -9,7 +9,8 @@ import {
   type ClientConfig,
   type PageParams,
 } from './config';
-import { Connection, sseQuery, type CloseInfo } from './connection';
+import { Connection, type CloseInfo } from './connection';
+import { sseQuery } from '../code/client/sse-query';
 import { badgeText, RecentRooms } from '../code/client/recent-rooms';
 import { TypingNotice } from './typing-notice';
 import { UnreadBadges, type Timers } from './unread-badges';

@@ -1,4 +1,4 @@
-import { decodeTextBase64Url } from '../code/chat/base64url';
+import { sseQuery } from '../code/client/sse-query';
 import { backoffDelay } from './util';
 
 /**
@@ -49,23 +49,6 @@ interface Attempt {
 
 /** Event types the gateway writes on an SSE stream (the envelope's `type`). */
 const SSE_TYPES = ['message', 'ack', 'history', 'presence', 'error', 'pong'];
-
-/** Connect options for the SSE query: the same entries the WebSocket offers as sub-protocols. */
-export function sseQuery(protocols: readonly string[]): URLSearchParams {
-  // The session sends its own join, with its cursor: the gateway must not join the stream for it.
-  const query = new URLSearchParams({ join: 'self' });
-  for (const entry of protocols) {
-    const dot = entry.indexOf('.');
-    const [name, value] = [entry.slice(0, dot), entry.slice(dot + 1)];
-    if (name === 'room' || name === 'token' || name === 'key') query.set(name, value);
-    else if (name === 'nick') {
-      // The gateway base64url-encodes the nick again for register: it travels plain here.
-      const nick = decodeTextBase64Url(value);
-      if (nick !== undefined) query.set('nick', nick);
-    }
-  }
-  return query;
-}
 
 export class Connection {
   private current?: Attempt;

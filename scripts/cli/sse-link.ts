@@ -1,5 +1,7 @@
 import http from 'http';
 import https from 'https';
+import { connectProtocols } from '../../code/chat/protocol';
+import { sseQuery as sseQueryOf } from '../../code/client/sse-query';
 
 /**
  * The terminal client's `--sse` transport: the gateway's server-sent events stream for what the server sends,
@@ -28,15 +30,9 @@ export function eventsUrlOf(raw: string): string {
   return url.toString().replace(/\/$/, '');
 }
 
-/** The SSE query for the connect options a WebSocket would offer as sub-protocols (connectProtocols). */
+/** The SSE query for the connect options a WebSocket would offer as sub-protocols (the page's, code/client). */
 export function sseQuery(options: { room?: string; nick?: string; token?: string; key?: string }): string {
-  // The session sends its own join, with its cursor: the gateway must not join the stream for it.
-  const query = new URLSearchParams({ join: 'self' });
-  if (options.room) query.set('room', options.room);
-  if (options.nick) query.set('nick', options.nick);
-  if (options.token) query.set('token', options.token);
-  if (options.key) query.set('key', options.key);
-  return query.toString();
+  return sseQueryOf(connectProtocols(options)).toString();
 }
 
 const REFUSAL_BODY_LIMIT = 4096;

@@ -1,6 +1,6 @@
 import { connectProtocols } from '../../../code/chat/protocol';
 import { eventsUrlFor } from '../../../web/config';
-import { sseQuery } from '../../../web/connection';
+import { sseQuery } from '../../../code/client/sse-query';
 
 describe('the web page’s HTTP fallback', () => {
   it.each([
