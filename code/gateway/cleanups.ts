@@ -20,13 +20,19 @@ export interface CleanupOptions {
   onIdle: () => void;
 }
 
+/** A closed connection waiting for its cleanup; `silent`: none of its frames reached transport. */
+interface PendingCleanup {
+  connectionId: string;
+  silent: boolean;
+}
+
 export function createCleanupQueue(options: CleanupOptions) {
   const { invocations, log, metrics, emit } = options;
-  const queue: Array<{ connectionId: string; silent: boolean }> = [];
+  const queue: PendingCleanup[] = [];
   let running = 0;
   let stopped = false;
 
-  async function run({ connectionId, silent }: { connectionId: string; silent: boolean }): Promise<void> {
+  async function run({ connectionId, silent }: PendingCleanup): Promise<void> {
     for (let attempt = 1; attempt <= 2; attempt += 1) {
       try {
         await invocations.invoke(
