@@ -24,8 +24,11 @@ export function createChatService(deps: ChatDeps) {
   const commands = createCommandTable(ctx, senders);
   return {
     connect: (request: ConnectRequest): Promise<ConnectOutcome> => connect(ctx, request),
-    /** Never throws: any failure becomes an error envelope to the sender. */
-    receive: (frame: FrameRequest): Promise<void> => receiveFrame(ctx, commands, frame),
+    /**
+     * Never throws: any failure becomes an error envelope to the sender. Resolves to the replies the caller must
+     * hand the gateway with its answer (only with `frame.inlineReplies`; otherwise they were pushed).
+     */
+    receive: (frame: FrameRequest): Promise<string[]> => receiveFrame(ctx, commands, frame),
     /** Answers an event the gateway sent but we could not read (e.g. no data): the sender learns why. */
     rejectEvent: (connectionId: string, reason: string): Promise<void> =>
       rejectEvent(ctx, connectionId, reason),

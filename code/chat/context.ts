@@ -50,11 +50,28 @@ export interface ChatContext extends ChatPorts {
    * Epoch ms (real time, not `clock`) after which no push starts, so the function returns before it times out.
    */
   pushDeadline(): number;
-  /** Sends one frame to one connection; an undelivered reply is logged, not thrown. */
+  /**
+   * Sends one frame to one connection; an undelivered reply is logged, not thrown. While `holdReplies` runs for
+   * that connection, the frame is held for the invocation's answer instead of pushed.
+   */
   reply(connectionId: string, frame: string): Promise<void>;
   /** Like `reply`, for error frames: even a failing push is only logged. */
   replyError(connectionId: string, frame: string): Promise<void>;
+  /**
+   * Runs `handle` (one frame of `connectionId`) holding the replies to that connection, and resolves to them, in
+   * order, for the gateway to deliver with the invocation's answer (FrameRequest.inlineReplies).
+   */
+  holdReplies(connectionId: string, handle: () => Promise<void>): Promise<string[]>;
+  /** Asks the gateway to close the connection, after any replies held for it are pushed. */
+  closeConnection(connectionId: string): Promise<void>;
 }
+
+/**
+ * The most a connection's held replies may hold, in characters: past it they are pushed instead (in order), so
+ * that an answer stays well inside the gateway's 1 MiB (a character is at most 3 bytes of UTF-8, or 2 escaped in
+ * the answer's JSON). A join's ack and page of 50 messages at the 4 KiB limit fit.
+ */
+export const MAX_HELD_REPLY_CHARS = 256 * 1024;
 
 export function rosterOverlap(settings: ChatSettings): number {
   return settings.rosterOverlapMs ?? 6000;
@@ -71,9 +88,44 @@ export function fullListingInterval(connectionTtlMs: number): number {
 export function createContext(deps: ChatDeps, clock: () => number, messageIds: MessageIdSource): ChatContext {
   const { push, log, settings } = deps;
   const pushDeadline = () => Date.now() + settings.broadcastBudgetMs;
-  async function reply(connectionId: string, frame: string): Promise<void> {
+  async function pushReply(connectionId: string, frame: string): Promise<void> {
     const outcome = await push.send(connectionId, frame, { deadline: pushDeadline() });
     if (outcome !== 'delivered') log.warn('reply_not_delivered', { connection: connectionId, outcome });
+  }
+  // By connection: only a connection's own frame replies to it, and the gateway hands a connection's frames over
+  // one at a time, so invocations of this container running side by side never share an entry.
+  const held = new Map<string, { frames: string[]; chars: number }>();
+  /** Pushes what is held for the connection, in order, and stops holding its replies. */
+  async function release(connectionId: string): Promise<void> {
+    const hold = held.get(connectionId);
+    if (!hold) return;
+    held.delete(connectionId);
+    for (const frame of hold.frames.splice(0)) await pushReply(connectionId, frame);
+  }
+  async function reply(connectionId: string, frame: string): Promise<void> {
+    const hold = held.get(connectionId);
+    if (hold && hold.chars + frame.length <= MAX_HELD_REPLY_CHARS) {
+      hold.frames.push(frame);
+      hold.chars += frame.length;
+      return;
+    }
+    await release(connectionId);
+    await pushReply(connectionId, frame);
+  }
+  async function holdReplies(connectionId: string, handle: () => Promise<void>): Promise<string[]> {
+    if (held.has(connectionId)) {
+      // Not expected (see above); the replies stay with the invocation that holds them.
+      await handle();
+      return [];
+    }
+    const hold = { frames: [] as string[], chars: 0 };
+    held.set(connectionId, hold);
+    try {
+      await handle();
+    } finally {
+      if (held.get(connectionId) === hold) held.delete(connectionId);
+    }
+    return hold.frames;
   }
   return {
     registry: deps.registry,
@@ -95,5 +147,10 @@ export function createContext(deps: ChatDeps, clock: () => number, messageIds: M
       reply(connectionId, frame).catch((error) =>
         log.error('error_reply_failed', { error: errorMessage(error) }),
       ),
+    holdReplies,
+    async closeConnection(connectionId) {
+      await release(connectionId);
+      await push.close(connectionId);
+    },
   };
 }

@@ -22,13 +22,22 @@ function describeFailure(error: unknown): { code: ErrorCode; message: string; re
 
 /**
  * One client frame: checked (binary, size, rate) and parsed before it costs anything, then run as a command.
- * Never throws: any failure becomes an error envelope to the sender.
+ * Never throws: any failure becomes an error envelope to the sender. Resolves to the replies to the sender when
+ * the gateway takes them with the answer (`inlineReplies`), else to none: they were pushed.
  */
 export async function receiveFrame(
   ctx: ChatContext,
   commands: CommandTable,
   frame: FrameRequest,
-): Promise<void> {
+): Promise<string[]> {
+  if (!frame.inlineReplies) {
+    await handleFrame(ctx, commands, frame);
+    return [];
+  }
+  return ctx.holdReplies(frame.connectionId, () => handleFrame(ctx, commands, frame));
+}
+
+async function handleFrame(ctx: ChatContext, commands: CommandTable, frame: FrameRequest): Promise<void> {
   const { connectionId } = frame;
   let ref: string | undefined;
   try {
@@ -56,7 +65,7 @@ export async function receiveFrame(
       connectionId,
       envelope({ type: 'error', code: failure.code, message: failure.message, ref: failure.ref ?? ref }),
     );
-    if (failure.code === 'not_registered') await ctx.push.close(connectionId);
+    if (failure.code === 'not_registered') await ctx.closeConnection(connectionId);
   }
 }
 

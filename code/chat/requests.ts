@@ -18,6 +18,11 @@ export interface FrameRequest {
   frameType: FrameType;
   /** Text as sent, or base64 for binary frames. */
   data: string;
+  /**
+   * The gateway takes the replies to the sender back with the invocation's answer (ours does; Tencent's did not),
+   * so they need no push of their own: `receive` returns them instead of pushing them.
+   */
+  inlineReplies?: boolean;
 }
 
 export interface CloseRequest {

@@ -9,19 +9,23 @@ import type { Container } from './container';
  * Its own file, free of SDK and platform imports, so each bundle carries only its own platform.
  */
 
-/** Never throws: a frame that cannot be read becomes an error envelope to its sender, when there is one. */
+/**
+ * Never throws: a frame that cannot be read becomes an error envelope to its sender, when there is one. Resolves
+ * to the replies the answer must carry (ChatService.receive).
+ */
 export async function receiveOrReject(
   { chat, log }: Container<ChatConfig>,
   event: unknown,
   parse: (event: unknown) => FrameRequest,
   connectionIdIfAny: (event: unknown) => string | undefined,
-): Promise<void> {
+): Promise<string[]> {
   try {
-    await chat.receive(parse(event));
+    return await chat.receive(parse(event));
   } catch (error) {
     const connectionId = connectionIdIfAny(event);
     log.warn('bad_event', { connection: connectionId, error: errorMessage(error) });
     if (connectionId !== undefined) await chat.rejectEvent(connectionId, errorMessage(error));
+    return [];
   }
 }
 

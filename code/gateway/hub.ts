@@ -29,6 +29,8 @@ export type GatewayEvent =
   | { kind: 'frame'; connectionId: string; bytes: number; binary: boolean }
   | { kind: 'close'; connectionId: string; cause: CloseCause }
   | { kind: 'push'; connectionId: string; outcome: PushOutcome }
+  /** A frame transport answered with for its sender (FunctionWire.readFrameReply), delivered like a push. */
+  | { kind: 'reply'; connectionId: string; outcome: PushOutcome }
   | { kind: 'function-error'; connectionId?: string; fn: FunctionName; detail: string }
   | { kind: 'cleanup'; connectionId: string; ok: boolean };
 
@@ -134,6 +136,18 @@ export function createHub(options: HubOptions) {
     }
   }
 
+  /** One frame to a live connection, unless the client is not reading what it was sent (then it is closed). */
+  function sendFrame(conn: Connection, payload: string | Buffer, binary: boolean): PushOutcome {
+    const size = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
+    if (conn.channel.bufferedBytes() + size > limits.sendBufferBytes) {
+      log.warn('slow_reader', { conn: shortId(conn.id), buffered: conn.channel.bufferedBytes() });
+      close(conn, 'slow-reader', 1008, 'client reads too slowly');
+      return 'slow-reader';
+    }
+    conn.channel.send(payload, binary);
+    return 'delivered';
+  }
+
   function pump(conn: Connection): void {
     if (conn.rateTimer) return;
     for (;;) {
@@ -154,7 +168,15 @@ export function createHub(options: HubOptions) {
         ? wire.frameEvent(conn.id, 'binary', next.data.toString('base64'))
         : wire.frameEvent(conn.id, 'text', next.data.toString('utf8'));
       invoke('transport', event, limits.functionTimeoutMs, conn.id).then(
-        () => {
+        (answer) => {
+          // Before the connection's next frame goes to transport, so replies keep the order of the frames.
+          for (const reply of wire.readFrameReply(answer)) {
+            // Gone from the table when the client closed; closing when the gateway is closing it.
+            const live = table.get(conn.id) === conn && conn.closeCause === undefined;
+            const outcome = live ? sendFrame(conn, reply, false) : 'gone';
+            metrics.inc('replies_total', { outcome });
+            emit({ kind: 'reply', connectionId: conn.id, outcome });
+          }
           conn.inflight -= 1;
           next.settled?.('invoked');
           pump(conn);
@@ -352,15 +374,11 @@ export function createHub(options: HubOptions) {
         close(conn, 'push-closing', 1000, 'closed by server');
         return record(push.connectionId, 'closed');
       }
-      const payload = push.frameType === 'binary' ? Buffer.from(push.data, 'base64') : push.data;
-      const size = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
-      if (conn.channel.bufferedBytes() + size > limits.sendBufferBytes) {
-        log.warn('slow_reader', { conn: shortId(conn.id), buffered: conn.channel.bufferedBytes() });
-        close(conn, 'slow-reader', 1008, 'client reads too slowly');
-        return record(push.connectionId, 'slow-reader');
-      }
-      conn.channel.send(payload, push.frameType === 'binary');
-      return record(push.connectionId, 'delivered');
+      const binary = push.frameType === 'binary';
+      return record(
+        push.connectionId,
+        sendFrame(conn, binary ? Buffer.from(push.data, 'base64') : push.data, binary),
+      );
     },
 
     invoke,

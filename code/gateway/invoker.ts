@@ -27,7 +27,7 @@ export class InvocationError extends Error {
   }
 }
 
-/** The function's answer is JSON of a few hundred bytes; more is not a reply we can use. */
+/** An answer is JSON of a few hundred bytes, or transport's replies (held under 256 Ki characters: context.ts). */
 const MAX_REPLY_BYTES = 1024 * 1024;
 
 /**

@@ -26,6 +26,7 @@ export type CounterName =
   | 'frames_total'
   | 'frame_bytes_total'
   | 'pushes_total'
+  | 'replies_total'
   | 'refusals_total'
   | 'closes_total'
   | 'cleanups_total';
@@ -37,6 +38,7 @@ const HELP: Record<CounterName | GaugeName, string> = {
   frames_total: 'client frames received',
   frame_bytes_total: 'bytes of client frames received',
   pushes_total: 'push requests by outcome',
+  replies_total: 'frames transport answered with for their sender, by outcome',
   refusals_total: 'requests and frames refused, by reason',
   closes_total: 'connections closed, by cause',
   cleanups_total: 'cleanup invocations by outcome',

@@ -37,6 +37,11 @@ export interface FunctionWire {
   }): unknown;
   readConnectReply(reply: unknown): ConnectVerdict;
   frameEvent(connectionId: string, frameType: FrameType, data: string): unknown;
+  /**
+   * Text frames for the sender that transport answered with (Tencent: our `replies`, saving the function a push
+   * per reply; AWS: none, its functions push every reply).
+   */
+  readFrameReply(reply: unknown): string[];
   /** `silent`: none of the client's frames reached transport (Tencent's event says so; AWS's cannot). */
   closeEvent(connectionId: string, silent: boolean): unknown;
   /** The publish API's event (Tencent: API Gateway HTTP; AWS: HTTP API payload 2.0). */
@@ -48,7 +53,8 @@ export interface FunctionWire {
 const TENCENT: FunctionWire = {
   connectEvent: (opts) => tencent.buildConnectEvent(opts),
   readConnectReply: tencent.readRegisterReply,
-  frameEvent: tencent.buildFrameEvent,
+  frameEvent: (id, type, data) => tencent.buildFrameEvent(id, type, data, true),
+  readFrameReply: tencent.readTransportReply,
   closeEvent: tencent.buildCloseEvent,
   httpEvent: tencent.buildHttpEvent,
   readHttpReply,
@@ -58,6 +64,7 @@ const AWS: FunctionWire = {
   connectEvent: (opts) => aws.buildConnectEvent(opts),
   readConnectReply: aws.readConnectResult,
   frameEvent: (id, type, data) => aws.buildFrameEvent(id, type, data),
+  readFrameReply: () => [],
   closeEvent: (id) => aws.buildCloseEvent(id),
   httpEvent: (req) => aws.buildHttpApiEvent(req),
   readHttpReply,

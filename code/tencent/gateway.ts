@@ -76,7 +76,10 @@ export function parseFrameEvent(event: unknown): FrameRequest {
   const data = ownField(websocket, 'data');
   if (typeof data !== 'string') throw new GatewayEventError('not found data', 105);
   const frameType: FrameType = ownField(websocket, 'dataType') === 'binary' ? 'binary' : 'text';
-  return { connectionId, frameType, data };
+  // Our gateway's addition (docs/gateway.md): it takes the replies with the answer. Absent, they are pushed.
+  return ownField(websocket, 'inlineReplies') === true
+    ? { connectionId, frameType, data, inlineReplies: true }
+    : { connectionId, frameType, data };
 }
 
 export function parseCloseEvent(event: unknown): CloseRequest {
@@ -137,6 +140,22 @@ export function functionReply(
   errMsg: string = kind === 'ok' ? 'ok' : kind,
 ): FunctionReply {
   return { errNo: ERR_NO[kind], errMsg };
+}
+
+/** Transport's answer: `replies` (ours, not Tencent's) are text frames for the sender, in order. */
+export interface TransportReply extends FunctionReply {
+  replies?: string[];
+}
+
+export function transportReply(replies: string[]): TransportReply {
+  return replies.length > 0 ? { ...functionReply('ok'), replies } : functionReply('ok');
+}
+
+/** The frames a transport answer carries for its sender, as the gateway reads them: text only, else none. */
+export function readTransportReply(reply: unknown): string[] {
+  const replies = isJsonObject(reply) ? ownField(reply, 'replies') : undefined;
+  if (!Array.isArray(replies)) return [];
+  return replies.filter((frame): frame is string => typeof frame === 'string');
 }
 
 /** A refusal decided before the core was asked (unreadable event, bad configuration). */
@@ -237,11 +256,31 @@ export function buildConnectEvent(opts: {
 }
 
 export interface WsFrameEvent {
-  websocket: { action: 'data send'; secConnectionID: string; dataType: FrameType; data: string };
+  /** `inlineReplies`: ours, not Tencent's; the gateway delivers the answer's `replies` (FrameRequest.inlineReplies). */
+  websocket: {
+    action: 'data send';
+    secConnectionID: string;
+    dataType: FrameType;
+    data: string;
+    inlineReplies?: true;
+  };
 }
 
-export function buildFrameEvent(connectionId: string, frameType: FrameType, data: string): WsFrameEvent {
-  return { websocket: { action: 'data send', secConnectionID: connectionId, dataType: frameType, data } };
+export function buildFrameEvent(
+  connectionId: string,
+  frameType: FrameType,
+  data: string,
+  inlineReplies = false,
+): WsFrameEvent {
+  return {
+    websocket: {
+      action: 'data send',
+      secConnectionID: connectionId,
+      dataType: frameType,
+      data,
+      ...(inlineReplies ? { inlineReplies: true as const } : {}),
+    },
+  };
 }
 
 export interface WsCloseEvent {

@@ -1,6 +1,7 @@
 import {
   buildCloseEvent,
   buildConnectEvent,
+  buildFrameEvent,
   connectionIdIfAny,
   GatewayEventError,
   parseCloseEvent,
@@ -9,7 +10,9 @@ import {
   parseHttpEvent,
   parsePushBody,
   readRegisterReply,
+  readTransportReply,
   registerReply,
+  transportReply,
 } from '../../../code/tencent/gateway';
 
 // The documented samples (https://cloud.tencent.com/document/product/583/32553), verbatim in shape.
@@ -90,6 +93,41 @@ describe('parseFrameEvent', () => {
 
   it('refuses a frame without data', () => {
     expect(() => parseFrameEvent({ websocket: { secConnectionID: 'id' } })).toThrow('not found data');
+  });
+
+  it("reads our gateway's inlineReplies flag, and only a literal true", () => {
+    expect(parseFrameEvent(buildFrameEvent('a=', 'text', 'x', true))).toEqual({
+      connectionId: 'a=',
+      frameType: 'text',
+      data: 'x',
+      inlineReplies: true,
+    });
+    expect(buildFrameEvent('a=', 'text', 'x').websocket).not.toHaveProperty('inlineReplies');
+    const loose = { websocket: { secConnectionID: 'a=', dataType: 'text', data: 'x', inlineReplies: 1 } };
+    expect(parseFrameEvent(loose)).not.toHaveProperty('inlineReplies');
+  });
+});
+
+describe('transport answers', () => {
+  it('carry replies only when there are some, and the gateway reads back exactly those', () => {
+    expect(transportReply([])).toEqual({ errNo: 0, errMsg: 'ok' });
+    expect(readTransportReply(transportReply([]))).toEqual([]);
+    expect(readTransportReply(transportReply(['{"a":1}', 'two']))).toEqual(['{"a":1}', 'two']);
+  });
+
+  it('yield no frames from an answer without usable replies, and skip anything that is not text', () => {
+    for (const answer of [
+      undefined,
+      null,
+      'ok',
+      [],
+      { errNo: 0 },
+      { replies: 'x' },
+      { replies: { 0: 'x' } },
+    ]) {
+      expect(readTransportReply(answer)).toEqual([]);
+    }
+    expect(readTransportReply({ replies: ['a', 1, null, { b: 2 }, 'c'] })).toEqual(['a', 'c']);
   });
 });
 

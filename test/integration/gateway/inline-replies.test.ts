@@ -1,0 +1,85 @@
+import { connectProtocols } from '../../../code/chat/protocol';
+import type { Invoker } from '../../../code/gateway/invoker';
+import { createLocalInvoker } from '../../../scripts/local/local-invoker';
+import { startCluster, type Cluster } from '../../helpers/gateway-cluster';
+import { connectClient, eventually, ofType } from '../../helpers/ws-client';
+
+/**
+ * Transport's replies to the sender ride its answer (docs/gateway.md): real `ws` clients, the real gateway and
+ * the real functions, with an invoker that lets a test hold transport's answer back and see its events.
+ */
+
+describe('replies with the answer', () => {
+  let cluster: Cluster | undefined;
+  afterEach(() => cluster?.close());
+
+  const transportEvents: unknown[] = [];
+  let gate: Promise<void> | undefined;
+
+  async function start(): Promise<Cluster> {
+    transportEvents.length = 0;
+    gate = undefined;
+    cluster = await startCluster(1, {
+      invokerFor: async (functions) => {
+        const local = createLocalInvoker(functions);
+        const invoker: Invoker = {
+          async invoke(fn, event, timeoutMs) {
+            if (fn !== 'transport') return local.invoke(fn, event, timeoutMs);
+            transportEvents.push(event);
+            const answer = await local.invoke(fn, event, timeoutMs);
+            await gate;
+            return answer;
+          },
+          close: () => local.close(),
+        };
+        return invoker;
+      },
+    });
+    return cluster;
+  }
+
+  it("a join's ack and page and every pong reach the client from transport's answer, in order, without a push", async () => {
+    const node = (await start()).nodes[0]!;
+    const a = await connectClient(node.wsUrl, connectProtocols({ nick: 'ana', room: 'quiet' }));
+    a.send({ type: 'join', ref: 'j' });
+    for (const ref of ['p1', 'p2', 'p3']) a.send({ type: 'ping', ref });
+    expect(await a.next(ofType('ack'))).toMatchObject({ for: 'join', ref: 'j', online: 1 });
+    expect(await a.next(ofType('history'))).toMatchObject({ ref: 'j', messages: [] });
+    const pongs = [await a.next(ofType('pong')), await a.next(ofType('pong')), await a.next(ofType('pong'))];
+    expect(pongs.map((p) => p.ref)).toEqual(['p1', 'p2', 'p3']);
+    expect(transportEvents).toHaveLength(4);
+    expect(transportEvents[0]).toMatchObject({ websocket: { inlineReplies: true } });
+    expect(node.metrics.count('replies_total', { outcome: 'delivered' })).toBe(5);
+    // Alone in its room, the client is told nothing else: no push at all reached the gateway.
+    expect(node.metrics.count('pushes_total', { outcome: 'delivered' })).toBe(0);
+    await a.close();
+  });
+
+  it('the room still hears by push; the sender hears its ack from the answer', async () => {
+    const node = (await start()).nodes[0]!;
+    const a = await connectClient(node.wsUrl, connectProtocols({ nick: 'ana', room: 'pair' }));
+    const b = await connectClient(node.wsUrl, connectProtocols({ nick: 'ben', room: 'pair' }));
+    a.send('hello ben');
+    expect(await b.next(ofType('message'))).toMatchObject({ text: 'hello ben', from: 'ana' });
+    expect(await a.next(ofType('ack'))).toMatchObject({ for: 'message', delivered: 1 });
+    expect(node.metrics.count('pushes_total', { outcome: 'delivered' })).toBe(1);
+    expect(node.metrics.count('replies_total', { outcome: 'delivered' })).toBeGreaterThanOrEqual(1);
+    await a.close();
+    await b.close();
+  });
+
+  it('drops the replies of a client that left before transport answered, as a push to it would be', async () => {
+    const node = (await start()).nodes[0]!;
+    let release!: () => void;
+    gate = new Promise<void>((resolve) => (release = resolve));
+    const a = await connectClient(node.wsUrl, connectProtocols({ nick: 'ana', room: 'gone' }));
+    a.send({ type: 'ping', ref: 'late' });
+    await eventually(() => transportEvents.length === 1);
+    a.socket.terminate();
+    await eventually(() => node.hub.connectionCount() === 0);
+    release();
+    await node.hub.settled();
+    expect(node.metrics.count('replies_total', { outcome: 'gone' })).toBe(1);
+    expect(node.metrics.count('replies_total', { outcome: 'delivered' })).toBe(0);
+  });
+});
