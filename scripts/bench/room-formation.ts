@@ -70,6 +70,8 @@ export interface RoomFormationRow {
   joinP50Ms: number;
   joinP99Ms: number;
   pushesPerJoin: number;
+  /** Frames a join's client got from transport's answers instead of pushes (its ack and page). */
+  repliesPerJoin: number;
   cosPerJoin: number;
   listsPerJoin: number;
   /**
@@ -349,7 +351,7 @@ async function formOneRoom(
     const cpuPerJoinMs = cpuPerUnit(cpuBefore, joined);
     const cos = stack.cos.stats();
     const cosTotal = Object.values(cos).reduce((a, b) => a + b, 0);
-    const pushes = stack.gateway.pushStats().requests;
+    const { requests: pushes, replies } = stack.gateway.pushStats();
     stack.cos.resetStats();
     stack.gateway.resetPushStats();
     const delivered = joined >= 2 ? await ask(child, { type: 'message', timeoutMs: 60_000 }) : undefined;
@@ -407,6 +409,7 @@ async function formOneRoom(
       joinP50Ms: percentile(formed.joinsMs, 50),
       joinP99Ms: percentile(formed.joinsMs, 99),
       pushesPerJoin: pushes / Math.max(1, joined),
+      repliesPerJoin: replies / Math.max(1, joined),
       cosPerJoin: cosTotal / Math.max(1, joined),
       listsPerJoin: cos.list / Math.max(1, joined),
       cpuPerJoinMs,
@@ -628,6 +631,7 @@ export function printRoomFormation(report: RoomFormationReport, log: (line: stri
         'join p50',
         'p99',
         'pushes/join',
+        'replies/join',
         'COS/join',
         'LIST/join',
         'message to all',
@@ -648,6 +652,7 @@ export function printRoomFormation(report: RoomFormationReport, log: (line: stri
         formatMs(r.joinP50Ms),
         formatMs(r.joinP99Ms),
         n(r.pushesPerJoin),
+        n(r.repliesPerJoin),
         n(r.cosPerJoin),
         n(r.listsPerJoin, 3),
         Number.isNaN(r.messageS) ? `${r.messageReached} reached` : `${(r.messageS * 1000).toFixed(0)} ms`,

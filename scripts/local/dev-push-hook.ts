@@ -24,13 +24,15 @@ export interface PushStats {
   virtual: number;
   unknown: number;
   closed: number;
+  /** Frames delivered from transport's answers, which cost no push (docs/gateway.md). */
+  replies: number;
 }
 
 export function createDevPushHook() {
   let faults: Array<PushFault & { used: number }> = [];
   let latencyMs = 0;
   const virtual = new Set<string>();
-  const stats: PushStats = { requests: 0, delivered: 0, virtual: 0, unknown: 0, closed: 0 };
+  const stats: PushStats = { requests: 0, delivered: 0, virtual: 0, unknown: 0, closed: 0, replies: 0 };
   const ok = { answer: { status: 200, errNo: 0, errMsg: 'ok' } };
   const gone = { answer: { status: 410, errNo: 410, errMsg: 'connection not found' } };
 
@@ -66,6 +68,7 @@ export function createDevPushHook() {
     hook,
     /** Counts what the gateway did with the pushes the hook let through. */
     observe(event: GatewayEvent): void {
+      if (event.kind === 'reply' && event.outcome === 'delivered') stats.replies += 1;
       if (event.kind !== 'push') return;
       if (event.outcome === 'delivered') stats.delivered += 1;
       else if (event.outcome === 'closed') stats.closed += 1;
@@ -85,7 +88,7 @@ export function createDevPushHook() {
     },
     pushStats: (): PushStats => ({ ...stats }),
     resetPushStats() {
-      Object.assign(stats, { requests: 0, delivered: 0, virtual: 0, unknown: 0, closed: 0 });
+      Object.assign(stats, { requests: 0, delivered: 0, virtual: 0, unknown: 0, closed: 0, replies: 0 });
     },
   };
 }

@@ -60,6 +60,9 @@ describe('rooms on the local stack', () => {
       nick: 'cleo',
       online: 3,
     });
+    await stack.gateway.settled();
+    // The join: one presence push to each of the two already there; cleo's ack and page came in transport's answer.
+    expect(stack.gateway.pushStats()).toMatchObject({ requests: 2, replies: 2 });
   });
 
   it('keeps the online count right through joins, leaves and drops, without listing the room', async () => {
