@@ -5,7 +5,14 @@ import { createContext, type ChatDeps } from './context';
 import { createMessageIdSource } from './message-id';
 import { publish, type PublishResult } from './publish';
 import { receiveFrame, rejectEvent } from './receive';
-import type { CloseRequest, ConnectOutcome, ConnectRequest, FrameRequest, PublishRequest } from './requests';
+import type {
+  CloseRequest,
+  ConnectOutcome,
+  ConnectRequest,
+  FrameOutcome,
+  FrameRequest,
+  PublishRequest,
+} from './requests';
 import { createSenders } from './senders';
 import { sweep, type SweepReport } from './sweep';
 
@@ -25,10 +32,11 @@ export function createChatService(deps: ChatDeps) {
   return {
     connect: (request: ConnectRequest): Promise<ConnectOutcome> => connect(ctx, request),
     /**
-     * Never throws: any failure becomes an error envelope to the sender. Resolves to the replies the caller must
-     * hand the gateway with its answer (only with `frame.inlineReplies`; otherwise they were pushed).
+     * Never throws: any failure becomes an error envelope to the sender. Resolves to what the caller must hand
+     * the gateway with its answer: replies (only with `frame.inlineReplies`; otherwise they were pushed) and the
+     * sender's record if it changed.
      */
-    receive: (frame: FrameRequest): Promise<string[]> => receiveFrame(ctx, commands, frame),
+    receive: (frame: FrameRequest): Promise<FrameOutcome> => receiveFrame(ctx, commands, senders, frame),
     /** Answers an event the gateway sent but we could not read (e.g. no data): the sender learns why. */
     rejectEvent: (connectionId: string, reason: string): Promise<void> =>
       rejectEvent(ctx, connectionId, reason),

@@ -2,6 +2,7 @@ import type { Connection } from '../registry/registry';
 import type { ChatContext } from './context';
 import { connectTag } from './identity';
 import { errorMessage } from './log';
+import { encodeContext } from './connection-context';
 import { announce } from './presence';
 import { readConnectOptions } from './protocol';
 import type { CloseRequest, ConnectOutcome, ConnectRequest } from './requests';
@@ -55,7 +56,7 @@ export async function connect(ctx: ChatContext, request: ConnectRequest): Promis
     return { ok: false, refusal: 'unavailable', message: 'connection registry unavailable, try again' };
   }
   log.info('connected', { connection: connection.id, room: connection.room });
-  return { ok: true, protocol: options.protocol };
+  return { ok: true, protocol: options.protocol, context: encodeContext(connection) };
 }
 
 /**

@@ -3,7 +3,8 @@ import { runCommand, type CommandTable } from './commands';
 import type { ChatContext } from './context';
 import { errorMessage } from './log';
 import { envelope, parseClientFrame, ProtocolError, type ErrorCode } from './protocol';
-import type { FrameRequest } from './requests';
+import type { FrameOutcome, FrameRequest } from './requests';
+import type { Senders } from './senders';
 
 /** Reads the client's ref from the head of a frame too large to parse, so that it can match the error. */
 const LEADING_REF = /^\s*\{[^{]{0,200}?"ref"\s*:\s*"([^"\\]{1,64})"/;
@@ -23,18 +24,26 @@ function describeFailure(error: unknown): { code: ErrorCode; message: string; re
 /**
  * One client frame: checked (binary, size, rate) and parsed before it costs anything, then run as a command.
  * Never throws: any failure becomes an error envelope to the sender. Resolves to the replies to the sender when
- * the gateway takes them with the answer (`inlineReplies`), else to none: they were pushed.
+ * the gateway takes them with the answer (`inlineReplies`; else they were pushed), and to the sender's record
+ * when it changed (see connection-context.ts).
  */
 export async function receiveFrame(
   ctx: ChatContext,
   commands: CommandTable,
+  senders: Senders,
   frame: FrameRequest,
-): Promise<string[]> {
-  if (!frame.inlineReplies) {
-    await handleFrame(ctx, commands, frame);
-    return [];
-  }
-  return ctx.holdReplies(frame.connectionId, () => handleFrame(ctx, commands, frame));
+): Promise<FrameOutcome> {
+  const { connectionId } = frame;
+  let context: string | undefined;
+  const handle = async () => {
+    context = await senders.handling(connectionId, frame.context, () => handleFrame(ctx, commands, frame));
+  };
+  let replies: string[] = [];
+  if (frame.inlineReplies) replies = await ctx.holdReplies(connectionId, handle);
+  else await handle();
+  // Only a gateway that keeps contexts (ours: it says so with either field) is told one.
+  const keepsContexts = frame.inlineReplies === true || frame.context !== undefined;
+  return context === undefined || !keepsContexts ? { replies } : { replies, context };
 }
 
 async function handleFrame(ctx: ChatContext, commands: CommandTable, frame: FrameRequest): Promise<void> {

@@ -23,6 +23,16 @@ export interface FrameRequest {
    * so they need no push of their own: `receive` returns them instead of pushing them.
    */
   inlineReplies?: boolean;
+  /** The connection's record as the gateway keeps it (connection-context.ts), when it keeps one. */
+  context?: string;
+}
+
+/** What handling a frame leaves for the gateway: replies held for the sender, and its record if it changed. */
+export interface FrameOutcome {
+  /** Only with FrameRequest.inlineReplies; otherwise they were pushed. */
+  replies: string[];
+  /** The sender's record changed (nick, room): the gateway keeps this one from now on. */
+  context?: string;
 }
 
 export interface CloseRequest {
@@ -40,8 +50,9 @@ export interface CloseRequest {
  */
 export type ConnectRefusal = 'unauthorized' | 'invalid' | 'unavailable';
 
+/** `context`: the admitted connection's record, for a gateway that keeps it (connection-context.ts). */
 export type ConnectOutcome =
-  { ok: true; protocol?: string } | { ok: false; refusal: ConnectRefusal; message: string };
+  { ok: true; protocol?: string; context?: string } | { ok: false; refusal: ConnectRefusal; message: string };
 
 export interface PublishRequest {
   room: string;

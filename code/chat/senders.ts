@@ -1,5 +1,6 @@
 import { createLru } from '../util/lru';
 import type { Connection } from '../registry/registry';
+import { decodeContext, encodeContext } from './connection-context';
 import type { ChatContext } from './context';
 import { joinAck } from './presence';
 import { ProtocolError } from './protocol';
@@ -32,19 +33,42 @@ export interface Senders {
    * old, and this container has not announced it already.
    */
   firstJoin(connection: Connection, now: number): boolean;
+  /**
+   * Runs `handle` (one frame of the connection) with the record the gateway handed in, if any
+   * (FrameRequest.context), as the sender's record: newer than any cache, and no read. Resolves to the record's
+   * context when it changed while handling (or was read, none having been handed in), for the gateway to keep.
+   */
+  handling(
+    connectionId: string,
+    context: string | undefined,
+    handle: () => Promise<void>,
+  ): Promise<string | undefined>;
 }
 
 /** The sender cache of one chat service (one warm container). */
 export function createSenders(ctx: ChatContext): Senders {
   const known = createLru<string, Connection>(MAX_KNOWN_SENDERS);
   const announced = createLru<string, true>(MAX_KNOWN_SENDERS);
+  // The sender of each frame being handled, by connection: the gateway hands a connection's frames over one at a
+  // time, so invocations running side by side never share an entry.
+  const handled = new Map<string, { record?: Connection }>();
 
   function remember(connection: Connection): Connection {
     known.set(connection.id, connection);
+    const frame = handled.get(connection.id);
+    if (frame) frame.record = connection;
     return connection;
   }
 
   async function recordOf(connectionId: string): Promise<Connection> {
+    const frame = handled.get(connectionId);
+    if (frame?.record) return frame.record;
+    const record = await readRecord(connectionId);
+    if (frame) frame.record = record;
+    return record;
+  }
+
+  async function readRecord(connectionId: string): Promise<Connection> {
     const found = await ctx.registry.find(connectionId);
     if (found) return found;
     if (ctx.settings.authSecret !== undefined) {
@@ -70,6 +94,11 @@ export function createSenders(ctx: ChatContext): Senders {
   }
 
   async function identify(connectionId: string): Promise<{ sender: Connection; roster?: Roster }> {
+    const given = handled.get(connectionId)?.record;
+    if (given) {
+      const roster = await readRoster(ctx, given.room, connectionId).catch(() => undefined);
+      return { sender: remember(given), roster };
+    }
     const remembered = known.get(connectionId);
     let listed: Roster | undefined;
     if (remembered) {
@@ -89,5 +118,25 @@ export function createSenders(ctx: ChatContext): Senders {
     return true;
   }
 
-  return { recordOf, identify, remember, firstJoin };
+  async function handling(
+    connectionId: string,
+    context: string | undefined,
+    handle: () => Promise<void>,
+  ): Promise<string | undefined> {
+    if (handled.has(connectionId)) {
+      await handle();
+      return undefined;
+    }
+    const frame: { record?: Connection } = { record: decodeContext(connectionId, context) };
+    handled.set(connectionId, frame);
+    try {
+      await handle();
+    } finally {
+      handled.delete(connectionId);
+    }
+    const latest = frame.record && encodeContext(frame.record);
+    return latest === context ? undefined : latest;
+  }
+
+  return { recordOf, identify, remember, firstJoin, handling };
 }

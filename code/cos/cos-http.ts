@@ -11,7 +11,7 @@ import { xmlText } from './cos-xml';
  * Why not the SDK's request path: it runs every call through `cos-request` (a fork of `request`), its task and
  * retry machinery and its event plumbing: 1.6–2.5× the CPU per small PUT or GET (0.37–0.47 ms against
  * 0.19–0.25 ms), measured side by side against the local COS server (`npm run bench -- --only cosclient`,
- * docs/benchmarks.md). A join makes five COS requests; on SCF, CPU is billed duration. The same decision, for the
+ * docs/benchmarks.md). A join makes four COS requests; on SCF, CPU is billed duration. The same decision, for the
  * same reason, as the push client's `http.request` over axios. Keys are read from the environment per request: an
  * SCF execution role's temporary keys expire, and whether SCF replaces them inside a warm container is undocumented.
  *

@@ -1,5 +1,5 @@
 import type { ChatConfig } from '../config';
-import type { FrameRequest } from '../chat/requests';
+import type { FrameOutcome, FrameRequest } from '../chat/requests';
 import type { SweepReport } from '../chat/sweep';
 import { errorMessage } from '../chat/log';
 import type { Container } from './container';
@@ -11,21 +11,21 @@ import type { Container } from './container';
 
 /**
  * Never throws: a frame that cannot be read becomes an error envelope to its sender, when there is one. Resolves
- * to the replies the answer must carry (ChatService.receive).
+ * to what the answer must carry (ChatService.receive).
  */
 export async function receiveOrReject(
   { chat, log }: Container<ChatConfig>,
   event: unknown,
   parse: (event: unknown) => FrameRequest,
   connectionIdIfAny: (event: unknown) => string | undefined,
-): Promise<string[]> {
+): Promise<FrameOutcome> {
   try {
     return await chat.receive(parse(event));
   } catch (error) {
     const connectionId = connectionIdIfAny(event);
     log.warn('bad_event', { connection: connectionId, error: errorMessage(error) });
     if (connectionId !== undefined) await chat.rejectEvent(connectionId, errorMessage(error));
-    return [];
+    return { replies: [] };
   }
 }
 

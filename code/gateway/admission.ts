@@ -25,7 +25,8 @@ export interface Admission {
   /** Browsers send no Origin on a same-origin EventSource; a WebSocket handshake always has one. */
   originOptional: boolean;
   answer: RefusalAnswer;
-  accept(id: string, ip: string, protocol: string | undefined): void;
+  /** `context`: what register answered for the gateway to hand back with each frame (FunctionWire). */
+  accept(id: string, ip: string, protocol: string | undefined, context: string | undefined): void;
 }
 
 /** `<node>+<24 base64 characters>`: the prefix routes pushes between nodes; all of it passes Tencent's format. */
@@ -142,7 +143,7 @@ export function createAdmission(options: AdmissionOptions) {
           countIp(ip, -1);
           return options.refused(a.answer, verdict.status ?? 403, verdict.errMsg || 'refused', id);
         }
-        a.accept(id, ip, verdict.protocol);
+        a.accept(id, ip, verdict.protocol, verdict.context);
       },
       () => {
         clearTimeout(timer);

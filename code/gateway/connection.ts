@@ -48,6 +48,8 @@ export class Connection {
   closeCause?: CloseCause;
   /** Cleared by ping sweeps, set by pongs. */
   alive = true;
+  /** The record register, then transport, last answered for it, handed back with each frame (FunctionWire). */
+  context?: string;
   /** Set when one of its frames is handed to transport: until then the room was never told it arrived. */
   spoke = false;
   idleTimer?: NodeJS.Timeout;

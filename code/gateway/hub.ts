@@ -165,12 +165,14 @@ export function createHub(options: HubOptions) {
       conn.inflight += 1;
       conn.spoke = true;
       const event = next.binary
-        ? wire.frameEvent(conn.id, 'binary', next.data.toString('base64'))
-        : wire.frameEvent(conn.id, 'text', next.data.toString('utf8'));
+        ? wire.frameEvent(conn.id, 'binary', next.data.toString('base64'), conn.context)
+        : wire.frameEvent(conn.id, 'text', next.data.toString('utf8'), conn.context);
       invoke('transport', event, limits.functionTimeoutMs, conn.id).then(
         (answer) => {
+          const { replies, context } = wire.readFrameReply(answer);
+          if (context !== undefined) conn.context = context;
           // Before the connection's next frame goes to transport, so replies keep the order of the frames.
-          for (const reply of wire.readFrameReply(answer)) {
+          for (const reply of replies) {
             // Gone from the table when the client closed; closing when the gateway is closing it.
             const live = table.get(conn.id) === conn && conn.closeCause === undefined;
             const outcome = live ? sendFrame(conn, reply, false) : 'gone';
@@ -218,8 +220,15 @@ export function createHub(options: HubOptions) {
    * Puts an admitted client in the table, whatever its transport. The caller wires its transport's events to
    * the returned frame() and closed().
    */
-  function attachChannel(id: string, ip: string, channel: ClientChannel, protocol: string | undefined) {
+  function attachChannel(
+    id: string,
+    ip: string,
+    channel: ClientChannel,
+    protocol: string | undefined,
+    context?: string,
+  ) {
     const conn = new Connection(id, ip, channel, limits, Date.now());
+    conn.context = context;
     table.set(id, conn);
     conn.idleTimer = setTimeout(() => close(conn, 'idle', 1001, 'idle timeout'), limits.idleTimeoutMs);
     conn.idleTimer.unref();
@@ -250,7 +259,13 @@ export function createHub(options: HubOptions) {
     };
   }
 
-  function attach(id: string, ip: string, ws: WebSocket, protocol: string | undefined): void {
+  function attach(
+    id: string,
+    ip: string,
+    ws: WebSocket,
+    protocol: string | undefined,
+    context?: string,
+  ): void {
     // A client that did not offer our protocol reads chat as text lines (plain-text.ts says why here).
     const plain = protocol !== CHAT_SUBPROTOCOL;
     const channel: ClientChannel = {
@@ -264,7 +279,7 @@ export function createHub(options: HubOptions) {
       terminate: () => ws.terminate(),
       ping: () => ws.ping(),
     };
-    const { conn, frame, closed } = attachChannel(id, ip, channel, protocol);
+    const { conn, frame, closed } = attachChannel(id, ip, channel, protocol, context);
     ws.on('message', (data, isBinary) => {
       frame(Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer), isBinary);
     });
@@ -322,9 +337,9 @@ export function createHub(options: HubOptions) {
         protocols: offeredProtocols(req),
         originOptional: false,
         answer: (...args) => refuseUpgrade(socket, ...args),
-        accept: (id, ip, protocol) => {
+        accept: (id, ip, protocol, context) => {
           (req as IncomingMessage & { chosen?: string }).chosen = protocol;
-          wss.handleUpgrade(req, socket, head, (ws) => attach(id, ip, ws, protocol));
+          wss.handleUpgrade(req, socket, head, (ws) => attach(id, ip, ws, protocol, context));
         },
       });
     },

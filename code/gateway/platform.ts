@@ -18,6 +18,15 @@ export interface ConnectVerdict {
   errMsg: string;
   /** The HTTP status a refusal is answered with (AWS passes the $connect answer's own); 403 when unset. */
   status?: number;
+  /** Tencent: the connection's record, which the gateway hands back with each frame (ours; AWS: none). */
+  context?: string;
+}
+
+/** What transport answered for its sender. */
+export interface FrameAnswer {
+  replies: string[];
+  /** The sender's record changed: hand this one back from now on. */
+  context?: string;
 }
 
 export interface HttpEventInput {
@@ -36,12 +45,14 @@ export interface FunctionWire {
     protocols: string[];
   }): unknown;
   readConnectReply(reply: unknown): ConnectVerdict;
-  frameEvent(connectionId: string, frameType: FrameType, data: string): unknown;
+  /** `context`: the connection's record as register or transport last answered it (Tencent only). */
+  frameEvent(connectionId: string, frameType: FrameType, data: string, context: string | undefined): unknown;
   /**
-   * Text frames for the sender that transport answered with (Tencent: our `replies`, saving the function a push
-   * per reply; AWS: none, its functions push every reply).
+   * Text frames for the sender that transport answered with, and its new record (Tencent: our `replies` and
+   * `context`, which save the function a push per reply and a COS read per frame; AWS: none, its functions push
+   * every reply and read the registry).
    */
-  readFrameReply(reply: unknown): string[];
+  readFrameReply(reply: unknown): FrameAnswer;
   /** `silent`: none of the client's frames reached transport (Tencent's event says so; AWS's cannot). */
   closeEvent(connectionId: string, silent: boolean): unknown;
   /** The publish API's event (Tencent: API Gateway HTTP; AWS: HTTP API payload 2.0). */
@@ -53,7 +64,8 @@ export interface FunctionWire {
 const TENCENT: FunctionWire = {
   connectEvent: (opts) => tencent.buildConnectEvent(opts),
   readConnectReply: tencent.readRegisterReply,
-  frameEvent: (id, type, data) => tencent.buildFrameEvent(id, type, data, true),
+  frameEvent: (id, type, data, context) =>
+    tencent.buildFrameEvent(id, type, data, { inlineReplies: true, context }),
   readFrameReply: tencent.readTransportReply,
   closeEvent: tencent.buildCloseEvent,
   httpEvent: tencent.buildHttpEvent,
@@ -64,7 +76,7 @@ const AWS: FunctionWire = {
   connectEvent: (opts) => aws.buildConnectEvent(opts),
   readConnectReply: aws.readConnectResult,
   frameEvent: (id, type, data) => aws.buildFrameEvent(id, type, data),
-  readFrameReply: () => [],
+  readFrameReply: () => ({ replies: [] }),
   closeEvent: (id) => aws.buildCloseEvent(id),
   httpEvent: (req) => aws.buildHttpApiEvent(req),
   readHttpReply,

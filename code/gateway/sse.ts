@@ -118,6 +118,7 @@ export function createSseEndpoint(options: SseEndpointOptions) {
     id: string,
     ip: string,
     first: { selfJoining: boolean; resumeFrom?: string },
+    context: string | undefined,
   ) {
     const stream: Stream = { id, res, credentialExpiresAt: 0, waiters: new Map(), gone: [] };
     const channel: ClientChannel = {
@@ -153,7 +154,7 @@ export function createSseEndpoint(options: SseEndpointOptions) {
       ...corsHeaders(config, req),
     });
     req.socket.setNoDelay(true);
-    const { frame, closed } = hub.attachChannel(id, ip, channel, 'wschat.v1');
+    const { frame, closed } = hub.attachChannel(id, ip, channel, 'wschat.v1', context);
     streams.set(id, stream);
     res.on('close', () => {
       streams.delete(id);
@@ -197,7 +198,7 @@ export function createSseEndpoint(options: SseEndpointOptions) {
             ...corsHeaders(config, req),
           });
         },
-        accept: (id, ip) => open(req, res, id, ip, { selfJoining, resumeFrom }),
+        accept: (id, ip, _protocol, context) => open(req, res, id, ip, { selfJoining, resumeFrom }, context),
       });
     },
 

@@ -16,13 +16,14 @@ import type {
   ConnectOutcome,
   ConnectRefusal,
   ConnectRequest,
+  FrameOutcome,
   FrameRequest,
   FrameType,
 } from '../chat/requests';
 import { isJsonObject, ownField, ownString, type JsonObject } from '../util/json';
 
 // The core owns these types; they are re-exported so that the emulator and the tests keep one import.
-export type { CloseRequest, ConnectRequest, FrameRequest, FrameType };
+export type { CloseRequest, ConnectRequest, FrameOutcome, FrameRequest, FrameType };
 
 export class GatewayEventError extends Error {
   override readonly name = 'GatewayEventError';
@@ -76,10 +77,13 @@ export function parseFrameEvent(event: unknown): FrameRequest {
   const data = ownField(websocket, 'data');
   if (typeof data !== 'string') throw new GatewayEventError('not found data', 105);
   const frameType: FrameType = ownField(websocket, 'dataType') === 'binary' ? 'binary' : 'text';
-  // Our gateway's addition (docs/gateway.md): it takes the replies with the answer. Absent, they are pushed.
-  return ownField(websocket, 'inlineReplies') === true
-    ? { connectionId, frameType, data, inlineReplies: true }
-    : { connectionId, frameType, data };
+  const request: FrameRequest = { connectionId, frameType, data };
+  // Our gateway's additions (docs/gateway.md): it takes the replies with the answer (absent, they are pushed), and
+  // it hands back the connection's record (absent, it is read from the registry).
+  if (ownField(websocket, 'inlineReplies') === true) request.inlineReplies = true;
+  const context = readContext(websocket);
+  if (context !== undefined) request.context = context;
+  return request;
 }
 
 export function parseCloseEvent(event: unknown): CloseRequest {
@@ -87,6 +91,18 @@ export function parseCloseEvent(event: unknown): CloseRequest {
   const connectionId = connectionIdOf(websocket);
   // Our gateway's addition to Tencent's event (docs/gateway.md); absent, as from Tencent's, the leave is announced.
   return ownField(websocket, 'silent') === true ? { connectionId, silent: true } : { connectionId };
+}
+
+/**
+ * Our `context` field (code/chat/connection-context.ts), the connection's record: a few hundred characters at
+ * most. The gateway keeps one per connection, so a longer one is not taken.
+ */
+export const MAX_CONTEXT_CHARS = 1024;
+
+/** Our `context` field: a string of sane length, else none. */
+function readContext(section: JsonObject): string | undefined {
+  const context = ownString(section, 'context');
+  return context !== undefined && context.length <= MAX_CONTEXT_CHARS ? context : undefined;
 }
 
 /** Lenient reader for error paths: the connection ID if the event has a usable one, so we can answer it. */
@@ -101,6 +117,8 @@ export function connectionIdIfAny(event: unknown): string | undefined {
 export interface RegisterReply {
   errNo: number;
   errMsg: string;
+  /** Ours, not Tencent's: the admitted connection's record, which our gateway hands back with each frame. */
+  context?: string;
   websocket: {
     action: 'connecting';
     secConnectionID: string;
@@ -142,20 +160,34 @@ export function functionReply(
   return { errNo: ERR_NO[kind], errMsg };
 }
 
-/** Transport's answer: `replies` (ours, not Tencent's) are text frames for the sender, in order. */
+/**
+ * Transport's answer. Ours, not Tencent's: `replies` are text frames for the sender, in order; `context` is the
+ * sender's record when it changed, for the gateway to hand back from now on.
+ */
 export interface TransportReply extends FunctionReply {
   replies?: string[];
+  context?: string;
 }
 
-export function transportReply(replies: string[]): TransportReply {
-  return replies.length > 0 ? { ...functionReply('ok'), replies } : functionReply('ok');
+export function transportReply({ replies, context }: FrameOutcome): TransportReply {
+  const reply: TransportReply = functionReply('ok');
+  if (replies.length > 0) reply.replies = replies;
+  if (context !== undefined) reply.context = context;
+  return reply;
 }
 
-/** The frames a transport answer carries for its sender, as the gateway reads them: text only, else none. */
-export function readTransportReply(reply: unknown): string[] {
-  const replies = isJsonObject(reply) ? ownField(reply, 'replies') : undefined;
-  if (!Array.isArray(replies)) return [];
-  return replies.filter((frame): frame is string => typeof frame === 'string');
+/** A transport answer as the gateway reads it: text frames only, a context only of sane length. */
+export function readTransportReply(reply: unknown): FrameOutcome {
+  if (!isJsonObject(reply)) return { replies: [] };
+  const replies = ownField(reply, 'replies');
+  const outcome: FrameOutcome = {
+    replies: Array.isArray(replies)
+      ? replies.filter((frame): frame is string => typeof frame === 'string')
+      : [],
+  };
+  const context = readContext(reply);
+  if (context !== undefined) outcome.context = context;
+  return outcome;
 }
 
 /** A refusal decided before the core was asked (unreadable event, bad configuration). */
@@ -169,7 +201,9 @@ export function registerReply(connectionId: string, outcome: ConnectOutcome | Ea
   const websocket: RegisterReply['websocket'] = { action: 'connecting', secConnectionID: connectionId };
   if (outcome.ok) {
     if (outcome.protocol) websocket.secWebSocketProtocol = outcome.protocol;
-    return { errNo: 0, errMsg: 'ok', websocket };
+    return outcome.context === undefined
+      ? { errNo: 0, errMsg: 'ok', websocket }
+      : { errNo: 0, errMsg: 'ok', websocket, context: outcome.context };
   }
   if ('errNo' in outcome) return { errNo: outcome.errNo, errMsg: outcome.errMsg, websocket };
   return { errNo: REFUSAL_ERR_NO[outcome.refusal], errMsg: outcome.message, websocket };
@@ -256,13 +290,17 @@ export function buildConnectEvent(opts: {
 }
 
 export interface WsFrameEvent {
-  /** `inlineReplies`: ours, not Tencent's; the gateway delivers the answer's `replies` (FrameRequest.inlineReplies). */
+  /**
+   * Ours, not Tencent's: `inlineReplies`, the gateway delivers the answer's `replies`; `context`, the connection's
+   * record as register or transport last answered it (FrameRequest).
+   */
   websocket: {
     action: 'data send';
     secConnectionID: string;
     dataType: FrameType;
     data: string;
     inlineReplies?: true;
+    context?: string;
   };
 }
 
@@ -270,17 +308,14 @@ export function buildFrameEvent(
   connectionId: string,
   frameType: FrameType,
   data: string,
-  inlineReplies = false,
+  ours: { inlineReplies?: boolean; context?: string } = {},
 ): WsFrameEvent {
-  return {
-    websocket: {
-      action: 'data send',
-      secConnectionID: connectionId,
-      dataType: frameType,
-      data,
-      ...(inlineReplies ? { inlineReplies: true as const } : {}),
-    },
+  const event: WsFrameEvent = {
+    websocket: { action: 'data send', secConnectionID: connectionId, dataType: frameType, data },
   };
+  if (ours.inlineReplies) event.websocket.inlineReplies = true;
+  if (ours.context !== undefined) event.websocket.context = ours.context;
+  return event;
 }
 
 export interface WsCloseEvent {
@@ -299,13 +334,24 @@ export function buildCloseEvent(connectionId: string, silent = false): WsCloseEv
 }
 
 /** Read the register reply the way the gateway does: only errNo 0 admits the client. */
-export function readRegisterReply(reply: unknown): { accepted: boolean; protocol?: string; errMsg: string } {
+export function readRegisterReply(reply: unknown): {
+  accepted: boolean;
+  protocol?: string;
+  errMsg: string;
+  context?: string;
+} {
   if (!isJsonObject(reply)) return { accepted: false, errMsg: 'register returned no object' };
   const errNo = ownField(reply, 'errNo');
   const errMsg = ownString(reply, 'errMsg') ?? '';
   const websocket = ownField(reply, 'websocket');
   const protocol = isJsonObject(websocket) ? ownString(websocket, 'secWebSocketProtocol') : undefined;
-  return { accepted: errNo === 0, protocol: protocol || undefined, errMsg };
+  const context = errNo === 0 ? readContext(reply) : undefined;
+  return {
+    accepted: errNo === 0,
+    protocol: protocol || undefined,
+    errMsg,
+    ...(context === undefined ? {} : { context }),
+  };
 }
 
 /* ---------- API Gateway HTTP trigger (publish API) ---------- */

@@ -48,7 +48,9 @@ describe('faults', () => {
   it('transport answers with an error and keeps the message in history when the room cannot be listed', async () => {
     const a = await join('a');
     const b = await join('b');
-    stack.cos.injectFault({ operation: 'list', status: 500, times: 4 }); // the SDK tries 4 times
+    // Each reading of the room is tried 4 times, and the sender's room is read twice: once on the way in (with the
+    // record the gateway handed in), once more to deliver when that failed.
+    stack.cos.injectFault({ operation: 'list', status: 500, times: 8 });
     a.send({ type: 'message', text: 'kept safe', ref: 'k' });
     expect(await a.next(ofType('error'))).toMatchObject({ code: 'store_unavailable', ref: 'k' });
     expect(a.socket.readyState).toBe(WebSocket.OPEN); // the sender is not dropped

@@ -1,4 +1,5 @@
 import { connectProtocols } from '../../../code/chat/protocol';
+import { decodeContext } from '../../../code/chat/connection-context';
 import type { Invoker } from '../../../code/gateway/invoker';
 import { createLocalInvoker } from '../../../scripts/local/local-invoker';
 import { startCluster, type Cluster } from '../../helpers/gateway-cluster';
@@ -9,7 +10,11 @@ import { connectClient, eventually, ofType } from '../../helpers/ws-client';
  * the real functions, with an invoker that lets a test hold transport's answer back and see its events.
  */
 
-describe('replies with the answer', () => {
+function contextOf(event: unknown): string | undefined {
+  return (event as { websocket?: { context?: string } }).websocket?.context;
+}
+
+describe("what transport's answer carries: replies and the sender's record", () => {
   let cluster: Cluster | undefined;
   afterEach(() => cluster?.close());
 
@@ -66,6 +71,24 @@ describe('replies with the answer', () => {
     expect(node.metrics.count('replies_total', { outcome: 'delivered' })).toBeGreaterThanOrEqual(1);
     await a.close();
     await b.close();
+  });
+
+  it('hands transport the record register answered, and after a rename the one transport answered', async () => {
+    const node = (await start()).nodes[0]!;
+    const a = await connectClient(node.wsUrl, connectProtocols({ nick: 'ana', room: 'ctx' }));
+    a.send({ type: 'join', ref: 'j' });
+    await a.next(ofType('history'));
+    a.send({ type: 'nick', nick: 'anna', ref: 'n' });
+    expect(await a.next(ofType('ack', { for: 'nick' }))).toMatchObject({ nick: 'anna' });
+    a.send({ type: 'ping', ref: 'p' });
+    await a.next(ofType('pong'));
+    const contexts = transportEvents.map((event) => decodeContext('x', contextOf(event)));
+    expect(contexts).toEqual([
+      expect.objectContaining({ nick: 'ana', room: 'ctx' }),
+      expect.objectContaining({ nick: 'ana', room: 'ctx' }),
+      expect.objectContaining({ nick: 'anna', room: 'ctx' }),
+    ]);
+    await a.close();
   });
 
   it('drops the replies of a client that left before transport answered, as a push to it would be', async () => {

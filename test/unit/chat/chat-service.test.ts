@@ -428,6 +428,8 @@ describe('chat service', () => {
       expect(await connect('a=', { token, room: 'lobby', nick: 'mallory' })).toEqual({
         ok: true,
         protocol: 'wschat.v1',
+        // The record, for a gateway that hands it back with each frame (connection-context.ts).
+        context: expect.stringContaining('"room":"vip","nick":"alice"') as unknown,
       });
       expect(registry.records.get('a=')).toMatchObject({ nick: 'alice', room: 'vip' });
       push.clear();

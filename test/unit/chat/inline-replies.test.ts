@@ -60,7 +60,7 @@ describe('replies with the answer (inlineReplies)', () => {
     await chat.receive({ connectionId: 'old=', frameType: 'text', data: '{"type":"message","text":"hi"}' });
     await connect('new=', { nick: 'new' });
     push.clear();
-    const replies = await chat.receive({
+    const { replies } = await chat.receive({
       connectionId: 'new=',
       frameType: 'text',
       data: '{"type":"join","ref":"j"}',
@@ -80,7 +80,11 @@ describe('replies with the answer (inlineReplies)', () => {
   it('without the flag the same replies are pushed and receive returns none', async () => {
     const { connect, chat, push } = setupChat();
     await connect('a=', { nick: 'a' });
-    const replies = await chat.receive({ connectionId: 'a=', frameType: 'text', data: '{"type":"join"}' });
+    const { replies } = await chat.receive({
+      connectionId: 'a=',
+      frameType: 'text',
+      data: '{"type":"join"}',
+    });
     expect(replies).toEqual([]);
     expect(push.to('a=').map((f) => f.type)).toEqual(['ack', 'history']);
   });
@@ -88,7 +92,7 @@ describe('replies with the answer (inlineReplies)', () => {
   it('an error reply rides the answer too: bad input is still answered', async () => {
     const { connect, chat, push } = setupChat();
     await connect('a=', { nick: 'a' });
-    const replies = await chat.receive({
+    const { replies } = await chat.receive({
       connectionId: 'a=',
       frameType: 'text',
       data: '{"type":"nope"}',
@@ -104,7 +108,7 @@ describe('replies with the answer (inlineReplies)', () => {
     const push = new OrderedPush();
     // With access control on, a lost record cannot be re-created: the client must reconnect with its token.
     const chat = createChatService(depsOn(push, 'a-secret-of-at-least-32-characters!'));
-    const replies = await chat.receive({
+    const { replies } = await chat.receive({
       connectionId: 'ghost=',
       frameType: 'text',
       data: '{"type":"message","text":"boo"}',

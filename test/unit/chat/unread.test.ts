@@ -117,11 +117,15 @@ describe('unread', () => {
     const chat = setupChat({ history, log: createLogger((line) => lines.push(line)) });
     await chat.connect('me=', { nick: 'me' });
     history.failWith = new StoreError('list refused', undefined);
-    await expect(chat.send('me=', { type: 'unread', rooms: { dev: null }, ref: 's' })).resolves.toEqual([]);
+    await expect(chat.send('me=', { type: 'unread', rooms: { dev: null }, ref: 's' })).resolves.toEqual({
+      replies: [],
+    });
     expect(lastFrame(chat, 'me=')).toMatchObject({ type: 'error', code: 'store_unavailable', ref: 's' });
     chat.advance(5000);
     history.failWith = new Error('a bug');
-    await expect(chat.send('me=', { type: 'unread', rooms: { dev: null }, ref: 'i' })).resolves.toEqual([]);
+    await expect(chat.send('me=', { type: 'unread', rooms: { dev: null }, ref: 'i' })).resolves.toEqual({
+      replies: [],
+    });
     const answer = lastFrame(chat, 'me=');
     expect(answer).toMatchObject({ type: 'error', code: 'internal', ref: 'i' });
     expect(String(answer!.message)).not.toContain('a bug');

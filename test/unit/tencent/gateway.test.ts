@@ -4,6 +4,7 @@ import {
   buildFrameEvent,
   connectionIdIfAny,
   GatewayEventError,
+  MAX_CONTEXT_CHARS,
   parseCloseEvent,
   parseConnectEvent,
   parseFrameEvent,
@@ -96,7 +97,7 @@ describe('parseFrameEvent', () => {
   });
 
   it("reads our gateway's inlineReplies flag, and only a literal true", () => {
-    expect(parseFrameEvent(buildFrameEvent('a=', 'text', 'x', true))).toEqual({
+    expect(parseFrameEvent(buildFrameEvent('a=', 'text', 'x', { inlineReplies: true }))).toEqual({
       connectionId: 'a=',
       frameType: 'text',
       data: 'x',
@@ -109,13 +110,14 @@ describe('parseFrameEvent', () => {
 });
 
 describe('transport answers', () => {
-  it('carry replies only when there are some, and the gateway reads back exactly those', () => {
-    expect(transportReply([])).toEqual({ errNo: 0, errMsg: 'ok' });
-    expect(readTransportReply(transportReply([]))).toEqual([]);
-    expect(readTransportReply(transportReply(['{"a":1}', 'two']))).toEqual(['{"a":1}', 'two']);
+  it('carry replies and a context only when there are some, and the gateway reads back exactly those', () => {
+    expect(transportReply({ replies: [] })).toEqual({ errNo: 0, errMsg: 'ok' });
+    expect(readTransportReply(transportReply({ replies: [] }))).toEqual({ replies: [] });
+    const outcome = { replies: ['{"a":1}', 'two'], context: '{"room":"r"}' };
+    expect(readTransportReply(transportReply(outcome))).toEqual(outcome);
   });
 
-  it('yield no frames from an answer without usable replies, and skip anything that is not text', () => {
+  it('yield nothing the gateway could misuse: no frames but text, no context but a string of sane length', () => {
     for (const answer of [
       undefined,
       null,
@@ -125,9 +127,31 @@ describe('transport answers', () => {
       { replies: 'x' },
       { replies: { 0: 'x' } },
     ]) {
-      expect(readTransportReply(answer)).toEqual([]);
+      expect(readTransportReply(answer)).toEqual({ replies: [] });
     }
-    expect(readTransportReply({ replies: ['a', 1, null, { b: 2 }, 'c'] })).toEqual(['a', 'c']);
+    expect(readTransportReply({ replies: ['a', 1, null, { b: 2 }, 'c'] })).toEqual({ replies: ['a', 'c'] });
+    expect(readTransportReply({ context: 42 })).toEqual({ replies: [] });
+    expect(readTransportReply({ context: 'x'.repeat(MAX_CONTEXT_CHARS + 1) })).toEqual({ replies: [] });
+  });
+});
+
+describe('the connection context (ours)', () => {
+  it('goes out with an accepting register reply, comes back in frame events, and is read only from an accepting one', () => {
+    const reply = registerReply('a=', { ok: true, protocol: 'wschat.v1', context: 'ctx' });
+    expect(readRegisterReply(reply)).toEqual({
+      accepted: true,
+      protocol: 'wschat.v1',
+      errMsg: 'ok',
+      context: 'ctx',
+    });
+    expect(readRegisterReply({ errNo: 403, errMsg: 'no', context: 'ctx' })).not.toHaveProperty('context');
+    expect(parseFrameEvent(buildFrameEvent('a=', 'text', 'x', { context: 'ctx' }))).toMatchObject({
+      context: 'ctx',
+    });
+    const long = {
+      websocket: { secConnectionID: 'a=', data: 'x', context: 'x'.repeat(MAX_CONTEXT_CHARS + 1) },
+    };
+    expect(parseFrameEvent(long)).not.toHaveProperty('context');
   });
 });
 
