@@ -50,6 +50,8 @@ export class Connection {
   alive = true;
   /** The record register, then transport, last answered for it, handed back with each frame (FunctionWire). */
   context?: string;
+  /** Frames of it are in transport side by side (the limit above 1): its record is not sure until they end. */
+  overlapped = false;
   /** Set when one of its frames is handed to transport: until then the room was never told it arrived. */
   spoke = false;
   idleTimer?: NodeJS.Timeout;

@@ -162,15 +162,22 @@ export function createHub(options: HubOptions) {
         }
         return;
       }
+      // The record goes with a frame only when no other frame of the connection is in transport, one that could
+      // change it (GATEWAY_MAX_INFLIGHT_PER_CONNECTION above 1); without it, transport reads the registry.
+      if (conn.inflight > 0) conn.overlapped = true;
+      const context = conn.overlapped ? undefined : conn.context;
       conn.inflight += 1;
       conn.spoke = true;
       const event = next.binary
-        ? wire.frameEvent(conn.id, 'binary', next.data.toString('base64'), conn.context)
-        : wire.frameEvent(conn.id, 'text', next.data.toString('utf8'), conn.context);
+        ? wire.frameEvent(conn.id, 'binary', next.data.toString('base64'), context)
+        : wire.frameEvent(conn.id, 'text', next.data.toString('utf8'), context);
       invoke('transport', event, limits.functionTimeoutMs, conn.id).then(
         (answer) => {
-          const { replies, context } = wire.readFrameReply(answer);
-          if (context !== undefined) conn.context = context;
+          const { replies, context: changed } = wire.readFrameReply(answer);
+          // Frames that overlapped may each have seen the record before the other changed it: it is forgotten
+          // until they have all answered, and the next frame's transport reads it.
+          if (conn.overlapped) conn.context = undefined;
+          else if (changed !== undefined) conn.context = changed;
           // Before the connection's next frame goes to transport, so replies keep the order of the frames.
           for (const reply of replies) {
             // Gone from the table when the client closed; closing when the gateway is closing it.
@@ -180,6 +187,7 @@ export function createHub(options: HubOptions) {
             emit({ kind: 'reply', connectionId: conn.id, outcome });
           }
           conn.inflight -= 1;
+          if (conn.inflight === 0) conn.overlapped = false;
           next.settled?.('invoked');
           pump(conn);
         },

@@ -91,6 +91,34 @@ describe("what transport's answer carries: replies and the sender's record", () 
     await a.close();
   });
 
+  it('sends no record with frames that run side by side, and forgets it when they answer', async () => {
+    const node = (await start()).nodes[0]!;
+    node.hub.config.limits.maxInflightPerConnection = 2;
+    const a = await connectClient(node.wsUrl, connectProtocols({ nick: 'ana', room: 'pair' }));
+    let release!: () => void;
+    gate = new Promise<void>((resolve) => (release = resolve));
+    a.send({ type: 'nick', nick: 'anna', ref: 'n' });
+    // (Not a ping: its heartbeat rewrites the record it read, and could undo the rename running beside it.)
+    a.send({ type: 'history', ref: 'h' });
+    await eventually(() => transportEvents.length === 2);
+    // The second frame went while the first (a rename) was in transport: it carries no record.
+    expect(
+      [contextOf(transportEvents[0]), contextOf(transportEvents[1])].map((c) => c !== undefined),
+    ).toEqual([true, false]);
+    release();
+    await a.next(ofType('history'));
+    await node.hub.settled();
+    gate = undefined;
+    a.send({ type: 'ping', ref: 'p2' });
+    await a.next(ofType('pong', { ref: 'p2' }));
+    a.send({ type: 'ping', ref: 'p3' });
+    await a.next(ofType('pong', { ref: 'p3' }));
+    // Forgotten after answers that overlapped; then read by transport, answered, and kept with the new nick.
+    expect(contextOf(transportEvents[2])).toBeUndefined();
+    expect(decodeContext('x', contextOf(transportEvents[3]))).toMatchObject({ nick: 'anna' });
+    await a.close();
+  });
+
   it('drops the replies of a client that left before transport answered, as a push to it would be', async () => {
     const node = (await start()).nodes[0]!;
     let release!: () => void;
