@@ -42,6 +42,8 @@ export interface CloseRequest {
    * arrive (a failed page's probe, a client gone mid-handshake): its leave is not announced either.
    */
   silent?: boolean;
+  /** The connection's record as the gateway last held it (connection-context.ts), when it keeps one. */
+  context?: string;
 }
 
 /**

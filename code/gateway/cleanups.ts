@@ -11,7 +11,7 @@ import type { Metrics } from './metrics';
 export interface CleanupOptions {
   invocations: Invocations;
   /** The platform's close event (platform.ts). */
-  closeEvent: (connectionId: string, silent: boolean) => unknown;
+  closeEvent: (connectionId: string, silent: boolean, context: string | undefined) => unknown;
   concurrency: number;
   timeoutMs: number;
   log: GatewayLog;
@@ -20,10 +20,14 @@ export interface CleanupOptions {
   onIdle: () => void;
 }
 
-/** A closed connection waiting for its cleanup; `silent`: none of its frames reached transport. */
+/**
+ * A closed connection waiting for its cleanup; `silent`: none of its frames reached transport; `context`: the
+ * record the gateway held for it (Connection.context).
+ */
 interface PendingCleanup {
   connectionId: string;
   silent: boolean;
+  context?: string;
 }
 
 export function createCleanupQueue(options: CleanupOptions) {
@@ -32,12 +36,12 @@ export function createCleanupQueue(options: CleanupOptions) {
   let running = 0;
   let stopped = false;
 
-  async function run({ connectionId, silent }: PendingCleanup): Promise<void> {
+  async function run({ connectionId, silent, context }: PendingCleanup): Promise<void> {
     for (let attempt = 1; attempt <= 2; attempt += 1) {
       try {
         await invocations.invoke(
           'cleanup',
-          options.closeEvent(connectionId, silent),
+          options.closeEvent(connectionId, silent, context),
           options.timeoutMs,
           connectionId,
         );
@@ -66,10 +70,10 @@ export function createCleanupQueue(options: CleanupOptions) {
   }
 
   return {
-    /** `silent`: none of the client's frames reached transport (see CloseRequest.silent). */
-    add(connectionId: string, silent: boolean): void {
+    /** See PendingCleanup. */
+    add(connectionId: string, silent: boolean, context?: string): void {
       if (stopped) return;
-      queue.push({ connectionId, silent });
+      queue.push({ connectionId, silent, context });
       pump();
     },
     idle: (): boolean => running === 0 && queue.length === 0,

@@ -261,7 +261,8 @@ export function createHub(options: HubOptions) {
         metrics.inc('closes_total', { cause });
         log.info('close', { conn: shortId(id), cause });
         emit({ kind: 'close', connectionId: id, cause });
-        queueCleanup(id, !conn.spoke);
+        // Not while frames that may change the record are still in transport: cleanup then reads it.
+        queueCleanup(id, !conn.spoke, conn.inflight === 0 ? conn.context : undefined);
         if (table.size === 0) emptied.splice(0).forEach((wake) => wake());
       },
     };

@@ -53,8 +53,11 @@ export interface FunctionWire {
    * every reply and read the registry).
    */
   readFrameReply(reply: unknown): FrameAnswer;
-  /** `silent`: none of the client's frames reached transport (Tencent's event says so; AWS's cannot). */
-  closeEvent(connectionId: string, silent: boolean): unknown;
+  /**
+   * `silent`: none of the client's frames reached transport (Tencent's event says so; AWS's cannot). `context`:
+   * the record the gateway held for it (Tencent only).
+   */
+  closeEvent(connectionId: string, silent: boolean, context: string | undefined): unknown;
   /** The publish API's event (Tencent: API Gateway HTTP; AWS: HTTP API payload 2.0). */
   httpEvent(req: HttpEventInput): unknown;
   /** Both clouds answer `{statusCode, headers, body}`. */

@@ -89,8 +89,13 @@ export function parseFrameEvent(event: unknown): FrameRequest {
 export function parseCloseEvent(event: unknown): CloseRequest {
   const websocket = websocketSection(event);
   const connectionId = connectionIdOf(websocket);
-  // Our gateway's addition to Tencent's event (docs/gateway.md); absent, as from Tencent's, the leave is announced.
-  return ownField(websocket, 'silent') === true ? { connectionId, silent: true } : { connectionId };
+  const request: CloseRequest = { connectionId };
+  // Our gateway's additions to Tencent's event (docs/gateway.md): absent, as from Tencent's, the leave is announced
+  // and the record read from the registry.
+  if (ownField(websocket, 'silent') === true) request.silent = true;
+  const context = readContext(websocket);
+  if (context !== undefined) request.context = context;
+  return request;
 }
 
 /**
@@ -319,18 +324,18 @@ export function buildFrameEvent(
 }
 
 export interface WsCloseEvent {
-  /** `silent`: ours, not Tencent's; the client sent no frame that reached transport (CloseRequest.silent). */
-  websocket: { action: 'closing'; secConnectionID: string; silent?: true };
+  /**
+   * Ours, not Tencent's: `silent`, the client sent no frame that reached transport (CloseRequest.silent);
+   * `context`, the connection's record as the gateway last held it.
+   */
+  websocket: { action: 'closing'; secConnectionID: string; silent?: true; context?: string };
 }
 
-export function buildCloseEvent(connectionId: string, silent = false): WsCloseEvent {
-  return {
-    websocket: {
-      action: 'closing',
-      secConnectionID: connectionId,
-      ...(silent ? { silent: true as const } : {}),
-    },
-  };
+export function buildCloseEvent(connectionId: string, silent = false, context?: string): WsCloseEvent {
+  const event: WsCloseEvent = { websocket: { action: 'closing', secConnectionID: connectionId } };
+  if (silent) event.websocket.silent = true;
+  if (context !== undefined) event.websocket.context = context;
+  return event;
 }
 
 /** Read the register reply the way the gateway does: only errNo 0 admits the client. */

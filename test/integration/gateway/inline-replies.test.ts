@@ -19,16 +19,19 @@ describe("what transport's answer carries: replies and the sender's record", () 
   afterEach(() => cluster?.close());
 
   const transportEvents: unknown[] = [];
+  const cleanupEvents: unknown[] = [];
   let gate: Promise<void> | undefined;
 
   async function start(): Promise<Cluster> {
     transportEvents.length = 0;
+    cleanupEvents.length = 0;
     gate = undefined;
     cluster = await startCluster(1, {
       invokerFor: async (functions) => {
         const local = createLocalInvoker(functions);
         const invoker: Invoker = {
           async invoke(fn, event, timeoutMs) {
+            if (fn === 'cleanup') cleanupEvents.push(event);
             if (fn !== 'transport') return local.invoke(fn, event, timeoutMs);
             transportEvents.push(event);
             const answer = await local.invoke(fn, event, timeoutMs);
@@ -89,6 +92,10 @@ describe("what transport's answer carries: replies and the sender's record", () 
       expect.objectContaining({ nick: 'anna', room: 'ctx' }),
     ]);
     await a.close();
+    await node.hub.settled();
+    // And with its close, so that cleanup need not read it either.
+    expect(cleanupEvents).toHaveLength(1);
+    expect(decodeContext('x', contextOf(cleanupEvents[0]))).toMatchObject({ nick: 'anna', room: 'ctx' });
   });
 
   it('sends no record with frames that run side by side, and forgets it when they answer', async () => {

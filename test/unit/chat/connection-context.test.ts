@@ -79,6 +79,25 @@ describe('the connection context', () => {
     expect(decodeContext('a=', first.context)).toMatchObject({ nick: 'ana', room: 'den' });
   });
 
+  it('a close that brings the record back needs no read: the room it names hears the leave, the objects go', async () => {
+    const { connect, frame, chat, find, registry, push } = withReads();
+    await connect('b=', { nick: 'ben', room: 'den' });
+    await frame('b=', { type: 'join' });
+    const admitted = await connect('a=', { nick: 'ana', room: 'den' });
+    if (!admitted.ok) throw new Error('refused');
+    const moved = await frame('a=', { type: 'join', room: 'hall' }, admitted.context);
+    push.clear();
+    find.mockClear(); // ben's join read his record: he came without one
+    await chat.disconnect({ connectionId: 'a=', context: moved.context });
+    expect(find).not.toHaveBeenCalled();
+    expect(await registry.find('a=')).toBeUndefined();
+    const rooms = [];
+    for await (const page of registry.members('hall')) rooms.push(...page.map((m) => m.id));
+    expect(rooms).not.toContain('a=');
+    // Ben is in the den, which ana left before she closed: he hears nothing of her leaving the hall.
+    expect(push.to('b=')).toEqual([]);
+  });
+
   it('a gateway that keeps no contexts (no flag, no context) is told none', async () => {
     const { connect, chat } = withReads();
     await connect('a=', { nick: 'ana' });

@@ -153,6 +153,19 @@ describe('the connection context (ours)', () => {
     };
     expect(parseFrameEvent(long)).not.toHaveProperty('context');
   });
+
+  it('comes back in the close event too, next to silent', () => {
+    expect(parseCloseEvent(buildCloseEvent('a=', false, 'ctx'))).toEqual({
+      connectionId: 'a=',
+      context: 'ctx',
+    });
+    expect(parseCloseEvent(buildCloseEvent('a=', true, 'ctx'))).toEqual({
+      connectionId: 'a=',
+      silent: true,
+      context: 'ctx',
+    });
+    expect(buildCloseEvent('a=').websocket).not.toHaveProperty('context');
+  });
 });
 
 describe('parseCloseEvent and connectionIdIfAny', () => {
