@@ -63,7 +63,10 @@ export async function connect(ctx: ChatContext, request: ConnectRequest): Promis
  * The client closed: its objects are removed (the leave logged) and its room told, unless it never spoke (the
  * room was never told it arrived). Removing twice is fine. The record the gateway held spares a read.
  */
-export async function disconnect(ctx: ChatContext, { connectionId, silent, context }: CloseRequest): Promise<void> {
+export async function disconnect(
+  ctx: ChatContext,
+  { connectionId, silent, context }: CloseRequest,
+): Promise<void> {
   const connection = decodeContext(connectionId, context) ?? (await ctx.registry.find(connectionId));
   await ctx.registry.remove([{ id: connectionId, room: connection?.room }]);
   ctx.log.info('disconnected', { connection: connectionId, room: connection?.room });
