@@ -7,7 +7,7 @@
  * `GatewayEventError` with a message a person can act on; builders are shared by the handlers, the local
  * gateway emulator and the tests so that the three cannot drift apart.
  *
- * About 300 lines, kept as one file on purpose: it is the whole Tencent wire format, parsers next to the
+ * About 400 lines, kept as one file on purpose: it is the whole Tencent wire format, parsers next to the
  * builders of the same shapes, and its exported names are what the gateway, the emulator and the tests import.
  */
 
