@@ -6,6 +6,7 @@ import { errorMessage, type Logger } from './log';
 import type { MessageIdSource } from './message-id';
 import type { RateLimiter } from './rate-limiter';
 import { createRosterCache, type RosterCache } from './roster-cache';
+import { createKeyedScope } from '../util/keyed-scope';
 
 export interface ChatSettings {
   limits: ChatLimits;
@@ -94,12 +95,12 @@ export function createContext(deps: ChatDeps, clock: () => number, messageIds: M
   }
   // By connection: only a connection's own frame replies to it, and the gateway hands a connection's frames over
   // one at a time, so invocations of this container running side by side never share an entry.
-  const held = new Map<string, { frames: string[]; chars: number }>();
+  const held = createKeyedScope<{ frames: string[]; chars: number }>();
   /** Pushes what is held for the connection, in order, and stops holding its replies. */
   async function release(connectionId: string): Promise<void> {
     const hold = held.get(connectionId);
     if (!hold) return;
-    held.delete(connectionId);
+    held.end(connectionId);
     for (const frame of hold.frames.splice(0)) await pushReply(connectionId, frame);
   }
   async function reply(connectionId: string, frame: string): Promise<void> {
@@ -113,19 +114,9 @@ export function createContext(deps: ChatDeps, clock: () => number, messageIds: M
     await pushReply(connectionId, frame);
   }
   async function holdReplies(connectionId: string, handle: () => Promise<void>): Promise<string[]> {
-    if (held.has(connectionId)) {
-      // Not expected (see above); the replies stay with the invocation that holds them.
-      await handle();
-      return [];
-    }
-    const hold = { frames: [] as string[], chars: 0 };
-    held.set(connectionId, hold);
-    try {
-      await handle();
-    } finally {
-      if (held.get(connectionId) === hold) held.delete(connectionId);
-    }
-    return hold.frames;
+    // Undefined only if the connection's replies were already held (not expected, see above): they stay there.
+    const hold = await held.run(connectionId, { frames: [], chars: 0 }, handle);
+    return hold?.frames ?? [];
   }
   return {
     registry: deps.registry,

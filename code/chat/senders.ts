@@ -1,3 +1,4 @@
+import { createKeyedScope } from '../util/keyed-scope';
 import { createLru } from '../util/lru';
 import type { Connection } from '../registry/registry';
 import { decodeContext, encodeContext } from './connection-context';
@@ -51,7 +52,7 @@ export function createSenders(ctx: ChatContext): Senders {
   const announced = createLru<string, true>(MAX_KNOWN_SENDERS);
   // The sender of each frame being handled, by connection: the gateway hands a connection's frames over one at a
   // time, so invocations running side by side never share an entry.
-  const handled = new Map<string, { record?: Connection }>();
+  const handled = createKeyedScope<{ record?: Connection }>();
 
   function remember(connection: Connection): Connection {
     known.set(connection.id, connection);
@@ -123,18 +124,8 @@ export function createSenders(ctx: ChatContext): Senders {
     context: string | undefined,
     handle: () => Promise<void>,
   ): Promise<string | undefined> {
-    if (handled.has(connectionId)) {
-      await handle();
-      return undefined;
-    }
-    const frame: { record?: Connection } = { record: decodeContext(connectionId, context) };
-    handled.set(connectionId, frame);
-    try {
-      await handle();
-    } finally {
-      handled.delete(connectionId);
-    }
-    const latest = frame.record && encodeContext(frame.record);
+    const frame = await handled.run(connectionId, { record: decodeContext(connectionId, context) }, handle);
+    const latest = frame?.record && encodeContext(frame.record);
     return latest === context ? undefined : latest;
   }
 
