@@ -136,6 +136,12 @@ export function createHub(options: HubOptions) {
     }
   }
 
+  /** The connection, if it is in the table and the gateway is not closing it. */
+  function live(connectionId: string): Connection | undefined {
+    const conn = table.get(connectionId);
+    return conn && conn.closeCause === undefined ? conn : undefined;
+  }
+
   /** One frame to a live connection, unless the client is not reading what it was sent (then it is closed). */
   function sendFrame(conn: Connection, payload: string | Buffer, binary: boolean): PushOutcome {
     const size = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
@@ -180,9 +186,7 @@ export function createHub(options: HubOptions) {
           else if (changed !== undefined) conn.context = changed;
           // Before the connection's next frame goes to transport, so replies keep the order of the frames.
           for (const reply of replies) {
-            // Gone from the table when the client closed; closing when the gateway is closing it.
-            const live = table.get(conn.id) === conn && conn.closeCause === undefined;
-            const outcome = live ? sendFrame(conn, reply, false) : 'gone';
+            const outcome = live(conn.id) === conn ? sendFrame(conn, reply, false) : 'gone';
             metrics.inc('replies_total', { outcome });
             emit({ kind: 'reply', connectionId: conn.id, outcome });
           }
@@ -366,15 +370,12 @@ export function createHub(options: HubOptions) {
       binary: boolean,
       settled?: QueuedFrame['settled'],
     ): 'queued' | 'gone' | 'flood' {
-      const conn = table.get(connectionId);
-      if (!conn || conn.closeCause !== undefined) return 'gone';
+      const conn = live(connectionId);
+      if (!conn) return 'gone';
       return onFrame(conn, data, binary, settled) ? 'queued' : 'flood';
     },
     /** The transport of a live connection of this node, or undefined. */
-    kindOf: (connectionId: string): ClientChannel['kind'] | undefined => {
-      const conn = table.get(connectionId);
-      return conn && conn.closeCause === undefined ? conn.channel.kind : undefined;
-    },
+    kindOf: (connectionId: string): ClientChannel['kind'] | undefined => live(connectionId)?.channel.kind,
 
     /** Public listener: may this address make one more request that costs an invocation? */
     allowRequest(ip: string): boolean {
@@ -382,8 +383,7 @@ export function createHub(options: HubOptions) {
     },
     /** The client address of a live connection of this node (the @connections GET answer), or undefined. */
     addressOf(connectionId: string): string | undefined {
-      const conn = table.get(connectionId);
-      return conn && conn.closeCause === undefined ? conn.ip : undefined;
+      return live(connectionId)?.ip;
     },
     /** Connections counted against an address (live and in handshake); for tests and metrics. */
     connectionsFrom(ip: string): number {
@@ -392,8 +392,8 @@ export function createHub(options: HubOptions) {
 
     /** Push listener: a verified push for a connection of this node. */
     deliver(push: PushRequest): PushOutcome {
-      const conn = table.get(push.connectionId);
-      if (!conn || conn.closeCause !== undefined) return record(push.connectionId, 'gone');
+      const conn = live(push.connectionId);
+      if (!conn) return record(push.connectionId, 'gone');
       if (push.kind === 'close') {
         close(conn, 'push-closing', 1000, 'closed by server');
         return record(push.connectionId, 'closed');
