@@ -32,7 +32,15 @@ export function createDevPushHook() {
   let faults: Array<PushFault & { used: number }> = [];
   let latencyMs = 0;
   const virtual = new Set<string>();
-  const stats: PushStats = { requests: 0, delivered: 0, virtual: 0, unknown: 0, closed: 0, replies: 0 };
+  const noPushes = (): PushStats => ({
+    requests: 0,
+    delivered: 0,
+    virtual: 0,
+    unknown: 0,
+    closed: 0,
+    replies: 0,
+  });
+  const stats = noPushes();
   const ok = { answer: { status: 200, errNo: 0, errMsg: 'ok' } };
   const gone = { answer: { status: 410, errNo: 410, errMsg: 'connection not found' } };
 
@@ -88,7 +96,7 @@ export function createDevPushHook() {
     },
     pushStats: (): PushStats => ({ ...stats }),
     resetPushStats() {
-      Object.assign(stats, { requests: 0, delivered: 0, virtual: 0, unknown: 0, closed: 0, replies: 0 });
+      Object.assign(stats, noPushes());
     },
   };
 }
