@@ -41,6 +41,7 @@ import {
 import { printFanoutAws, runFanoutAws } from './fanout-aws';
 import { catchUpTargets, runCatchUp } from './catch-up';
 import { cosClientMain, printCosClient, runCosClientBench } from './cos-client';
+import { COS_PROCESS_NAME, cosProcessMain } from '../local/cos-process';
 
 /**
  * `npm run bench`: fan-out, memory, cold start, end to end and COS requests per broadcast, each compared with its
@@ -543,6 +544,8 @@ if (process.env.BENCH_GATEWAY_NODE === '1') {
   rooms.roomClientsMain();
 } else if (process.env.BENCH_COS_CLIENT === '1') {
   cosClientMain();
+} else if (process.argv[process.argv.length - 1] === COS_PROCESS_NAME) {
+  void cosProcessMain();
 } else if (isMainThread) {
   main().then(
     () => process.exit(0),

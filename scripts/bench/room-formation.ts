@@ -7,13 +7,14 @@ import { performance } from 'perf_hooks';
 import WebSocket, { WebSocketServer } from 'ws';
 import { connectProtocols, envelope, type ChatMessage } from '../../code/chat/protocol';
 import { FUNCTION_ENV_VARS } from '../../code/config';
-import { startLocalStack } from '../local/stack';
+import { forkCosProcess } from '../local/cos-process';
+import { startStackOnCos } from '../local/stack';
 import { coresBusy, cpuByProcess, cpuPerUnit, cpuWindow } from './cpu-monitor';
 import { check, formatMs, percentile, positiveIntEnv, table, type Target } from './stats';
 
 /**
  * The "room formation" section of `npm run bench`: N real WebSocket clients join one room through the local stack
- * (gateway, in-process functions, local COS server), each as our clients do (handshake, then `join`), then one of
+ * (gateway, functions, local COS server), each as our clients do (handshake, then `join`), then one of
  * them sends a message that must reach all the others. Measured: the time to form the room, handshake and join
  * latency, pushes and COS requests per join, and the message's time to reach everyone with its COS requests.
  *
@@ -75,8 +76,8 @@ export interface RoomFormationRow {
   cosPerJoin: number;
   listsPerJoin: number;
   /**
-   * CPU ms per join while the room formed, by process: 'stack' is the gateway and the local COS server, the
-   * functions are named, and the clients' process is 'bench.js'. Empty where /proc is missing.
+   * CPU ms per join while the room formed, by process: 'stack' is the gateway, 'cos-server' the local COS server,
+   * the functions are named, and the clients' process is 'bench.js'. Empty where /proc is missing.
    */
   cpuPerJoinMs: Record<string, number>;
   /** Then every member left at once: how many, the time until every cleanup ran, and the CPU per leave. */
@@ -283,25 +284,33 @@ async function formOneRoom(
   },
 ): Promise<RoomFormationRow> {
   const { members, concurrency, capMs, paced, history, warmUp } = options;
-  const stack = await startLocalStack({
-    port: 0,
-    host: '127.0.0.1',
-    // Nobody idles out during a long formation; the gateway must hold every client.
-    idleTimeoutMs: 600_000,
-    ...(options.functions === 'bundles'
-      ? { bundlesDir: path.join(path.dirname(bundle), '..', 'functions') }
-      : {}),
-    // The functions' settings as the bench was given them (PRESENCE_MAX_ONLINE, PUSH_CONCURRENCY, ...).
-    // (Not where COS and the gateway are: the stack decides that.)
-    env: Object.fromEntries(
-      FUNCTION_ENV_VARS.filter((name) => !/^(COS_|TENCENTCLOUD_|PUSH_URL|GATEWAY_SECRET)/.test(name)).map(
-        (name) => [name, process.env[name]],
+  // The local COS server in a process of its own, as COS is not in the gateway's (see cos-process.ts).
+  const cos = await forkCosProcess(bundle);
+  const stack = await startStackOnCos(
+    {
+      port: 0,
+      host: '127.0.0.1',
+      // Nobody idles out during a long formation; the gateway must hold every client.
+      idleTimeoutMs: 600_000,
+      ...(options.functions === 'bundles'
+        ? { bundlesDir: path.join(path.dirname(bundle), '..', 'functions') }
+        : {}),
+      // The functions' settings as the bench was given them (PRESENCE_MAX_ONLINE, PUSH_CONCURRENCY, ...).
+      // (Not where COS and the gateway are: the stack decides that.)
+      env: Object.fromEntries(
+        FUNCTION_ENV_VARS.filter((name) => !/^(COS_|TENCENTCLOUD_|PUSH_URL|GATEWAY_SECRET)/.test(name)).map(
+          (name) => [name, process.env[name]],
+        ),
       ),
-    ),
-    gatewayEnv: {
-      GATEWAY_MAX_CONNECTIONS: String(Math.max(members, warmUp) + paced.count + 100),
-      GATEWAY_LOG_LEVEL: 'warn',
+      gatewayEnv: {
+        GATEWAY_MAX_CONNECTIONS: String(Math.max(members, warmUp) + paced.count + 100),
+        GATEWAY_LOG_LEVEL: 'warn',
+      },
     },
+    cos.endpoint,
+  ).catch(async (error: unknown) => {
+    await cos.close();
+    throw error;
   });
   const child = forkClients(bundle);
   try {
@@ -332,7 +341,7 @@ async function formOneRoom(
     if (seeded.type !== 'seeded' || seeded.stored !== history)
       throw new Error(`seeding the room's history: ${JSON.stringify(seeded)}`);
     await stack.gateway.settled();
-    stack.cos.resetStats();
+    await cos.resetStats();
     stack.gateway.resetPushStats();
     const cpuBefore = cpuByProcess();
     const formed = await ask(child, {
@@ -349,14 +358,14 @@ async function formOneRoom(
     // The crowd as the gateway holds it (a client cut off by the cap may be connected without its join ack).
     const crowdConnections = stack.gateway.connectionIds().length;
     const cpuPerJoinMs = cpuPerUnit(cpuBefore, joined);
-    const cos = stack.cos.stats();
-    const cosTotal = Object.values(cos).reduce((a, b) => a + b, 0);
+    const joinCos = await cos.stats();
+    const cosTotal = Object.values(joinCos).reduce((a, b) => a + b, 0);
     const { requests: pushes, replies } = stack.gateway.pushStats();
-    stack.cos.resetStats();
+    await cos.resetStats();
     stack.gateway.resetPushStats();
     const delivered = joined >= 2 ? await ask(child, { type: 'message', timeoutMs: 60_000 }) : undefined;
     await stack.gateway.settled();
-    const messageCos = stack.cos.stats();
+    const messageCos = await cos.stats();
     const alone: number[] = [];
     for (let index = 0; index < PROBES; index += 1) {
       const probe = await ask(child, { type: 'probe', wsUrl: stack.wsUrl, room: 'crowd', index });
@@ -411,7 +420,7 @@ async function formOneRoom(
       pushesPerJoin: pushes / Math.max(1, joined),
       repliesPerJoin: replies / Math.max(1, joined),
       cosPerJoin: cosTotal / Math.max(1, joined),
-      listsPerJoin: cos.list / Math.max(1, joined),
+      listsPerJoin: joinCos.list / Math.max(1, joined),
       cpuPerJoinMs,
       leaves,
       emptiedS,
@@ -424,6 +433,7 @@ async function formOneRoom(
   } finally {
     await closeClients(child);
     await stack.close();
+    await cos.close();
   }
 }
 
@@ -700,7 +710,7 @@ export function printRoomFormation(report: RoomFormationReport, log: (line: stri
   ];
   log(
     '\nCPU per join while the room formed, per paced arrival, and per leave when everyone left at once, by process ' +
-      `(stack: gateway and local COS server; bench.js: clients); cores: how many of this machine's ${cpus().length} ` +
+      `(stack: gateway; cos-server: the local COS server; bench.js: clients); cores: how many of this machine's ${cpus().length} ` +
       'our processes kept busy in that phase',
   );
   log(

@@ -1,6 +1,4 @@
 import { randomBytes } from 'crypto';
-import http from 'http';
-import type { AddressInfo } from 'net';
 import path from 'path';
 import { loadLimits } from '../../code/config';
 import { clientLimits } from '../../code/chat/client-limits';
@@ -9,7 +7,8 @@ import { startGateway, type RunningGateway } from '../../code/gateway/gateway';
 import type { Hub } from '../../code/gateway/hub';
 import { createGatewayLog } from '../../code/gateway/log';
 import type { Logger } from '../../code/chat/log';
-import { createCosServer, type CosServer } from './cos-server';
+import type { CosServer } from './cos-server';
+import { LOCAL_BUCKET, serveLocalCos } from './cos-process';
 import { startBundleContainer, type BundleContainer } from './bundle-container';
 import { createDevPushHook, type PushFault, type PushStats } from './dev-push-hook';
 import { createLocalInvoker, type ScfFunction } from './local-invoker';
@@ -72,13 +71,13 @@ export interface LocalGateway {
   settled(): Promise<void>;
 }
 
-export interface LocalStack {
+/** The stack without a COS server of its own: its functions use one running elsewhere (startStackOnCos). */
+export interface StackOnCos {
   url: string;
   wsUrl: string;
   pushUrl: string;
   cosEndpoint: string;
   bucket: string;
-  cos: CosServer;
   gateway: LocalGateway;
   running: RunningGateway;
   /** The environment the functions run with. */
@@ -88,7 +87,10 @@ export interface LocalStack {
   close(): Promise<void>;
 }
 
-export const LOCAL_BUCKET = 'wschat-1250000000';
+export interface LocalStack extends StackOnCos {
+  /** The local COS server, in this process: its keys, request counts and faults are the tests' to read and set. */
+  cos: CosServer;
+}
 
 function handlerLogger(name: string, write: (line: string) => void): Logger {
   const emit =
@@ -105,32 +107,42 @@ function handlerLogger(name: string, write: (line: string) => void): Logger {
   return { info: emit('info'), warn: emit('warn'), error: emit('error') };
 }
 
-async function listenLoopback(server: http.Server): Promise<number> {
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  return (server.address() as AddressInfo).port;
-}
-
 function defined(env: Record<string, string | undefined> | undefined): Record<string, string> {
   return Object.fromEntries(
     Object.entries(env ?? {}).filter((e): e is [string, string] => e[1] !== undefined),
   );
 }
 
+/** The stack with its local COS server in this process (`npm start`, the tests). */
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  const served = await serveLocalCos({ dataDir: options.dataDir });
+  let stack: StackOnCos;
+  try {
+    stack = await startStackOnCos(options, served.endpoint);
+  } catch (error) {
+    await served.close();
+    throw error;
+  }
+  return {
+    ...stack,
+    cos: served.cos,
+    async close() {
+      await stack.close();
+      await served.close();
+    },
+  };
+}
+
+/**
+ * The stack, its functions pointed at the local COS server at `cosEndpoint` (the bench's room formation runs that
+ * server in a process of its own: see cos-process.ts). `options.dataDir` is that server's business, not read here.
+ */
+export async function startStackOnCos(options: LocalStackOptions, cosEndpoint: string): Promise<StackOnCos> {
   const host = options.host ?? '127.0.0.1';
   const platform = LOCAL_PLATFORMS[options.platform ?? 'tencent'];
   // The AWS SDK's one-time notice that its 2027 releases need Node 22 (ours is pinned) is noise in a dev log.
   if (platform.name === 'aws') process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const write = options.log ?? (() => undefined);
-  const cos = createCosServer({ dataDir: options.dataDir, buckets: [LOCAL_BUCKET], mountPath: '/_cos' });
-  const cosServer = http.createServer((req, res) => {
-    if (!cos.handle(req, res)) res.writeHead(404).end();
-  });
-  const cosPort = await listenLoopback(cosServer);
-
   const gatewayEnv = defined(options.gatewayEnv);
   const base = loadGatewayBase({
     GATEWAY_NODE_ID: 'local',
@@ -167,12 +179,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     options.heartbeatSeconds ?? Math.max(5, Math.floor(config.limits.idleTimeoutMs / 1000 / 3));
   const running = await startGateway({
     config,
-    invoker: createLocalInvoker({
-      register: (e, c) => functions.register!(e, c),
-      transport: (e, c) => functions.transport!(e, c),
-      cleanup: (e, c) => functions.cleanup!(e, c),
-      publish: (e, c) => functions.publish!(e, c),
-    }),
+    invoker: createLocalInvoker(
+      {
+        register: (e, c) => functions.register!(e, c),
+        transport: (e, c) => functions.transport!(e, c),
+        cleanup: (e, c) => functions.cleanup!(e, c),
+        publish: (e, c) => functions.publish!(e, c),
+      },
+      // Bundles answer from their own processes, through JSON already.
+      { copy: !options.bundlesDir },
+    ),
     log: createGatewayLog(config.logLevel, (line) => write(`gateway   ${line.slice(25)}`)),
     onEvent: hooks.observe,
     pushHook: hooks.hook,
@@ -184,12 +200,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       // Read when the page asks, from the functions' environment (set below, before anything can ask).
       limits: clientLimits(loadLimits(env)),
     }),
-  }).catch(async (error: unknown) => {
-    await new Promise<void>((resolve) => cosServer.close(() => resolve()));
-    throw error;
   });
 
-  const cosEndpoint = `http://127.0.0.1:${cosPort}/_cos`;
   const env: Record<string, string> = {
     ...platform.env({ bucket: LOCAL_BUCKET, endpoint: cosEndpoint }, running.pushUrl, config.secret),
     ...defined(options.env),
@@ -231,7 +243,6 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     pushUrl: running.pushUrl,
     cosEndpoint,
     bucket: LOCAL_BUCKET,
-    cos,
     running,
     gateway: {
       hub,
@@ -251,9 +262,6 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       if (sweepTimer) clearInterval(sweepTimer);
       await running.stop();
       await Promise.all(bundles.map((b) => b.close()));
-      cosServer.closeAllConnections();
-      await new Promise<void>((resolve) => cosServer.close(() => resolve()));
-      await cos.flush();
     },
   };
 }

@@ -1,6 +1,5 @@
-import http from 'http';
-import type { AddressInfo } from 'net';
-import { createCosServer, type CosServer } from '../../scripts/local/cos-server';
+import { serveLocalCos } from '../../scripts/local/cos-process';
+import type { CosServer } from '../../scripts/local/cos-server';
 import type { CosSettings } from '../../code/config';
 import type { ChatMessage } from '../../code/chat/protocol';
 import { createObjectStore, type ObjectStore } from '../../code/cos/object-store';
@@ -12,23 +11,19 @@ export interface LocalCos {
   settings: CosSettings;
   /** The environment the functions need to reach this store. */
   env: Record<string, string>;
+  /** Idempotent, so a test may stop the store itself and still leave it to afterEach. */
   close(): Promise<void>;
 }
 
 /** The local COS server on a free port, for the real SDK to talk to over HTTP. */
 export async function startCos(dataDir?: string): Promise<LocalCos> {
-  const cos = createCosServer({ dataDir, buckets: [BUCKET], mountPath: '/_cos' });
-  const server = http.createServer((req, res) => {
-    if (!cos.handle(req, res)) res.writeHead(404).end();
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
+  const { cos, endpoint, close } = await serveLocalCos({ dataDir, bucket: BUCKET });
   return {
     cos,
     settings: {
       bucket: BUCKET,
       region: 'ap-guangzhou',
-      endpoint: `http://127.0.0.1:${port}/_cos`,
+      endpoint,
       keyPrefix: 'app/',
       secretId: 'local',
       secretKey: 'local',
@@ -37,17 +32,11 @@ export async function startCos(dataDir?: string): Promise<LocalCos> {
     env: {
       COS_BUCKET: BUCKET,
       COS_REGION: 'ap-guangzhou',
-      COS_ENDPOINT: `http://127.0.0.1:${port}/_cos`,
+      COS_ENDPOINT: endpoint,
       COS_KEY_PREFIX: 'app/',
       GATEWAY_SECRET: 'local-cos-helper-gateway-secret-0123456789',
     },
-    /** Idempotent, so a test may stop the store itself and still leave it to afterEach. */
-    async close() {
-      if (!server.listening) return;
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      await cos.flush();
-    },
+    close,
   };
 }
 
