@@ -102,9 +102,9 @@ export function createAdmission(options: AdmissionOptions) {
     const id = newConnectionId(config.nodeId);
     pending += 1;
     countIp(ip, 1);
+    // No listener on the socket here: one would hold this scope (the request, its headers, the handshake timer)
+    // for the connection's whole life. Whether the client left while register ran is read off the socket.
     let settled = false;
-    let gone = false;
-    socket.once('close', () => (gone = true));
     const settle = () => {
       const first = !settled;
       settled = true;
@@ -132,7 +132,7 @@ export function createAdmission(options: AdmissionOptions) {
           if (verdict.accepted) options.queueCleanup(id);
           return;
         }
-        if (gone || socket.destroyed || !socket.readable || !socket.writable) {
+        if (socket.destroyed || !socket.readable || !socket.writable) {
           // The client left while register ran: release its address and socket, undo what register stored.
           socket.destroy();
           countIp(ip, -1);

@@ -42,6 +42,9 @@ export { newConnectionId, nodeOf, upgradeProblem } from './admission';
 /** Heartbeats go out a slice of the table every this many ms, so that each slice is small. */
 const PING_TICK_MS = 100;
 
+/** A socket error before `ws` owns the socket: its close (or the refusal being written) ends the handshake. */
+function ignoreSocketError(): void {}
+
 export interface HubOptions {
   config: GatewayConfig;
   invoker: Invoker;
@@ -340,7 +343,8 @@ export function createHub(options: HubOptions) {
     config,
     /** Public listener: an upgrade request on the WebSocket path. Never throws. */
     handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, path: string): void {
-      socket.on('error', () => undefined);
+      // A function of no scope: a closure made here would keep the upgrade request alive as long as the socket.
+      socket.on('error', ignoreSocketError);
       const problem = upgradeProblem(req);
       if (problem) return refuse(socket, 400, problem);
       admit({
