@@ -68,6 +68,11 @@ export interface RoomFormationRow {
    * messages): what holding N members costs (heartbeats, timers). NaN where /proc is missing.
    */
   idleCores: number;
+  /**
+   * The stack process's heap per member once the room formed, after full collections: what holding a connection
+   * costs the gateway (the COS server and the functions run apart). NaN without --expose-gc.
+   */
+  gatewayHeapPerMemberBytes: number;
   joinP50Ms: number;
   joinP99Ms: number;
   pushesPerJoin: number;
@@ -343,6 +348,7 @@ async function formOneRoom(
     await stack.gateway.settled();
     await cos.resetStats();
     stack.gateway.resetPushStats();
+    const heapBefore = collectedHeap();
     const cpuBefore = cpuByProcess();
     const formed = await ask(child, {
       type: 'form',
@@ -358,6 +364,7 @@ async function formOneRoom(
     // The crowd as the gateway holds it (a client cut off by the cap may be connected without its join ack).
     const crowdConnections = stack.gateway.connectionIds().length;
     const cpuPerJoinMs = cpuPerUnit(cpuBefore, joined);
+    const gatewayHeapPerMemberBytes = (collectedHeap() - heapBefore) / Math.max(1, crowdConnections);
     const joinCos = await cos.stats();
     const cosTotal = Object.values(joinCos).reduce((a, b) => a + b, 0);
     const { requests: pushes, replies } = stack.gateway.pushStats();
@@ -415,6 +422,7 @@ async function formOneRoom(
       cpuPerArrivalMs,
       pacedStolenShare,
       idleCores,
+      gatewayHeapPerMemberBytes,
       joinP50Ms: percentile(formed.joinsMs, 50),
       joinP99Ms: percentile(formed.joinsMs, 99),
       pushesPerJoin: pushes / Math.max(1, joined),
@@ -435,6 +443,15 @@ async function formOneRoom(
     await stack.close();
     await cos.close();
   }
+}
+
+/** This process's heap after full collections (NaN without --expose-gc, as `npm run bench` runs it). */
+function collectedHeap(): number {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) return NaN;
+  gc();
+  gc();
+  return process.memoryUsage().heapUsed;
 }
 
 function ask(child: ChildProcess, message: ParentToClients): Promise<ClientsToParent> {
@@ -725,7 +742,9 @@ export function printRoomFormation(report: RoomFormationReport, log: (line: stri
   );
   log(
     `Holding the formed room with nothing happening for ${ROOM_IDLE_MS / 1000} s: ` +
-      report.rows.map((r) => `${n(r.idleCores, 3)} cores at ${r.members}`).join(', '),
+      report.rows.map((r) => `${n(r.idleCores, 3)} cores at ${r.members}`).join(', ') +
+      "; the gateway's heap per member held: " +
+      report.rows.map((r) => `${n(r.gatewayHeapPerMemberBytes / 1024, 2)} KiB at ${r.members}`).join(', '),
   );
 }
 
