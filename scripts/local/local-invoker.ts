@@ -5,7 +5,7 @@ import type { FunctionName, Invoker } from '../../code/gateway/invoker';
  * of function URLs. Events and results cross as JSON, as they would cross SCF's boundary, so no state leaks
  * between a caller and a function: copied here for modules in this process; a bundle's child process already
  * receives and answers through JSON, so copying again would only be garbage on the gateway's heap
- * (23 KB per join of 10,000 measured with a heap profile: the largest allocation of the gateway's own).
+ * (23 KB per arrival into a room of 10,000, by a heap profile of the bench's stack process).
  */
 
 export type ScfFunction = (event: unknown, context: unknown) => Promise<unknown>;
